@@ -1,0 +1,3 @@
+"""Neural types (filled in by the neural-types module set)."""
+
+__all__: list = []

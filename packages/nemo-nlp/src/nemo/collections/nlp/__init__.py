@@ -1,0 +1,9 @@
+"""NeMo's NLP collection (the nemo-nlp distribution).
+
+The models, modules and data layers arrive with the collection's issue; until then this package holds only its
+metadata, so that the dependency edges and the isolation checks can be tested.
+"""
+
+from nemo.collections.nlp.version import __version__
+
+__all__ = ["__version__"]
