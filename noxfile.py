@@ -1,0 +1,107 @@
+"""Test, isolation, lint and benchmark sessions for every distribution under packages/.
+
+Every (package, suite) gets a fresh virtualenv holding that package and only its declared dependencies, installed
+from this tree (not editable), so a missing dependency edge or a sibling import fails here rather than for a user.
+
+    nox -s tests          # every package's cpu suite (gpu suites skip where CUDA is absent)
+    nox -s isolation lint # wheels install alone; import layering holds
+    nox -s "tests(package='nemo-core', suite='cpu')"
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tomllib
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGES = ["nemo-core", "nemo-expmanager", "nemo-asr", "nemo-nlp", "nemo-tts"]
+# The CPU build of torch that lies on this machine's disk; an unpinned torch would pull a multi-GB CUDA build.
+TORCH = os.environ.get("NEMO_TORCH_SPEC", "torch==2.13.0")
+# Import names each distribution provides, and those it must NOT be able to import when installed alone.
+PROVIDES = {
+    "nemo-core": ["nemo.core", "nemo.utils.logging", "nemo.collections.common"],
+    "nemo-expmanager": ["nemo.utils.exp_manager"],
+    "nemo-asr": ["nemo.collections.asr"],
+    "nemo-nlp": ["nemo.collections.nlp"],
+    "nemo-tts": ["nemo.collections.tts"],
+}
+
+nox.options.sessions = ["tests", "isolation", "lint"]
+nox.options.error_on_missing_interpreters = True
+
+
+def nemo_edges(package: str) -> list[str]:
+    """Our distributions that ``package`` declares as dependencies, transitively (from its pyproject)."""
+    meta = tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())
+    direct = [re.split(r"[<>=!~ \[]", dep, maxsplit=1)[0] for dep in meta["project"]["dependencies"]]
+    edges = [dep for dep in direct if dep in PACKAGES]
+    for dep in list(edges):
+        edges += [d for d in nemo_edges(dep) if d not in edges]
+    return edges
+
+
+def cuda_present() -> bool:
+    return shutil.which("nvidia-smi") is not None or Path("/dev/nvidia0").exists()
+
+
+@nox.session(python="3.11")
+@nox.parametrize("suite", ["cpu", "gpu"])
+@nox.parametrize("package", PACKAGES)
+def tests(session: nox.Session, package: str, suite: str) -> None:
+    """Run one package's cpu or gpu suite in a virtualenv holding only that package and its declared edges."""
+    if suite == "gpu" and not cuda_present():
+        session.skip(f"{package} gpu suite: CUDA is absent on this machine (no nvidia-smi, no /dev/nvidia0)")
+    session.install(TORCH)
+    local = [str(ROOT / "packages" / dep) for dep in nemo_edges(package)]
+    session.install(*local, f"{ROOT / 'packages' / package}[test]")
+    marker = "not gpu" if suite == "cpu" else "gpu"
+    # A package without gpu tests yet deselects everything (pytest exit 5); a cpu suite must always run tests.
+    codes = [0] if suite == "cpu" else [0, 5]
+    with session.chdir(ROOT / "packages" / package):
+        session.run("pytest", "-m", marker, *session.posargs, success_codes=codes)
+
+
+@nox.session(python="3.11")
+@nox.parametrize("package", PACKAGES)
+def isolation(session: nox.Session, package: str) -> None:
+    """Build the wheels, install one alone, and check which nemo distributions and imports it brings."""
+    dist = Path(session.create_tmp()) / "wheels"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.install(TORCH, "build")
+    for name in [package, *nemo_edges(package)]:
+        session.run("python", "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT / "packages" / name), silent=True)
+    wheel = next(dist.glob(package.replace("-", "_") + "-*.whl"))
+    session.install("--find-links", str(dist), str(wheel))
+    allowed = {package, *nemo_edges(package)}
+    forbidden = [mod for name, mods in PROVIDES.items() if name not in allowed for mod in mods]
+    expected = [mod for name in allowed for mod in PROVIDES[name]]
+    session.run("python", str(ROOT / "tools" / "check_isolation.py"), ",".join(sorted(allowed)), ",".join(expected),
+                ",".join(forbidden))
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff, plus import-linter contracts on the layering (see .importlinter)."""
+    session.install("ruff>=0.6", "import-linter>=2.1")
+    session.run("ruff", "check", ".")
+    src = os.pathsep.join(str(ROOT / "packages" / p / "src") for p in PACKAGES)
+    session.run("lint-imports", str(ROOT / ".importlinter"), env={"PYTHONPATH": src})
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Run every benchmarks/*.py; each prints one JSON line."""
+    session.install(TORCH)
+    session.install(*[str(ROOT / "packages" / p) for p in PACKAGES])
+    for script in sorted((ROOT / "benchmarks").glob("*.py")):
+        session.run("python", str(script), *session.posargs, external=False)
+
+
+if __name__ == "__main__":
+    sys.exit("run with nox, e.g. `nox -s tests`")
