@@ -1,0 +1,126 @@
+"""Optimizer registry: resolve ``optim.name`` from a config to an optimizer class, and parse its arguments.
+
+Hydra and OmegaConf are imported inside the functions that need them so that ``import nemo.core.optim`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from functools import partial
+from typing import Any, Dict, Type
+
+from torch import optim
+from torch.optim import Optimizer
+
+from nemo.core.optim.novograd import Novograd
+
+__all__ = ["AVAILABLE_OPTIMIZERS", "get_optimizer", "parse_optimizer_args", "register_optimizer"]
+
+AVAILABLE_OPTIMIZERS: Dict[str, Type[Optimizer]] = {
+    "sgd": optim.SGD,
+    "adam": optim.Adam,
+    "adamw": optim.AdamW,
+    "adadelta": optim.Adadelta,
+    "adamax": optim.Adamax,
+    "adagrad": optim.Adagrad,
+    "rmsprop": optim.RMSprop,
+    "rprop": optim.Rprop,
+    "novograd": Novograd,
+}
+
+_APEX_AVAILABLE = importlib.util.find_spec("apex") is not None
+if _APEX_AVAILABLE:
+    from apex.optimizers import FusedLAMB
+
+    AVAILABLE_OPTIMIZERS["lamb"] = FusedLAMB
+
+
+def register_optimizer(name: str, optimizer: Type[Optimizer], optimizer_params: type) -> None:
+    """Make ``optimizer`` available as ``optim.name: <name>`` with ``optimizer_params`` as its params dataclass.
+
+    The params dataclass is registered as ``f"{name}_params"`` (the registry name, like the built-in
+    ``"novograd_params"``), so ``args: {name: auto}`` finds it. NeMo v1.0.0 used the optimizer's class name instead,
+    which ``auto`` could not find. Neither registry is changed when either name is taken.
+    """
+    from nemo.core.config.optimizers import AVAILABLE_OPTIMIZER_PARAMS, register_optimizer_params
+
+    params_name = f"{name}_params"
+    if name in AVAILABLE_OPTIMIZERS:
+        raise ValueError(f"Cannot override pre-existing optimizers. Conflicting optimizer name = {name!r}")
+    if params_name in AVAILABLE_OPTIMIZER_PARAMS:
+        raise ValueError(f"Cannot register optimizer {name!r}: optimizer params {params_name!r} already exist")
+    AVAILABLE_OPTIMIZERS[name] = optimizer
+    register_optimizer_params(params_name, optimizer_params)
+
+
+def get_optimizer(name: str, **kwargs: Any) -> partial:
+    """Return ``partial(<optimizer class>, **kwargs)``; call it with the model parameters to build the optimizer."""
+    if name not in AVAILABLE_OPTIMIZERS:
+        hint = " (lamb needs NVIDIA Apex's FusedLAMB, and apex is not installed)" if name == "lamb" else ""
+        raise ValueError(
+            f"Cannot resolve optimizer '{name}'{hint}. Available optimizers are : {sorted(AVAILABLE_OPTIMIZERS)}"
+        )
+    return partial(AVAILABLE_OPTIMIZERS[name], **kwargs)
+
+
+def parse_optimizer_args(optimizer_name: str, optimizer_kwargs: Any) -> Dict[str, Any]:
+    """Turn an ``optim.args`` config into the keyword arguments of optimizer ``optimizer_name``.
+
+    Accepted forms:
+      * ``None`` -> ``{}``.
+      * ``{_target_: <path of a Params dataclass>, ...}`` -> the instantiated dataclass' fields.
+      * ``{name: auto | <params name>, params: {...}}`` (or the overrides next to ``name``) -> the fields of the
+        registered params dataclass (``auto`` means ``f"{optimizer_name}_params"``) with the overrides applied;
+        ``lr`` stays ``'???'`` unless given, for the caller to fill in.
+      * any other mapping -> returned as a plain dict.
+    """
+    if optimizer_kwargs is None:
+        return {}
+    optimizer_kwargs = _to_plain_dict(optimizer_kwargs, f"optimizer arguments of '{optimizer_name}'")
+
+    if "_target_" in optimizer_kwargs:
+        return dict(vars(_instantiate_params(optimizer_kwargs, f"optimizer arguments of '{optimizer_name}'")))
+
+    if "name" in optimizer_kwargs:
+        from nemo.core.config.optimizers import get_optimizer_config
+
+        params_name = optimizer_kwargs.pop("name")
+        if params_name == "auto":
+            params_name = f"{optimizer_name}_params"
+        overrides = optimizer_kwargs.pop("params", optimizer_kwargs)
+        if overrides is None:
+            overrides = {}
+        return vars(get_optimizer_config(params_name, **overrides)())
+
+    return optimizer_kwargs
+
+
+def _to_plain_dict(value: Any, what: str) -> Dict[str, Any]:
+    """Copy a DictConfig, dataclass instance or mapping into a plain, resolved dict; anything else is an error."""
+    import dataclasses
+
+    from omegaconf import DictConfig, OmegaConf
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, DictConfig):
+        return OmegaConf.to_container(value, resolve=True)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise ValueError(f"Expected a mapping (dict or DictConfig) for the {what}, got {type(value).__name__}: {value!r}")
+
+
+def _instantiate_params(config: Dict[str, Any], what: str) -> Any:
+    """Instantiate the Params dataclass named by ``config['_target_']`` (Hydra 1.3 ``instantiate``)."""
+    import dataclasses
+
+    from hydra.utils import instantiate
+
+    params = instantiate(config, _convert_="all")
+    if not dataclasses.is_dataclass(params):
+        raise ValueError(
+            f"The {what} have _target_={config['_target_']!r}, which built a {type(params).__name__}; "
+            "expected a params dataclass such as nemo.core.config.optimizers.NovogradParams"
+        )
+    return params

@@ -1,0 +1,179 @@
+"""The optimizer registry, get_optimizer, register_optimizer and parse_optimizer_args."""
+
+import functools
+import importlib.util
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+import nemo.core.optim as optim_pkg
+from nemo.core.config import optimizers as optimizer_params
+from nemo.core.optim.novograd import Novograd
+from nemo.core.optim.optimizers import AVAILABLE_OPTIMIZERS, get_optimizer, parse_optimizer_args, register_optimizer
+
+SEED_LISTING = """\
+name: sgd, opt: <class 'torch.optim.sgd.SGD'>
+name: adam, opt: <class 'torch.optim.adam.Adam'>
+name: adamw, opt: <class 'torch.optim.adamw.AdamW'>
+name: adadelta, opt: <class 'torch.optim.adadelta.Adadelta'>
+name: adamax, opt: <class 'torch.optim.adamax.Adamax'>
+name: adagrad, opt: <class 'torch.optim.adagrad.Adagrad'>
+name: rmsprop, opt: <class 'torch.optim.rmsprop.RMSprop'>
+name: rprop, opt: <class 'torch.optim.rprop.Rprop'>
+name: novograd, opt: <class 'nemo.core.optim.novograd.Novograd'>
+"""
+
+
+@pytest.fixture
+def restore_registries():
+    saved = dict(AVAILABLE_OPTIMIZERS), dict(optimizer_params.AVAILABLE_OPTIMIZER_PARAMS)
+    yield
+    for registry, snapshot in zip((AVAILABLE_OPTIMIZERS, optimizer_params.AVAILABLE_OPTIMIZER_PARAMS), saved):
+        registry.clear()
+        registry.update(snapshot)
+
+
+def test_seed_listing_of_available_optimizers(capsys):
+    for name, opt in AVAILABLE_OPTIMIZERS.items():
+        print(f"name: {name}, opt: {opt}")
+    assert capsys.readouterr().out == SEED_LISTING
+
+
+@pytest.mark.skipif(importlib.util.find_spec("apex") is not None, reason="apex is installed, so lamb is registered")
+def test_lamb_needs_apex():
+    assert "lamb" not in AVAILABLE_OPTIMIZERS
+    with pytest.raises(ValueError, match="lamb needs NVIDIA Apex"):
+        get_optimizer("lamb")
+
+
+def test_package_exports():
+    for name in ("Novograd", "get_optimizer", "parse_optimizer_args", "register_optimizer", "AVAILABLE_OPTIMIZERS"):
+        assert name in optim_pkg.__all__
+    assert optim_pkg.AVAILABLE_OPTIMIZERS is AVAILABLE_OPTIMIZERS
+
+
+def test_get_optimizer_returns_partial_with_kwargs():
+    factory = get_optimizer("novograd", lr=0.01, betas=(0.8, 0.25), weight_decay=0.001)
+    assert isinstance(factory, functools.partial)
+    opt = factory(torch.nn.Linear(2, 2).parameters())
+    assert isinstance(opt, Novograd)
+    assert opt.param_groups[0]["betas"] == (0.8, 0.25)
+    assert opt.param_groups[0]["weight_decay"] == 0.001
+
+
+def test_get_optimizer_unknown_name():
+    with pytest.raises(ValueError, match="Cannot resolve optimizer 'adamz'. Available optimizers are"):
+        get_optimizer("adamz")
+
+
+class _Sign(torch.optim.Optimizer):
+    def __init__(self, params, lr=0.1, scale=1.0):
+        super().__init__(params, dict(lr=lr, scale=scale))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.add_(p.grad.sign(), alpha=-group["lr"] * group["scale"])
+
+
+@dataclass
+class _SignParams(optimizer_params.OptimizerParams):
+    scale: float = 2.0
+
+
+def test_register_optimizer_uses_registry_name_for_params(restore_registries):
+    register_optimizer("sign", _Sign, _SignParams)
+    assert AVAILABLE_OPTIMIZERS["sign"] is _Sign
+    assert optimizer_params.AVAILABLE_OPTIMIZER_PARAMS["sign_params"] is _SignParams
+    assert "_Sign_params" not in optimizer_params.AVAILABLE_OPTIMIZER_PARAMS
+    args = parse_optimizer_args("sign", {"name": "auto"})
+    assert args == {"lr": "???", "scale": 2.0}
+    args["lr"] = 0.5
+    p = torch.nn.Parameter(torch.tensor([1.0, -1.0]))
+    opt = get_optimizer("sign")([p], **args)
+    p.grad = torch.tensor([3.0, -0.1])
+    opt.step()
+    assert p.tolist() == [0.0, 0.0]
+
+
+def test_register_optimizer_rejects_duplicates_without_side_effects(restore_registries):
+    with pytest.raises(ValueError, match="Conflicting optimizer name = 'adam'"):
+        register_optimizer("adam", _Sign, _SignParams)
+    optimizer_params.register_optimizer_params("taken_params", _SignParams)
+    with pytest.raises(ValueError, match="'taken_params' already exist"):
+        register_optimizer("taken", _Sign, _SignParams)
+    assert "taken" not in AVAILABLE_OPTIMIZERS
+    assert AVAILABLE_OPTIMIZERS["adam"] is torch.optim.Adam
+
+
+def test_parse_none_and_plain_dicts():
+    assert parse_optimizer_args("adam", None) == {}
+    assert parse_optimizer_args("adam", {"lr": 0.1, "betas": [0.8, 0.5]}) == {"lr": 0.1, "betas": [0.8, 0.5]}
+    cfg = OmegaConf.create({"lr": "${base}", "base": 0.2})
+    assert parse_optimizer_args("adam", cfg) == {"lr": 0.2, "base": 0.2}
+
+
+def test_parse_does_not_mutate_input():
+    kwargs = {"name": "auto", "params": {"weight_decay": 0.1}}
+    parse_optimizer_args("adam", kwargs)
+    assert kwargs == {"name": "auto", "params": {"weight_decay": 0.1}}
+
+
+def test_parse_auto_fills_dataclass_defaults():
+    args = parse_optimizer_args("novograd", {"name": "auto", "params": {"betas": [0.8, 0.25], "weight_decay": 0.001}})
+    assert args == {
+        "lr": "???",
+        "betas": (0.8, 0.25),
+        "eps": 1e-08,
+        "weight_decay": 0.001,
+        "grad_averaging": False,
+        "amsgrad": False,
+        "luc": False,
+        "luc_trust": 0.001,
+        "luc_eps": 1e-08,
+    }
+
+
+def test_parse_overrides_beside_name_and_explicit_params_name():
+    args = parse_optimizer_args("sgd", OmegaConf.create({"name": "sgd_params", "momentum": 0.9, "lr": 0.1}))
+    assert args == {"lr": 0.1, "momentum": 0.9, "dampening": 0, "weight_decay": 0, "nesterov": False}
+
+
+def test_parse_rejects_unknown_keys_and_params_names():
+    with pytest.raises(ValueError, match="momentumm"):
+        parse_optimizer_args("sgd", {"name": "auto", "momentumm": 0.9})
+    with pytest.raises(ValueError, match="Cannot resolve optimizer parameters 'nope_params'"):
+        parse_optimizer_args("nope", {"name": "auto"})
+
+
+def test_parse_target_instantiates_params_dataclass():
+    cfg = {"_target_": "nemo.core.config.optimizers.AdamWParams", "lr": 0.01, "betas": [0.8, 0.9]}
+    args = parse_optimizer_args("adamw", cfg)
+    assert args == {"lr": 0.01, "betas": [0.8, 0.9], "eps": 1e-08, "weight_decay": 0, "amsgrad": False}
+    opt = torch.optim.AdamW(torch.nn.Linear(1, 1).parameters(), **args)
+    assert tuple(opt.param_groups[0]["betas"]) == (0.8, 0.9)
+
+
+def test_parse_target_must_build_a_dataclass():
+    with pytest.raises(ValueError, match="expected a params dataclass"):
+        parse_optimizer_args("adam", {"_target_": "builtins.dict", "lr": 0.1})
+
+
+def test_parse_rejects_non_mappings():
+    with pytest.raises(ValueError, match="Expected a mapping .* got list"):
+        parse_optimizer_args("adam", ["lr=0.1"])
+
+
+def test_importing_optim_skips_hydra_omegaconf_and_lightning():
+    code = (
+        "import sys, nemo.core.optim; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'hydra', 'omegaconf', 'pytorch_lightning', 'lightning'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
