@@ -97,3 +97,19 @@ def test_as_frozen_blocks_gradients():
         out = block(torch.randn(2, 3))
     assert not out.requires_grad
     assert block.training and all(_grads(block).values())
+
+
+class _Scriptable(NeuralModule):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.linear(x)
+
+
+def test_neural_module_can_be_scripted():
+    module = _Scriptable()
+    scripted = torch.jit.script(module)
+    x = torch.ones(1, 2)
+    assert torch.equal(scripted(x), module(x))

@@ -18,6 +18,9 @@ _FreezeState = Tuple[Dict[str, bool], Dict[str, bool]]
 class NeuralModule(torch.nn.Module, Typing, Serialization, FileIO):
     """Base class of NeMo's typed building blocks (encoders, decoders, preprocessors, ...)."""
 
+    # TorchScript compiles properties of scripted modules; these are Python-side helpers it must skip.
+    __jit_unused_properties__ = ["num_weights", "input_types", "output_types"]
+
     @property
     def num_weights(self) -> int:
         """Number of trainable parameters (those with ``requires_grad=True``)."""
