@@ -14,10 +14,10 @@ import os
 import re
 import shutil
 import sys
-import tomllib
 from pathlib import Path
 
 import nox
+import tomllib
 
 ROOT = Path(__file__).parent
 PACKAGES = ["nemo-core", "nemo-expmanager", "nemo-asr", "nemo-nlp", "nemo-tts"]
