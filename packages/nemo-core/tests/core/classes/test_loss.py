@@ -61,3 +61,16 @@ def test_typed_loss_checks_inputs_and_tags_its_output():
         loss(torch.ones(2, 3), torch.zeros(2, 3))  # typed methods take keyword arguments only
     with pytest.raises(TypeError):
         loss(predictions=torch.ones(2), targets=torch.zeros(2))  # wrong rank
+
+
+def test_loss_mixes_into_a_torch_loss_with_positional_arguments():
+    import torch
+
+    from nemo.core.classes.loss import Loss
+
+    class TypedCrossEntropy(torch.nn.CrossEntropyLoss, Loss):
+        pass
+
+    loss = TypedCrossEntropy(None, None, -100, None, "sum")
+    assert loss.reduction == "sum"
+    assert loss(torch.zeros(2, 3), torch.tensor([0, 1])).item() > 0

@@ -9,7 +9,10 @@ __all__ = ["Loss"]
 
 
 class Loss(_Loss, Typing, Serialization):
-    """Typed, config-constructible loss; keyword arguments (``reduction``, ...) go to ``_Loss``."""
+    """Typed, config-constructible loss; arguments (``reduction``, ...) go on to the next class in the MRO.
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
+    Positional arguments are forwarded too, so ``class X(torch.nn.CrossEntropyLoss, Loss)`` works as in NeMo.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)

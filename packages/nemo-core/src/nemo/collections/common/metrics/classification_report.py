@@ -1,0 +1,106 @@
+"""Per-class precision/recall/F1 report as a DDP-aware ``torchmetrics.Metric`` (NLP classification models)."""
+
+from typing import Dict, Optional, Tuple
+
+import torch
+from torchmetrics import Metric
+
+from nemo.utils import logging
+
+__all__ = ["ClassificationReport"]
+
+METRIC_EPS = 1e-7  # keeps the ratios finite for classes that were never predicted or never seen
+_MODES = ("macro", "micro", "weighted", "all")
+
+
+class ClassificationReport(Metric):
+    """Counts true positives, false negatives and false positives per class; reports percentages.
+
+    ``compute()`` logs a table like ``sklearn.metrics.classification_report`` (see :meth:`format_report`) and returns
+    ``(precision, recall, f1)`` in percent: ``mode='macro'`` averages over classes that occur in the labels,
+    ``'weighted'`` weights classes by their support, ``'micro'`` pools the counts, and ``'all'`` returns the per-class
+    tensors. States ``tp``, ``fn``, ``fp`` are summed across processes.
+    """
+
+    full_state_update = False
+    is_differentiable = False
+    higher_is_better = True
+
+    def __init__(
+        self,
+        num_classes: int,
+        label_ids: Optional[Dict[str, int]] = None,
+        mode: str = "macro",
+        dist_sync_on_step: bool = False,
+    ) -> None:
+        super().__init__(dist_sync_on_step=dist_sync_on_step)
+        if num_classes < 1:
+            raise ValueError(f"ClassificationReport: num_classes must be >= 1, got {num_classes}")
+        if mode not in _MODES:
+            raise ValueError(f"ClassificationReport: mode={mode!r} is not supported; expected one of {_MODES}")
+        self.num_classes = num_classes
+        self.ids_to_labels = {v: k for k, v in label_ids.items()} if label_ids else None
+        self.mode = mode
+        for name in ("tp", "fn", "fp"):
+            self.add_state(name, default=torch.zeros(num_classes, dtype=torch.long), dist_reduce_fx="sum")
+
+    def update(self, predictions: torch.Tensor, labels: torch.Tensor) -> None:
+        """Add a batch of predicted and true class ids (any matching shapes)."""
+        predictions, labels = predictions.reshape(-1).long(), labels.reshape(-1).long()
+        if predictions.shape != labels.shape:
+            raise ValueError(
+                f"ClassificationReport: {predictions.numel()} predictions but {labels.numel()} labels were given"
+            )
+        for name, ids in (("predictions", predictions), ("labels", labels)):
+            if ids.numel() and (ids.min() < 0 or ids.max() >= self.num_classes):
+                raise ValueError(
+                    f"ClassificationReport: {name} contain ids outside [0, {self.num_classes}): "
+                    f"min {int(ids.min())}, max {int(ids.max())}"
+                )
+        correct = predictions == labels
+        n = self.num_classes
+        tp = torch.bincount(labels[correct], minlength=n)
+        self.tp += tp
+        self.fp += torch.bincount(predictions, minlength=n) - tp
+        self.fn += torch.bincount(labels, minlength=n) - tp
+
+    def _per_class(self) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        tp, fn, fp = self.tp.double(), self.fn.double(), self.fp.double()
+        precision = tp * 100 / (tp + fp + METRIC_EPS)
+        recall = tp * 100 / (tp + fn + METRIC_EPS)
+        f1 = 2 * precision * recall / (precision + recall + METRIC_EPS)
+        return precision, recall, f1, tp + fn
+
+    def _averages(self) -> Dict[str, Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        precision, recall, f1, support = self._per_class()
+        tp, fn, fp = self.tp.sum().double(), self.fn.sum().double(), self.fp.sum().double()
+        micro_p = tp * 100 / (tp + fp + METRIC_EPS)
+        micro_r = tp * 100 / (tp + fn + METRIC_EPS)
+        non_empty = (support > 0).sum()
+        total = support.sum()
+        return {
+            "micro": (micro_p, micro_r, 2 * micro_p * micro_r / (micro_p + micro_r + METRIC_EPS)),
+            "macro": (precision.sum() / non_empty, recall.sum() / non_empty, f1.sum() / non_empty),
+            "weighted": tuple((values * support).sum() / total for values in (precision, recall, f1)),
+        }
+
+    def format_report(self) -> str:
+        """The per-class table plus micro/macro/weighted averages for the counts so far (percentages)."""
+        precision, recall, f1, support = self._per_class()
+        row = "\n{:50s}   {:8.2f}   {:8.2f}   {:8.2f}   {:8.0f}"
+        report = "\n{:50s}   {:10s}   {:10s}   {:10s}   {:10s}".format("label", "precision", "recall", "f1", "support")
+        for i in range(self.num_classes):
+            label = f"label_id: {i}"
+            if self.ids_to_labels and i in self.ids_to_labels:
+                label = f"{self.ids_to_labels[i]} ({label})"
+            report += row.format(label, precision[i], recall[i], f1[i], support[i])
+        report += "\n-------------------"
+        total = support.sum()
+        for name, (p, r, f) in self._averages().items():
+            report += row.format(f"{name} avg", p, r, f, total)
+        return report + "\n"
+
+    def compute(self) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        logging.info(self.format_report())
+        values = self._per_class()[:3] if self.mode == "all" else self._averages()[self.mode]
+        return tuple(value.float() for value in values)
