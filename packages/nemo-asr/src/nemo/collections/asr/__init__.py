@@ -1,9 +1,20 @@
 """NeMo's ASR collection (the nemo-asr distribution).
 
-The models, modules and data layers arrive with the collection's issue; until then this package holds only its
-metadata, so that the dependency edges and the isolation checks can be tested.
+Sub-packages (``modules``, ``parts``, ``losses``, ``metrics``) are imported on first attribute access, so
+``import nemo.collections.asr`` stays light (no librosa or torchmetrics until they are used).
 """
+
+import importlib
 
 from nemo.collections.asr.version import __version__
 
-__all__ = ["__version__"]
+_SUBPACKAGES = ("losses", "metrics", "modules", "parts")
+
+
+def __getattr__(name: str) -> object:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["__version__", *_SUBPACKAGES]

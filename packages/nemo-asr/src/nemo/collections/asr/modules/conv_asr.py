@@ -1,0 +1,252 @@
+"""Convolutional ASR encoder (Jasper, QuartzNet, Citrinet, MatchboxNet) and its CTC/classification decoders.
+
+Built from NeMo's YAML ``jasper:`` block lists; submodule names follow NeMo 1 so ``.nemo`` weights load strictly.
+"""
+
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
+
+import torch
+from torch import nn
+
+from nemo.collections.asr.parts.jasper import JasperBlock, init_weights, jasper_activations
+from nemo.core.classes.exportable import Exportable
+from nemo.core.classes.module import NeuralModule
+from nemo.core.classes.typecheck import typecheck
+from nemo.core.neural_types import (
+    AcousticEncodedRepresentation,
+    LengthsType,
+    LogitsType,
+    LogprobsType,
+    NeuralType,
+    SpectrogramType,
+)
+
+__all__ = ["ConvASRDecoder", "ConvASRDecoderClassification", "ConvASREncoder"]
+
+_REQUIRED_BLOCK_KEYS = ("filters", "repeat", "kernel", "stride", "dilation", "dropout", "residual")
+
+_ENCODER_IN = NeuralType(("B", "D", "T"), SpectrogramType())
+_ENCODER_OUT = NeuralType(("B", "D", "T"), AcousticEncodedRepresentation())
+_LENGTHS = NeuralType(("B",), LengthsType())
+
+
+def _to_block_dicts(jasper: Any) -> List[Dict[str, Any]]:
+    try:
+        from omegaconf import DictConfig, ListConfig, OmegaConf
+
+        if isinstance(jasper, (ListConfig, DictConfig)):
+            jasper = OmegaConf.to_container(jasper, resolve=True)
+    except ImportError:  # omegaconf is optional here: plain lists of dicts work without it
+        pass
+    if not isinstance(jasper, (list, tuple)) or not jasper:
+        raise ValueError(f"ConvASREncoder: 'jasper' must be a non-empty list of block dicts, got {jasper!r}")
+    for i, block in enumerate(jasper):
+        missing = [k for k in _REQUIRED_BLOCK_KEYS if k not in block]
+        if missing:
+            raise ValueError(f"ConvASREncoder: jasper[{i}] is missing key(s) {missing}; it has {sorted(block)}")
+    return list(jasper)
+
+
+class ConvASREncoder(NeuralModule, Exportable):
+    """Stack of ``JasperBlock`` s. ``forward(audio_signal, length=None)`` returns ``(outputs, encoded_lengths)``, or
+    only ``outputs`` when ``length`` is None (as in export)."""
+
+    def __init__(
+        self,
+        jasper: Union[Sequence[Dict[str, Any]], Any],
+        activation: str,
+        feat_in: int,
+        normalization_mode: str = "batch",
+        residual_mode: str = "add",
+        norm_groups: int = -1,
+        conv_mask: bool = True,
+        frame_splicing: int = 1,
+        init_mode: Optional[str] = "xavier_uniform",
+        quantize: bool = False,
+    ) -> None:
+        super().__init__()
+        if quantize:
+            raise ValueError(
+                "ConvASREncoder: quantize=True needs NVIDIA's pytorch-quantization, which is not supported"
+            )
+        if activation not in jasper_activations:
+            raise ValueError(f"ConvASREncoder: activation '{activation}' is not one of {sorted(jasper_activations)}")
+        blocks = _to_block_dicts(jasper)
+        act = jasper_activations[activation]()
+        feat_in = feat_in * frame_splicing
+        self._feat_in = feat_in
+        residual_panes: List[int] = []
+        layers = []
+        self.dense_residual = False
+        for lcfg in blocks:
+            dense_res: List[int] = []
+            if lcfg.get("residual_dense", False):
+                residual_panes.append(feat_in)
+                dense_res = residual_panes
+                self.dense_residual = True
+            layers.append(
+                JasperBlock(
+                    feat_in,
+                    lcfg["filters"],
+                    repeat=lcfg["repeat"],
+                    kernel_size=lcfg["kernel"],
+                    stride=lcfg["stride"],
+                    dilation=lcfg["dilation"],
+                    dropout=lcfg["dropout"],
+                    residual=lcfg["residual"],
+                    groups=lcfg.get("groups", 1),
+                    separable=lcfg.get("separable", False),
+                    heads=lcfg.get("heads", -1),
+                    residual_mode=lcfg.get("residual_mode", residual_mode),
+                    normalization=normalization_mode,
+                    norm_groups=norm_groups,
+                    activation=act,
+                    residual_panes=dense_res,
+                    conv_mask=conv_mask,
+                    se=lcfg.get("se", False),
+                    se_reduction_ratio=lcfg.get("se_reduction_ratio", 8),
+                    se_context_window=lcfg.get("se_context_size", -1),
+                    se_interpolation_mode=lcfg.get("se_interpolation_mode", "nearest"),
+                    kernel_size_factor=lcfg.get("kernel_size_factor", 1.0),
+                    stride_last=lcfg.get("stride_last", False),
+                )
+            )
+            feat_in = lcfg["filters"]
+        self._feat_out = feat_in
+        self.encoder = nn.Sequential(*layers)
+        self.apply(lambda m: init_weights(m, mode=init_mode))
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"audio_signal": _ENCODER_IN, "length": _LENGTHS})
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"outputs": _ENCODER_OUT, "encoded_lengths": _LENGTHS})
+
+    @property
+    def disabled_deployment_input_names(self) -> Set[str]:
+        return {"length"}
+
+    @property
+    def disabled_deployment_output_names(self) -> Set[str]:
+        return {"encoded_lengths"}
+
+    def input_example(self) -> Tuple[torch.Tensor]:
+        return (torch.randn(16, self._feat_in, 256, device=next(self.parameters()).device),)
+
+    def forward(
+        self, audio_signal: torch.Tensor, length: Optional[torch.Tensor] = None
+    ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+        if length is None:
+            return self._encode_unlengthed(audio_signal=audio_signal)
+        return self._encode(audio_signal=audio_signal, length=length)
+
+    @typecheck(
+        input_types=OrderedDict({"audio_signal": _ENCODER_IN, "length": _LENGTHS}),
+        output_types=OrderedDict({"outputs": _ENCODER_OUT, "encoded_lengths": _LENGTHS}),
+    )
+    def _encode(self, audio_signal: torch.Tensor, length: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        outputs, lengths = self.encoder(([audio_signal], length))
+        return outputs[-1], lengths
+
+    @typecheck(
+        input_types=OrderedDict({"audio_signal": _ENCODER_IN}),
+        output_types=OrderedDict({"outputs": _ENCODER_OUT}),
+    )
+    def _encode_unlengthed(self, audio_signal: torch.Tensor) -> torch.Tensor:
+        outputs, _ = self.encoder(([audio_signal], None))
+        return outputs[-1]
+
+
+class ConvASRDecoder(NeuralModule, Exportable):
+    """1x1 convolution to ``num_classes + 1`` outputs (blank is the last index) followed by log-softmax."""
+
+    def __init__(
+        self,
+        feat_in: int,
+        num_classes: int,
+        init_mode: Optional[str] = "xavier_uniform",
+        vocabulary: Optional[Sequence[str]] = None,
+    ) -> None:
+        super().__init__()
+        if vocabulary is not None:
+            vocabulary = list(vocabulary)
+            if num_classes != len(vocabulary):
+                raise ValueError(
+                    f"ConvASRDecoder: num_classes ({num_classes}) must equal len(vocabulary) ({len(vocabulary)})"
+                )
+        self.__vocabulary = vocabulary
+        self._feat_in = feat_in
+        self._num_classes = num_classes + 1
+        self.decoder_layers = nn.Sequential(nn.Conv1d(self._feat_in, self._num_classes, kernel_size=1, bias=True))
+        self.apply(lambda m: init_weights(m, mode=init_mode))
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"encoder_output": _ENCODER_OUT})
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"logprobs": NeuralType(("B", "T", "D"), LogprobsType())})
+
+    @typecheck()
+    def forward(self, encoder_output: torch.Tensor) -> torch.Tensor:
+        return nn.functional.log_softmax(self.decoder_layers(encoder_output).transpose(1, 2), dim=-1)
+
+    def input_example(self) -> Tuple[torch.Tensor]:
+        return (torch.randn(16, self._feat_in, 256, device=next(self.parameters()).device),)
+
+    @property
+    def vocabulary(self) -> Optional[List[str]]:
+        return self.__vocabulary
+
+    @property
+    def num_classes_with_blank(self) -> int:
+        return self._num_classes
+
+
+class ConvASRDecoderClassification(NeuralModule, Exportable):
+    """Average/max pooling over time, then a linear layer to ``num_classes`` logits (or softmax probabilities)."""
+
+    def __init__(
+        self,
+        feat_in: int,
+        num_classes: int,
+        init_mode: Optional[str] = "xavier_uniform",
+        return_logits: bool = True,
+        pooling_type: str = "avg",
+    ) -> None:
+        super().__init__()
+        self._feat_in = feat_in
+        self._return_logits = return_logits
+        self._num_classes = num_classes
+        if pooling_type == "avg":
+            self.pooling = nn.AdaptiveAvgPool1d(1)
+        elif pooling_type == "max":
+            self.pooling = nn.AdaptiveMaxPool1d(1)
+        else:
+            raise ValueError(f"ConvASRDecoderClassification: pooling_type must be 'avg' or 'max', got '{pooling_type}'")
+        self.decoder_layers = nn.Sequential(nn.Linear(self._feat_in, self._num_classes, bias=True))
+        self.apply(lambda m: init_weights(m, mode=init_mode))
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"encoder_output": _ENCODER_OUT})
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"logits": NeuralType(("B", "D"), LogitsType())})
+
+    @typecheck()
+    def forward(self, encoder_output: torch.Tensor) -> torch.Tensor:
+        logits = self.decoder_layers(self.pooling(encoder_output).flatten(1))
+        return logits if self._return_logits else nn.functional.softmax(logits, dim=-1)
+
+    def input_example(self) -> Tuple[torch.Tensor]:
+        return (torch.randn(16, self._feat_in, 256, device=next(self.parameters()).device),)
+
+    @property
+    def num_classes(self) -> int:
+        return self._num_classes

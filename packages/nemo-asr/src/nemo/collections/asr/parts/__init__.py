@@ -1,0 +1,1 @@
+"""Building blocks behind the ASR modules: features, Jasper blocks, augmentation, decoding results."""

@@ -1,0 +1,332 @@
+"""Jasper/QuartzNet/Citrinet building blocks with NeMo 1's submodule layout.
+
+The attribute names and list positions (``mconv``, ``res``, ``mout``; ``MaskedConv1d.conv``; ``SqueezeExcite.fc``)
+reproduce NeMo's state-dict keys, e.g. ``encoder.0.mconv.0.conv.weight``, so NVIDIA checkpoints load strictly.
+"""
+
+from typing import Iterable, List, Optional, Sequence, Tuple, Union
+
+import torch
+from torch import nn
+
+__all__ = [
+    "GroupShuffle",
+    "JasperBlock",
+    "MaskedConv1d",
+    "SqueezeExcite",
+    "compute_new_kernel_size",
+    "get_same_padding",
+    "init_weights",
+    "jasper_activations",
+]
+
+jasper_activations = {"hardtanh": nn.Hardtanh, "relu": nn.ReLU, "selu": nn.SELU, "swish": nn.SiLU}
+
+_NORMALIZATIONS = ("batch", "layer", "group", "instance")
+
+
+def init_weights(module: nn.Module, mode: Optional[str] = "xavier_uniform") -> None:
+    """Initialise conv/linear weights by ``mode`` and reset batch norms (use with ``Module.apply``)."""
+    if isinstance(module, (nn.Conv1d, nn.Linear)):
+        if mode is None:
+            return
+        if mode == "xavier_uniform":
+            nn.init.xavier_uniform_(module.weight, gain=1.0)
+        elif mode == "xavier_normal":
+            nn.init.xavier_normal_(module.weight, gain=1.0)
+        elif mode == "kaiming_uniform":
+            nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")
+        elif mode == "kaiming_normal":
+            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+        else:
+            raise ValueError(
+                f"Unknown init_mode '{mode}'; expected xavier_uniform, xavier_normal, kaiming_uniform or kaiming_normal"
+            )
+    elif isinstance(module, nn.BatchNorm1d):
+        if module.track_running_stats:
+            module.reset_running_stats()
+        if module.affine:
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+
+def compute_new_kernel_size(kernel_size: int, kernel_width: float) -> int:
+    """``kernel_size * kernel_width`` rounded down, at least 1, bumped to the next odd number."""
+    new_size = max(int(kernel_size * kernel_width), 1)
+    return new_size + 1 if new_size % 2 == 0 else new_size
+
+
+def get_same_padding(kernel_size: int, stride: int, dilation: int) -> int:
+    if stride > 1 and dilation > 1:
+        raise ValueError(f"Only stride OR dilation may be greater than 1, got stride={stride}, dilation={dilation}")
+    return (dilation * (kernel_size - 1)) // 2
+
+
+def _first(value: Union[int, Sequence[int]]) -> int:
+    return int(value[0]) if isinstance(value, (list, tuple)) else int(value)
+
+
+class MaskedConv1d(nn.Module):
+    """Conv1d that zeroes frames at or beyond each sample's length first, and returns the output lengths.
+
+    ``heads != -1`` shares one depthwise kernel set of ``heads`` channels across all channel groups.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        dilation: int = 1,
+        groups: int = 1,
+        heads: int = -1,
+        bias: bool = False,
+        use_mask: bool = True,
+    ) -> None:
+        super().__init__()
+        if not (heads == -1 or groups == in_channels):
+            raise ValueError(f"heads={heads} is only for depthwise convolutions (groups == in_channels={in_channels})")
+        self.real_out_channels = out_channels
+        if heads != -1:
+            in_channels = out_channels = groups = heads
+        self.conv = nn.Conv1d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+            bias=bias,
+        )
+        self.use_mask = use_mask
+        self.heads = heads
+
+    def get_seq_len(self, lens: torch.Tensor) -> torch.Tensor:
+        return _conv_out_len(self.conv, lens)
+
+    def forward(self, x: torch.Tensor, lens: Optional[torch.Tensor]) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        if lens is not None:
+            lens = lens.to(torch.long)
+            if self.use_mask:
+                beyond = torch.arange(x.shape[2], device=x.device).unsqueeze(0) >= lens.to(x.device).unsqueeze(1)
+                x = x.masked_fill(beyond.unsqueeze(1), 0.0)
+            lens = self.get_seq_len(lens)
+        shape = x.shape
+        if self.heads != -1:
+            x = x.reshape(-1, self.heads, shape[-1])
+        out = self.conv(x)
+        if self.heads != -1:
+            out = out.reshape(shape[0], self.real_out_channels, -1)
+        return out, lens
+
+
+class GroupShuffle(nn.Module):
+    """Interleave the channels of ``groups`` groups (ShuffleNet), so grouped convolutions mix information."""
+
+    def __init__(self, groups: int, channels: int) -> None:
+        super().__init__()
+        self.groups = groups
+        self.channels_per_group = channels // groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, _, steps = x.shape
+        x = x.view(batch, self.groups, self.channels_per_group, steps).transpose(1, 2)
+        return x.reshape(batch, self.groups * self.channels_per_group, steps)
+
+
+class SqueezeExcite(nn.Module):
+    """Squeeze-and-excitation over time: global (``context_window <= 0``) or sliding-window average context."""
+
+    def __init__(
+        self,
+        channels: int,
+        reduction_ratio: int,
+        context_window: int = -1,
+        interpolation_mode: str = "nearest",
+        activation: Optional[nn.Module] = None,
+    ) -> None:
+        super().__init__()
+        self.context_window = int(context_window)
+        self.interpolation_mode = interpolation_mode
+        if self.context_window <= 0:
+            self.pool = nn.AdaptiveAvgPool1d(1)
+        else:
+            self.pool = nn.AvgPool1d(self.context_window, stride=1)
+        self.fc = nn.Sequential(
+            nn.Linear(channels, channels // reduction_ratio, bias=False),
+            activation if activation is not None else nn.ReLU(inplace=True),
+            nn.Linear(channels // reduction_ratio, channels, bias=False),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        steps = x.shape[-1]
+        y = self.fc(self.pool(x).transpose(1, -1)).transpose(1, -1)  # (B, C, T') with T' = 1 or T - window + 1
+        if self.context_window > 0:
+            y = nn.functional.interpolate(y, size=steps, mode=self.interpolation_mode)
+        return x * torch.sigmoid(y)
+
+
+class JasperBlock(nn.Module):
+    """``repeat`` x (conv [+ pointwise if separable] + norm [+ shuffle]) with activation/dropout between, optional SE,
+    a residual branch per pane (dense residual when ``residual_panes`` is given) and a final activation/dropout.
+
+    ``forward((xs, lens))`` takes the list of earlier outputs (the last one is this block's input) and returns
+    ``(xs + [out], lens)`` for dense residual blocks, else ``([out], lens)``.
+    """
+
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        repeat: int = 3,
+        kernel_size: Union[int, Sequence[int]] = 11,
+        kernel_size_factor: float = 1,
+        stride: Union[int, Sequence[int]] = 1,
+        dilation: Union[int, Sequence[int]] = 1,
+        padding: str = "same",
+        dropout: float = 0.2,
+        activation: Optional[nn.Module] = None,
+        residual: bool = True,
+        groups: int = 1,
+        separable: bool = False,
+        heads: int = -1,
+        normalization: str = "batch",
+        norm_groups: int = 1,
+        residual_mode: str = "add",
+        residual_panes: Optional[List[int]] = None,
+        conv_mask: bool = False,
+        se: bool = False,
+        se_reduction_ratio: int = 16,
+        se_context_window: int = -1,
+        se_interpolation_mode: str = "nearest",
+        stride_last: bool = False,
+    ) -> None:
+        super().__init__()
+        if padding != "same":
+            raise ValueError(f"JasperBlock: only padding='same' is supported, got '{padding}'")
+        if normalization not in _NORMALIZATIONS:
+            raise ValueError(f"JasperBlock: normalization '{normalization}' is not one of {list(_NORMALIZATIONS)}")
+        if residual_mode not in ("add", "stride_add", "max"):
+            raise ValueError(f"JasperBlock: residual_mode '{residual_mode}' is not one of ['add', 'stride_add', 'max']")
+        kernel = compute_new_kernel_size(_first(kernel_size), float(kernel_size_factor))
+        stride, dilation = _first(stride), _first(dilation)
+        padding_val = get_same_padding(kernel, stride, dilation)
+        self.conv_mask = conv_mask
+        self.separable = separable
+        self.residual_mode = residual_mode
+        self.se = se
+
+        conv = nn.ModuleList()
+        in_loop = inplanes
+        for _ in range(repeat - 1):
+            conv.extend(
+                self._conv_bn(
+                    in_loop,
+                    planes,
+                    kernel,
+                    1 if stride_last else stride,
+                    dilation,
+                    padding_val,
+                    groups,
+                    heads,
+                    separable,
+                    normalization,
+                    norm_groups,
+                )
+            )
+            conv.extend(self._act_dropout(dropout, activation))
+            in_loop = planes
+        conv.extend(
+            self._conv_bn(
+                in_loop,
+                planes,
+                kernel,
+                stride,
+                dilation,
+                padding_val,
+                groups,
+                heads,
+                separable,
+                normalization,
+                norm_groups,
+            )
+        )
+        if se:
+            conv.append(SqueezeExcite(planes, se_reduction_ratio, se_context_window, se_interpolation_mode, activation))
+        self.mconv = conv
+
+        panes = list(residual_panes or [])
+        self.dense_residual = residual and bool(panes)
+        if residual:
+            res_stride = stride if residual_mode == "stride_add" else 1
+            self.res = nn.ModuleList(
+                nn.ModuleList(self._conv_bn(p, planes, 1, res_stride, 1, 0, 1, -1, False, normalization, norm_groups))
+                for p in (panes or [inplanes])
+            )
+        else:
+            self.res = None
+        self.mout = nn.Sequential(*self._act_dropout(dropout, activation))
+
+    def _conv(
+        self, cin: int, cout: int, kernel: int, stride: int, dilation: int, padding: int, groups: int, heads: int
+    ):
+        if self.conv_mask:
+            return MaskedConv1d(cin, cout, kernel, stride, padding, dilation, groups, heads=heads, use_mask=True)
+        return nn.Conv1d(
+            cin, cout, kernel, stride=stride, padding=padding, dilation=dilation, groups=groups, bias=False
+        )
+
+    def _conv_bn(
+        self, cin, cout, kernel, stride, dilation, padding, groups, heads, separable, normalization, norm_groups
+    ) -> List[nn.Module]:
+        if separable:
+            layers = [
+                self._conv(cin, cin, kernel, stride, dilation, padding, cin, heads),
+                self._conv(cin, cout, 1, 1, 1, 0, groups, -1),
+            ]
+        else:
+            layers = [self._conv(cin, cout, kernel, stride, dilation, padding, groups, -1)]
+        if normalization == "batch":
+            layers.append(nn.BatchNorm1d(cout, eps=1e-3, momentum=0.1))
+        else:
+            num_groups = {"group": cout if norm_groups == -1 else norm_groups, "instance": cout, "layer": 1}
+            layers.append(nn.GroupNorm(num_groups=num_groups[normalization], num_channels=cout))
+        if groups > 1:
+            layers.append(GroupShuffle(groups, cout))
+        return layers
+
+    @staticmethod
+    def _act_dropout(drop_prob: float, activation: Optional[nn.Module]) -> List[nn.Module]:
+        activation = activation if activation is not None else nn.Hardtanh(min_val=0.0, max_val=20.0)
+        return [activation, nn.Dropout(p=drop_prob)]
+
+    @staticmethod
+    def _run(layers: Iterable[nn.Module], x: torch.Tensor, lens: Optional[torch.Tensor]):
+        for layer in layers:
+            if isinstance(layer, MaskedConv1d):
+                x, lens = layer(x, lens)
+            else:
+                x = layer(x)
+                if isinstance(layer, nn.Conv1d) and lens is not None:
+                    lens = _conv_out_len(layer, lens)
+        return x, lens
+
+    def forward(self, input_: Tuple[List[torch.Tensor], Optional[torch.Tensor]]):
+        xs, lens_orig = input_[0], (input_[1] if len(input_) == 2 else None)
+        out, lens = self._run(self.mconv, xs[-1], lens_orig)
+        if self.res is not None:
+            for pane, layers in zip(xs, self.res):
+                res_out, _ = self._run(layers, pane, lens_orig)
+                out = torch.max(out, res_out) if self.residual_mode == "max" else out + res_out
+        out = self.mout(out)
+        if self.res is not None and self.dense_residual:
+            return xs + [out], lens
+        return [out], lens
+
+
+def _conv_out_len(conv: nn.Conv1d, lens: torch.Tensor) -> torch.Tensor:
+    span = conv.dilation[0] * (conv.kernel_size[0] - 1) + 1
+    return torch.div(lens.to(torch.long) + 2 * conv.padding[0] - span, conv.stride[0], rounding_mode="floor") + 1
