@@ -1,4 +1,5 @@
-"""Time and peak memory of writing/reading a ~100M-parameter ``.nemo`` next to plain ``torch.save``/``torch.load``.
+"""Time and peak memory of ``ModelPT.save_to``/``restore_from`` of a ~100M-parameter model, next to plain
+``torch.save``/``torch.load`` of the same state dict.
 
 Every operation runs in a fresh interpreter, which reports its wall time and its peak RSS above the RSS it had just
 before the operation (``/proc/self/status`` VmHWM, reset through ``/proc/self/clear_refs``; ``ru_maxrss`` elsewhere).
@@ -55,15 +56,37 @@ def _peak_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _state_dict():
+def _model_class():
+    import torch
+
+    from nemo.core.classes.modelPT import ModelPT
+
+    class BenchModel(ModelPT):
+        """A stack of linear layers: all the cost is in the weights."""
+
+        def __init__(self, cfg, trainer=None):
+            super().__init__(cfg=cfg, trainer=trainer)
+            self.layers = torch.nn.ModuleList(torch.nn.Linear(WIDTH, WIDTH) for _ in range(LAYERS))
+
+        def setup_training_data(self, train_data_config):
+            pass
+
+        def setup_validation_data(self, val_data_config):
+            pass
+
+        @classmethod
+        def list_available_models(cls):
+            return []
+
+    BenchModel.__module__ = "__main__"
+    return BenchModel
+
+
+def _model():
     import torch
 
     torch.manual_seed(0)
-    state = {}
-    for i in range(LAYERS):
-        state[f"layers.{i}.weight"] = torch.randn(WIDTH, WIDTH)
-        state[f"layers.{i}.bias"] = torch.randn(WIDTH)
-    return state
+    return _model_class()(cfg={"width": WIDTH, "layers": LAYERS})
 
 
 def _fingerprint(state) -> float:
@@ -74,28 +97,27 @@ def worker(operation: str, workdir: Path) -> dict:
     """Run one operation in this (fresh) process and report seconds and peak RSS growth."""
     import torch
 
-    from nemo.core.archive import NemoArchive, write_archive
-
     plain, archive = workdir / "plain.pt", workdir / "model.nemo"
     base = _rss_bytes()
     result = {}
     if operation.startswith("save"):
-        state = _state_dict()
+        model = _model()
+        state = model.state_dict()
         result["weights_bytes"] = sum(t.numel() * t.element_size() for t in state.values())
         _reset_peak()
         start = time.perf_counter()
         if operation == "save_torch":
             torch.save(state, plain)
         else:
-            write_archive(archive, config_yaml="target: benchmark.Model\n", state_dict=state)
+            model.save_to(str(archive))
     else:
+        model_class = _model_class()
         _reset_peak()
         start = time.perf_counter()
         if operation == "load_torch":
             state = torch.load(plain, map_location="cpu", weights_only=True)
         else:
-            with NemoArchive(archive) as nemo:
-                state = nemo.load_state_dict(map_location="cpu")
+            state = model_class.restore_from(str(archive), map_location="cpu").state_dict()
     result["seconds"] = time.perf_counter() - start
     result["peak_growth_bytes"] = _peak_bytes() - base
     result["fingerprint"] = _fingerprint(state)

@@ -363,3 +363,42 @@ def test_restore_defaults_to_cuda_and_loads_gpu_saved_weights(mt, tmp_path):
     on_cpu = mt.TinyModel.restore_from(tmp_path / "gpu.nemo", map_location="cpu")
     assert on_cpu.layer.weight.device.type == "cpu"
     assert torch.equal(on_cpu.layer.weight, model.layer.weight.cpu())
+
+
+class TestRestoreWithoutRandomInit:
+    """restore_from builds on the meta device and assigns the loaded tensors, falling back where that is unsafe."""
+
+    def test_weights_are_the_loaded_tensors_and_stay_trainable(self, mt, tmp_path):
+        path = tmp_path / "model.nemo"
+        model = _trained(mt)
+        model.save_to(path)
+        restored = mt.TinyModel.restore_from(path, map_location="cpu")
+        assert not any(t.is_meta for t in [*restored.parameters(), *restored.buffers()])
+        assert all(p.requires_grad for p in restored.parameters())
+        assert torch.equal(restored.layer.weight, model.layer.weight)
+
+    def test_tied_weights_stay_tied(self, mt, tmp_path):
+        class Tied(mt.TinyModel):
+            def __init__(self, cfg, trainer=None):
+                super().__init__(cfg, trainer)
+                self.twin = torch.nn.Linear(self.cfg.in_features, self.cfg.out_features)
+                self.twin.weight = self.layer.weight
+
+        path = tmp_path / "tied.nemo"
+        Tied(mt.base_config()).save_to(path)
+        restored = Tied.restore_from(path, map_location="cpu")
+        assert restored.twin.weight is restored.layer.weight
+
+    def test_non_persistent_buffers_are_built_normally(self, mt, tmp_path):
+        class WithScratch(mt.TinyModel):
+            def __init__(self, cfg, trainer=None):
+                super().__init__(cfg, trainer)
+                self.register_buffer("window", torch.hann_window(8), persistent=False)
+
+        path = tmp_path / "scratch.nemo"
+        original = WithScratch(mt.base_config())
+        original.save_to(path)
+        restored = WithScratch.restore_from(path, map_location="cpu")
+        assert not restored.window.is_meta
+        assert torch.equal(restored.window, torch.hann_window(8))
+        assert torch.equal(restored.layer.weight, original.layer.weight)

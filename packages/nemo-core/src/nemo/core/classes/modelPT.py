@@ -37,8 +37,8 @@ from nemo.core.classes.dataloaders import (
 )
 from nemo.core.classes.model import Model
 from nemo.core.classes.restore import (
+    build_with_weights,
     class_path,
-    load_checked_state_dict,
     load_restore_config,
     resolve_restore_target,
 )
@@ -503,9 +503,9 @@ class ModelPT(pl.LightningModule, Model):
             AppState().model_restore_path = str(path)
             store = ArtifactStore(path, archive)
             try:
+                state_dict = archive.load_state_dict(map_location="cpu")
                 with model_restore_state(store):
-                    instance = target_cls(cfg=conf)
-                load_checked_state_dict(instance, archive.load_state_dict(map_location="cpu"), strict, path)
+                    instance = build_with_weights(lambda: target_cls(cfg=conf), state_dict, strict, path)
             except BaseException:
                 store.cleanup()
                 raise

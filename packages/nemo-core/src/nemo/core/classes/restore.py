@@ -7,7 +7,7 @@ Archives are untrusted input, so the class named by the config's ``target`` is o
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Union
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -16,7 +16,7 @@ from nemo.core.archive import ArchiveError, NemoArchive
 from nemo.utils import logging
 from nemo.utils.model_utils import import_class_by_path
 
-__all__ = ["class_path", "load_restore_config", "resolve_restore_target", "load_checked_state_dict"]
+__all__ = ["class_path", "load_restore_config", "resolve_restore_target", "load_checked_state_dict", "build_with_weights"]
 
 
 def class_path(klass: type) -> str:
@@ -106,7 +106,7 @@ def resolve_restore_target(cls: type, conf: DictConfig) -> type:
 
 
 def load_checked_state_dict(
-    model: torch.nn.Module, state_dict: Dict[str, torch.Tensor], strict: bool, origin: Path
+    model: torch.nn.Module, state_dict: Dict[str, torch.Tensor], strict: bool, origin: Path, assign: bool = False
 ) -> None:
     """``model.load_state_dict`` with one error listing every missing/unexpected key and every shape mismatch.
 
@@ -130,4 +130,40 @@ def load_checked_state_dict(
         raise RuntimeError(f"The weights in {origin} do not fit {type(model).__name__}: {'; '.join(problems)}{hint}")
     if missing or unexpected:
         logging.warning(f"Loading {origin} with strict=False: missing keys {missing}, unexpected keys {unexpected}")
-    model.load_state_dict(state_dict, strict=strict)
+    model.load_state_dict(state_dict, strict=strict, assign=assign)
+
+
+def _has_shared_tensors(model: torch.nn.Module) -> bool:
+    """Tied weights (one Parameter under two names) would come apart when loading with ``assign=True``."""
+    named = list(model.named_parameters(remove_duplicate=False)) + list(model.named_buffers(remove_duplicate=False))
+    return len({id(tensor) for _, tensor in named}) != len(named)
+
+
+def _still_on_meta(model: torch.nn.Module) -> bool:
+    tensors = list(model.parameters()) + list(model.buffers())
+    return any(tensor.is_meta for tensor in tensors)
+
+
+def build_with_weights(
+    build: Callable[[], torch.nn.Module], state_dict: Dict[str, torch.Tensor], strict: bool, origin: Path
+) -> torch.nn.Module:
+    """Build a model and load ``state_dict`` into it, without paying for a random initialisation.
+
+    The model is first built on the ``meta`` device and the loaded tensors are assigned in place of its parameters,
+    so restoring holds one copy of the weights and skips initialising them. Constructors that cannot run on
+    ``meta``, tied weights, and tensors the state dict does not cover (non-persistent buffers, ``strict=False``) fall
+    back to an ordinary build and copy.
+    """
+    try:
+        with torch.device("meta"):
+            model = build()
+    except Exception as err:  # any constructor that needs real data: build normally below
+        logging.debug(f"Restoring {origin}: building on the meta device failed ({err}); building normally")
+        model = None
+    if model is not None and not _has_shared_tensors(model):
+        load_checked_state_dict(model, state_dict, strict, origin, assign=True)
+        if not _still_on_meta(model):
+            return model
+    model = build()
+    load_checked_state_dict(model, state_dict, strict, origin)
+    return model
