@@ -1,0 +1,1 @@
+"""Data preprocessing for ASR datasets: manifests, audio segments, text normalization and tokenization."""
