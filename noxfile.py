@@ -23,11 +23,26 @@ ROOT = Path(__file__).parent
 PACKAGES = ["nemo-core", "nemo-expmanager", "nemo-asr", "nemo-nlp", "nemo-tts"]
 # The CPU build of torch that lies on this machine's disk; an unpinned torch would pull a multi-GB CUDA build.
 TORCH = os.environ.get("NEMO_TORCH_SPEC", "torch==2.13.0")
-# Import names each distribution provides, and those it must NOT be able to import when installed alone.
+# Modules each distribution provides (importing them proves its declared dependencies suffice), and, from the
+# others', what it must NOT be able to import when installed alone.
 PROVIDES = {
-    "nemo-core": ["nemo.core", "nemo.utils.logging", "nemo.collections.common"],
+    "nemo-core": [
+        "nemo.core",
+        "nemo.core.classes.modelPT",
+        "nemo.core.config",
+        "nemo.core.optim",
+        "nemo.utils.logging",
+        "nemo.collections.common",
+        "nemo.collections.common.tokenizers",
+        "nemo.collections.common.metrics",
+    ],
     "nemo-expmanager": ["nemo.utils.exp_manager"],
-    "nemo-asr": ["nemo.collections.asr"],
+    "nemo-asr": [
+        "nemo.collections.asr",
+        "nemo.collections.asr.modules",
+        "nemo.collections.asr.metrics",
+        "nemo.collections.asr.data.audio_to_text_dataset",
+    ],
     "nemo-nlp": ["nemo.collections.nlp"],
     "nemo-tts": ["nemo.collections.tts"],
 }
