@@ -155,3 +155,46 @@ def test_environment_variable_is_applied_at_import():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "shapes"
+
+
+def test_off_puts_the_undecorated_method_into_the_class_and_on_puts_the_checks_back():
+    checking = Head.__dict__["forward"]
+    assert checking.__wrapped__.__name__ == "forward"
+    typecheck.set_typecheck_level("off")
+    assert Head.__dict__["forward"] is checking.__wrapped__  # no wrapper left: off costs nothing per call
+    assert Head()(mistyped()).tolist() == [[1.0] * 3] * 2  # positional and mistyped, unchecked
+    with typecheck.disable_checks():
+        assert Head.__dict__["forward"] is checking.__wrapped__
+    typecheck.set_typecheck_level("shapes")
+    assert Head.__dict__["forward"] is checking
+    with pytest.raises(TypeError, match="passed by keyword"):
+        Head()(torch.zeros(2, 3))
+
+
+def test_a_class_defined_while_checks_are_off_is_checked_once_they_are_on():
+    typecheck.set_typecheck_level("off")
+
+    class Late(Head):
+        @typecheck()
+        def forward(self, x):
+            return x * 2
+
+    assert Late()(torch.ones(2, 3)).sum().item() == 12
+    typecheck.set_typecheck_level("full")
+    with pytest.raises(TypeError, match="passed by keyword"):
+        Late()(torch.ones(2, 3))
+
+
+def test_a_monkeypatched_method_is_left_alone_by_level_changes():
+    class Patched(Head):
+        @typecheck()
+        def forward(self, x):
+            return x
+
+    def replacement(self, x):
+        return x - 1
+
+    Patched.forward = replacement
+    typecheck.set_typecheck_level("off")
+    typecheck.set_typecheck_level("full")
+    assert Patched.__dict__["forward"] is replacement
