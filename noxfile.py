@@ -42,6 +42,7 @@ PROVIDES = {
         "nemo.collections.asr.modules",
         "nemo.collections.asr.metrics",
         "nemo.collections.asr.data.audio_to_text_dataset",
+        "nemo.collections.asr.models",
     ],
     "nemo-nlp": ["nemo.collections.nlp"],
     "nemo-tts": ["nemo.collections.tts"],

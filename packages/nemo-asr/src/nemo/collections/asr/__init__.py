@@ -1,6 +1,6 @@
 """NeMo's ASR collection (the nemo-asr distribution).
 
-Sub-packages (``modules``, ``parts``, ``losses``, ``metrics``) are imported on first attribute access, so
+Sub-packages (``models``, ``modules``, ``parts``, ``losses``, ``metrics``) are imported on first attribute access, so
 ``import nemo.collections.asr`` stays light (no librosa or torchmetrics until they are used).
 """
 
@@ -8,7 +8,7 @@ import importlib
 
 from nemo.collections.asr.version import __version__
 
-_SUBPACKAGES = ("losses", "metrics", "modules", "parts")
+_SUBPACKAGES = ("data", "losses", "metrics", "models", "modules", "parts")
 
 
 def __getattr__(name: str) -> object:

@@ -1,0 +1,226 @@
+"""``ASRModel``: the abstract base of speech models, plus helpers shared by the CTC and classification models.
+
+It aggregates validation/test step outputs (``*_loss`` averaged, WER numerators/denominators summed), lists the
+pretrained checkpoints of all its subclasses, and builds data loaders from NeMo data configs.
+"""
+
+import json
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from nemo.core.classes.exportable import Exportable
+from nemo.core.classes.model import PretrainedModelInfo
+from nemo.core.classes.modelPT import ModelPT
+from nemo.utils import logging
+from nemo.utils.model_utils import resolve_subclass_pretrained_model_info
+
+__all__ = ["ASRModel", "ExportableEncDecModel", "ngc_model"]
+
+_NGC_ROOT = "https://api.ngc.nvidia.com/v2/models/nvidia/nemo"
+
+
+def ngc_model(name: str, version: str, file_name: Optional[str] = None) -> PretrainedModelInfo:
+    """A ``PretrainedModelInfo`` for ``<name>`` published in NGC's ``nvidia/nemo`` team at ``version``."""
+    return PretrainedModelInfo(
+        pretrained_model_name=name,
+        description=f"For details about this model, please visit https://ngc.nvidia.com/catalog/models/nvidia:nemo:{name}",
+        location=f"{_NGC_ROOT}/{name}/versions/{version}/files/{file_name or name + '.nemo'}",
+    )
+
+
+def _stack_mean(outputs: List[Mapping[str, Any]], key: str) -> torch.Tensor:
+    return torch.stack([torch.as_tensor(x[key], dtype=torch.float32) for x in outputs]).mean()
+
+
+def _stack_sum(outputs: List[Mapping[str, Any]], key: str) -> torch.Tensor:
+    return torch.stack([torch.as_tensor(x[key], dtype=torch.float32) for x in outputs]).sum()
+
+
+class ASRModel(ModelPT, ABC):
+    """Base class of ASR models: ``transcribe`` plus WER aggregation at the end of evaluation epochs."""
+
+    @abstractmethod
+    def transcribe(self, paths2audio_files: List[str], batch_size: int = 4) -> List[str]:
+        """Transcribe the given audio files (one result per file, in order)."""
+
+    @classmethod
+    def list_available_models(cls) -> List[PretrainedModelInfo]:
+        """Pretrained checkpoints of every subclass (each entry's ``class_`` is the subclass that restores it)."""
+        return resolve_subclass_pretrained_model_info(cls)
+
+    def _evaluation_summary(self, outputs: List[Mapping[str, Any]], prefix: str) -> Dict[str, Any]:
+        if not outputs:
+            return {}
+        loss = _stack_mean(outputs, f"{prefix}_loss")
+        wer = _stack_sum(outputs, f"{prefix}_wer_num") / _stack_sum(outputs, f"{prefix}_wer_denom")
+        return {f"{prefix}_loss": loss, "log": {f"{prefix}_loss": loss, f"{prefix}_wer": wer}}
+
+    def multi_validation_epoch_end(self, outputs: List[Any], dataloader_idx: int = 0) -> Dict[str, Any]:
+        """Mean ``val_loss`` and corpus ``val_wer`` (summed numerators over summed denominators) of one loader."""
+        return self._evaluation_summary(outputs, "val")
+
+    def multi_test_epoch_end(self, outputs: List[Any], dataloader_idx: int = 0) -> Dict[str, Any]:
+        """Mean ``test_loss`` and corpus ``test_wer`` of one test loader."""
+        return self._evaluation_summary(outputs, "test")
+
+    # ------------------------------------------------------------------------------------------------ data loaders
+    def _build_dataset(self, config: DictConfig) -> Any:
+        """The dataset a data config describes (implemented by each model)."""
+        raise NotImplementedError(f"{type(self).__name__} does not build datasets")
+
+    def _setup_dataloader_from_config(
+        self, config: Optional[Mapping[str, Any]]
+    ) -> Optional[torch.utils.data.DataLoader]:
+        """A ``DataLoader`` over ``self._build_dataset(config)`` (``batch_size``, ``shuffle``, ``num_workers``,
+        ``pin_memory``, ``drop_last``, ``sort_by_duration``); None, with a warning, when there is no manifest."""
+        if config is None:
+            return None
+        config = config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
+        if config.get("is_tarred", False) or config.get("use_dali", False):
+            raise ValueError(
+                f"{type(self).__name__}: data config sets is_tarred/use_dali, which this implementation does not "
+                "support; use a plain manifest (manifest_filepath)"
+            )
+        if config.get("manifest_filepath") is None:
+            logging.warning(f"Could not load dataset as `manifest_filepath` was None. Provided config: {config}")
+            return None
+        if "batch_size" not in config:
+            raise ValueError(f"{type(self).__name__}: data config needs `batch_size`, got keys {list(config.keys())}")
+        from nemo.collections.asr.data.batching import build_dataloader
+
+        return build_dataloader(self._build_dataset(config), config)
+
+    @staticmethod
+    def _augmentor(config: DictConfig) -> Any:
+        """The audio perturbations a data config's ``augmentor`` node describes (None without one)."""
+        if config.get("augmentor") is None:
+            return None
+        from nemo.collections.asr.parts.preprocessing.perturb import process_augmentations
+
+        return process_augmentations(config.augmentor)
+
+    def _setup_data(self, name: str, config: Any, shuffle: bool) -> Optional[torch.utils.data.DataLoader]:
+        config = config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
+        if "shuffle" not in config:
+            with _writable(config):
+                config.shuffle = shuffle
+        self._update_dataset_config(dataset_name=name, config=config)
+        return self._setup_dataloader_from_config(config)
+
+    def setup_training_data(self, train_data_config: Any) -> None:
+        """Training loader from ``train_data_config`` (shuffled unless ``shuffle: false``), kept as ``cfg.train_ds``."""
+        self._train_dl = self._setup_data("train", train_data_config, shuffle=True)
+
+    def setup_validation_data(self, val_data_config: Any) -> None:
+        """Validation loader from ``val_data_config`` (not shuffled unless asked), kept as ``cfg.validation_ds``."""
+        self._validation_dl = self._setup_data("validation", val_data_config, shuffle=False)
+
+    def setup_test_data(self, test_data_config: Any) -> None:
+        """Test loader from ``test_data_config`` (not shuffled unless asked), kept as ``cfg.test_ds``."""
+        self._test_dl = self._setup_data("test", test_data_config, shuffle=False)
+
+    # --------------------------------------------------------------------------------------------- inference state
+    @contextmanager
+    def _inference_state(self) -> Iterator[None]:
+        """Eval mode, no dither or padding, frozen encoder/decoder and quiet logs; everything restored afterwards."""
+        featurizer = getattr(self.preprocessor, "featurizer", None)
+        saved = {key: getattr(featurizer, key) for key in ("dither", "pad_to") if hasattr(featurizer, key)}
+        modes = {module: module.training for module in self.modules()}
+        verbosity = logging.get_verbosity()
+        try:
+            for key in saved:
+                setattr(featurizer, key, 0.0 if key == "dither" else 0)
+            self.eval()
+            logging.set_verbosity(logging.WARNING)
+            with self.encoder.as_frozen(), self.decoder.as_frozen(), torch.inference_mode():
+                yield
+        finally:
+            for key, value in saved.items():
+                setattr(featurizer, key, value)
+            for module, training in modes.items():
+                module.training = training
+            logging.set_verbosity(verbosity)
+
+    def _iterate_audio(
+        self, paths2audio_files: List[str], batch_size: int, make_config: Callable[[str, int], Dict[str, Any]]
+    ) -> Iterator[Tuple[torch.Tensor, ...]]:
+        """Batches of the given files through a temporary manifest (deleted afterwards), moved to the model's device."""
+        missing = [path for path in paths2audio_files if not os.path.isfile(path)]
+        if missing:
+            raise FileNotFoundError(f"{type(self).__name__}.transcribe: audio files not found: {missing[:5]}")
+        if batch_size < 1:
+            raise ValueError(f"{type(self).__name__}.transcribe: batch_size must be >= 1, got {batch_size}")
+        device = next(self.parameters()).device
+        with tempfile.TemporaryDirectory() as tmpdir:
+            manifest = os.path.join(tmpdir, "manifest.json")
+            with open(manifest, "w", encoding="utf-8") as handle:
+                for path in paths2audio_files:
+                    entry = {"audio_filepath": os.path.abspath(path), "duration": _duration(path)}
+                    entry.update(self._dummy_target())
+                    handle.write(json.dumps(entry) + "\n")
+            config = make_config(manifest, min(batch_size, len(paths2audio_files)))
+            loader = self._setup_dataloader_from_config(OmegaConf.create(config))
+            for batch in loader:
+                yield tuple(t.to(device) for t in batch)
+
+    def _dummy_target(self) -> Dict[str, str]:
+        """Manifest fields standing in for the unknown transcript of a file to transcribe.
+
+        Built from the model's own vocabulary, since the data layer refuses characters outside it.
+        """
+        vocabulary = getattr(getattr(self, "decoder", None), "vocabulary", None) or []
+        symbol = next((s for s in vocabulary if isinstance(s, str) and len(s) == 1 and not s.isspace()), None)
+        return {"text": symbol or "nothing"}
+
+
+class ExportableEncDecModel(Exportable):
+    """Export of an encoder-decoder model: the encoder's inputs in, the decoder's outputs out."""
+
+    @property
+    def input_module(self) -> Any:
+        return self.encoder
+
+    @property
+    def output_module(self) -> Any:
+        return self.decoder
+
+    @property
+    def disabled_deployment_input_names(self) -> Set[str]:
+        return set(getattr(self.encoder, "disabled_deployment_input_names", set()))
+
+    @property
+    def disabled_deployment_output_names(self) -> Set[str]:
+        return set(getattr(self.decoder, "disabled_deployment_output_names", set()))
+
+    def forward_for_export(self, input: torch.Tensor, length: Optional[torch.Tensor] = None) -> torch.Tensor:  # noqa: A002
+        """Encoder then decoder on a (processed) spectrogram, without the preprocessor."""
+        encoded = self.encoder(audio_signal=input, length=length)
+        if isinstance(encoded, tuple):
+            encoded = encoded[0]
+        return self.decoder(encoder_output=encoded)
+
+
+def _duration(path: str) -> float:
+    """Length of an audio file in seconds; a large bound when its header cannot be read (the loader reads it all)."""
+    import soundfile
+
+    try:
+        return float(soundfile.info(path).duration)
+    except RuntimeError:
+        return 100000.0
+
+
+@contextmanager
+def _writable(config: DictConfig) -> Iterator[DictConfig]:
+    struct = OmegaConf.is_struct(config)
+    OmegaConf.set_struct(config, False)
+    try:
+        yield config
+    finally:
+        OmegaConf.set_struct(config, struct)

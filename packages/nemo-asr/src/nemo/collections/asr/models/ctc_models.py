@@ -1,0 +1,270 @@
+"""``EncDecCTCModel``: preprocessor -> (SpecAugment) -> encoder -> CTC decoder over a character vocabulary."""
+
+import copy
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
+
+from nemo.collections.asr.losses.ctc import CTCLoss
+from nemo.collections.asr.metrics.wer import WER
+from nemo.collections.asr.models.asr_model import ASRModel, ExportableEncDecModel, ngc_model
+from nemo.collections.asr.parts.rnnt_utils import Hypothesis
+from nemo.core.classes.model import PretrainedModelInfo
+from nemo.core.classes.typecheck import typecheck
+from nemo.core.neural_types import AudioSignal, LabelsType, LengthsType, LogprobsType, NeuralType, SpectrogramType
+from nemo.utils import logging
+
+__all__ = ["EncDecCTCModel"]
+
+_QUARTZNET_BASE_DESCRIPTION = (
+    "QuartzNet15x5 model trained on six datasets: LibriSpeech, Mozilla Common Voice (validated clips from "
+    "en_1488h_2019-12-10), WSJ, Fisher, Switchboard, and NSC Singapore English. It was trained with Apex/Amp "
+    "optimization level O1 for 600 epochs. The model achieves a WER of 3.79% on LibriSpeech dev-clean, and a WER of "
+    "10.05% on dev-other. Please visit https://ngc.nvidia.com/catalog/models/nvidia:nemospeechmodels for further details."
+)
+
+
+class EncDecCTCModel(ASRModel, ExportableEncDecModel):
+    """Encoder-decoder CTC model (QuartzNet, Jasper, Citrinet with characters) built from a config.
+
+    Config keys: ``preprocessor``, ``encoder``, ``decoder`` (``feat_in`` defaults to the encoder's output width),
+    optional ``spec_augment``, ``ctc_reduction`` (``mean_batch``), ``use_cer``, ``log_prediction``, and the data
+    configs ``train_ds``/``validation_ds``/``test_ds`` plus ``optim``.
+    """
+
+    @classmethod
+    def list_available_models(cls) -> List[PretrainedModelInfo]:
+        """The character CTC checkpoints NVIDIA published on NGC for NeMo 1.0."""
+        models = [
+            PretrainedModelInfo(
+                pretrained_model_name="QuartzNet15x5Base-En",
+                description=_QUARTZNET_BASE_DESCRIPTION,
+                location="https://api.ngc.nvidia.com/v2/models/nvidia/nemospeechmodels/versions/1.0.0a5/files/"
+                "QuartzNet15x5Base-En.nemo",
+            )
+        ]
+        names = ["stt_en_quartznet15x5", "stt_zh_quartznet15x5", "stt_en_jasper10x5dr"]
+        names += [f"stt_{lang}_quartznet15x5" for lang in ("ca", "it", "fr", "es", "de", "pl", "ru")]
+        names += ["stt_zh_citrinet_512"]
+        models += [ngc_model(name, "1.0.0rc1") for name in names]
+        models.append(ngc_model("asr_talknet_aligner", "1.0.0rc1", "qn5x5_libri_tts_phonemes.nemo"))
+        return models
+
+    def __init__(self, cfg: Union[DictConfig, Dict[str, Any]], trainer: Optional[Any] = None) -> None:
+        super().__init__(cfg=cfg, trainer=trainer)
+        self.preprocessor = EncDecCTCModel.from_config_dict(self._cfg.preprocessor)
+        self.encoder = EncDecCTCModel.from_config_dict(self._cfg.encoder)
+        with open_dict(self._cfg):
+            if not self._cfg.decoder.get("feat_in") and hasattr(self.encoder, "_feat_out"):
+                self._cfg.decoder.feat_in = self.encoder._feat_out
+            if not self._cfg.decoder.get("feat_in"):
+                raise ValueError("param feat_in of the decoder's config is not set!")
+        self.decoder = EncDecCTCModel.from_config_dict(self._cfg.decoder)
+        self.loss = self._make_loss()
+        spec_augment = self._cfg.get("spec_augment")
+        self.spec_augmentation = EncDecCTCModel.from_config_dict(spec_augment) if spec_augment is not None else None
+        self._wer = self._make_wer()
+        self.cfg = self._cfg  # keep the Lightning hyper-parameters in step with the completed config
+
+    def _make_loss(self) -> CTCLoss:
+        return CTCLoss(
+            num_classes=self.decoder.num_classes_with_blank - 1,
+            zero_infinity=True,
+            reduction=self._cfg.get("ctc_reduction", "mean_batch"),
+        )
+
+    def _make_wer(self) -> WER:
+        return WER(
+            vocabulary=self.decoder.vocabulary,
+            batch_dim_index=0,
+            use_cer=self._cfg.get("use_cer", False),
+            ctc_decode=True,
+            dist_sync_on_step=True,
+            log_prediction=self._cfg.get("log_prediction", False),
+        )
+
+    # ------------------------------------------------------------------------------------------------ forward
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        sample_rate = getattr(self.preprocessor, "_sample_rate", None)
+        return OrderedDict(
+            {
+                "input_signal": NeuralType(("B", "T"), AudioSignal(freq=sample_rate), optional=True),
+                "input_signal_length": NeuralType(("B",), LengthsType(), optional=True),
+                "processed_signal": NeuralType(("B", "D", "T"), SpectrogramType(), optional=True),
+                "processed_signal_length": NeuralType(("B",), LengthsType(), optional=True),
+            }
+        )
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict(
+            {
+                "outputs": NeuralType(("B", "T", "D"), LogprobsType()),
+                "encoded_lengths": NeuralType(("B",), LengthsType()),
+                "greedy_predictions": NeuralType(("B", "T"), LabelsType()),
+            }
+        )
+
+    @typecheck()
+    def forward(
+        self,
+        input_signal: Optional[torch.Tensor] = None,
+        input_signal_length: Optional[torch.Tensor] = None,
+        processed_signal: Optional[torch.Tensor] = None,
+        processed_signal_length: Optional[torch.Tensor] = None,
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(log_probs, encoded_len, greedy_predictions)`` from raw audio or from an already computed spectrogram."""
+        has_raw = input_signal is not None and input_signal_length is not None
+        has_processed = processed_signal is not None and processed_signal_length is not None
+        if has_raw == has_processed:
+            raise ValueError(
+                f"{type(self).__name__}.forward: give either `input_signal` and `input_signal_length` or "
+                "`processed_signal` and `processed_signal_length`, exactly one of the two pairs"
+            )
+        if has_raw:
+            processed_signal, processed_signal_length = self.preprocessor(
+                input_signal=input_signal, length=input_signal_length
+            )
+        if self.spec_augmentation is not None and self.training:
+            processed_signal = self.spec_augmentation(input_spec=processed_signal)
+        encoded, encoded_len = self.encoder(audio_signal=processed_signal, length=processed_signal_length)
+        log_probs = self.decoder(encoder_output=encoded)
+        greedy_predictions = log_probs.argmax(dim=-1, keepdim=False)
+        return log_probs, encoded_len, greedy_predictions
+
+    # -------------------------------------------------------------------------------------------- Lightning steps
+    def _loss_and_predictions(self, batch: Sequence[torch.Tensor]) -> Tuple[torch.Tensor, ...]:
+        signal, signal_len, transcript, transcript_len = batch
+        log_probs, encoded_len, predictions = self.forward(input_signal=signal, input_signal_length=signal_len)
+        loss = self.loss(
+            log_probs=log_probs, targets=transcript, input_lengths=encoded_len, target_lengths=transcript_len
+        )
+        return loss, predictions, encoded_len, transcript, transcript_len
+
+    def _batch_wer(self, predictions, encoded_len, transcript, transcript_len) -> Tuple[torch.Tensor, ...]:
+        """WER of one batch (the metric accumulates, so it is reset right after computing)."""
+        self._wer.update(predictions, transcript, transcript_len, predictions_lengths=encoded_len)
+        wer, scores, words = self._wer.compute()
+        self._wer.reset()
+        return wer, scores, words
+
+    def training_step(self, batch: Sequence[torch.Tensor], batch_nb: int) -> Dict[str, Any]:
+        loss, predictions, encoded_len, transcript, transcript_len = self._loss_and_predictions(batch)
+        log: Dict[str, Any] = {"train_loss": loss.detach()}
+        if self._optimizer is not None:
+            log["learning_rate"] = self._optimizer.param_groups[0]["lr"]
+        trainer = self._trainer
+        every = max(1, int(getattr(trainer, "log_every_n_steps", 1) or 1)) if trainer is not None else 1
+        if (batch_nb + 1) % every == 0:
+            log["training_batch_wer"] = self._batch_wer(predictions, encoded_len, transcript, transcript_len)[0]
+        return {"loss": loss, "log": log}
+
+    def _evaluation_step(self, batch: Sequence[torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
+        loss, predictions, encoded_len, transcript, transcript_len = self._loss_and_predictions(batch)
+        wer, scores, words = self._batch_wer(predictions, encoded_len, transcript, transcript_len)
+        return {
+            f"{prefix}_loss": loss.detach(),
+            f"{prefix}_wer_num": scores,
+            f"{prefix}_wer_denom": words,
+            f"{prefix}_wer": wer,
+        }
+
+    def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> Dict:
+        return self._evaluation_step(batch, "val")
+
+    def test_step(self, batch: Sequence[torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> Dict:
+        return self._evaluation_step(batch, "test")
+
+    # ------------------------------------------------------------------------------------------------------ data
+    def _build_dataset(self, config: DictConfig) -> Any:
+        from nemo.collections.asr.data import audio_to_text_dataset
+
+        return audio_to_text_dataset.get_char_dataset(config=config, augmentor=self._augmentor(config))
+
+    def _transcribe_config(self, manifest: str, batch_size: int) -> Dict[str, Any]:
+        return {
+            "manifest_filepath": manifest,
+            "sample_rate": self.preprocessor._sample_rate,
+            "labels": list(self.decoder.vocabulary),
+            "batch_size": batch_size,
+            "trim_silence": True,
+            "shuffle": False,
+        }
+
+    # ------------------------------------------------------------------------------------------------ inference
+    def transcribe(
+        self,
+        paths2audio_files: List[str],
+        batch_size: int = 4,
+        logprobs: bool = False,
+        return_hypotheses: bool = False,
+    ) -> Union[List[str], List[np.ndarray], List[Hypothesis], Dict]:
+        """Greedy CTC transcripts of audio files, in order (for prototyping; long files need much memory).
+
+        ``logprobs=True`` returns each file's ``(T, V+1)`` log-probabilities as numpy arrays instead;
+        ``return_hypotheses=True`` returns ``Hypothesis`` objects whose ``y_sequence`` holds those log-probabilities.
+        The model's train/eval modes, the preprocessor's dither and pad_to, gradients and logging are restored.
+        """
+        if paths2audio_files is None or len(paths2audio_files) == 0:
+            return {}
+        if logprobs and return_hypotheses:
+            raise ValueError(
+                "Either `return_hypotheses` or `logprobs` can be True at any given time. "
+                "Returned hypotheses will contain the logprobs."
+            )
+        results: List[Any] = []
+        with self._inference_state():
+            for signal, signal_len, *_ in self._iterate_audio(paths2audio_files, batch_size, self._transcribe_config):
+                log_probs, encoded_len, predictions = self.forward(input_signal=signal, input_signal_length=signal_len)
+                if logprobs:
+                    results += [log_probs[i, : encoded_len[i]].cpu().numpy() for i in range(log_probs.shape[0])]
+                    continue
+                decoded = self._wer.ctc_decoder_predictions_tensor(
+                    predictions, predictions_len=encoded_len, return_hypotheses=return_hypotheses
+                )
+                if return_hypotheses:
+                    for i, hypothesis in enumerate(decoded):
+                        hypothesis.y_sequence = log_probs[i, : encoded_len[i]].cpu().clone()
+                results += decoded
+        return results
+
+    # ---------------------------------------------------------------------------------------------- vocabulary
+    def change_vocabulary(self, new_vocabulary: List[str]) -> None:
+        """Replace the decoder (fresh weights), loss and WER for ``new_vocabulary``; the encoder stays.
+
+        Use it to fine-tune a pretrained encoder on another alphabet. The config (``decoder``, ``labels`` and the data
+        configs' ``labels``) is updated; nothing changes when the vocabulary is the same.
+        """
+        if new_vocabulary is None or len(new_vocabulary) == 0:
+            raise ValueError(f"New vocabulary must be non-empty list of chars. But I got: {new_vocabulary}")
+        new_vocabulary = list(new_vocabulary)
+        if list(self.decoder.vocabulary or []) == new_vocabulary:
+            logging.warning(f"Old {self.decoder.vocabulary} and new {new_vocabulary} match. Not changing anything.")
+            return
+        decoder_config = copy.deepcopy(self.decoder.to_config_dict())
+        with open_dict(decoder_config):
+            decoder_config.vocabulary = ListConfig(new_vocabulary)
+            decoder_config.num_classes = len(new_vocabulary)
+        self._replace_decoder(decoder_config)
+        with open_dict(self._cfg):
+            if "labels" in self._cfg:
+                self._cfg.labels = ListConfig(new_vocabulary)
+            for key in ("train_ds", "validation_ds", "test_ds"):
+                if self._cfg.get(key) is not None and "labels" in self._cfg[key]:
+                    self._cfg[key].labels = ListConfig(new_vocabulary)
+        self.cfg = self._cfg
+        logging.info(f"Changed decoder to output to {self.decoder.vocabulary} vocabulary.")
+
+    def _replace_decoder(self, decoder_config: DictConfig) -> None:
+        device = next(self.decoder.parameters()).device
+        del self.decoder
+        self.decoder = EncDecCTCModel.from_config_dict(decoder_config).to(device)
+        del self.loss
+        self.loss = self._make_loss()
+        self._wer = self._make_wer()
+        with open_dict(self._cfg):
+            self._cfg.decoder = OmegaConf.create(OmegaConf.to_container(decoder_config, resolve=True))
