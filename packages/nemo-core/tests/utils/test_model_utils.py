@@ -146,3 +146,14 @@ def test_resolve_subclass_pretrained_model_info_walks_all_subclasses():
     assert by_name["zeta"].class_ is _Child
     assert by_name["mid"].class_ is _Base  # an explicit class_ is kept
     assert resolve_subclass_pretrained_model_info(_Sibling) == []
+
+
+def test_config_version_update_leaves_mandatory_missing_values_alone():
+    from omegaconf import OmegaConf
+
+    from nemo.utils.model_utils import maybe_update_config_version
+
+    cfg = OmegaConf.create({"train_ds": {"src_file_name": "???"}, "enc": {"cls": "a.B", "params": {"x": 1}}})
+    out = maybe_update_config_version(cfg)
+    assert OmegaConf.is_missing(out.train_ds, "src_file_name")
+    assert out.enc == {"_target_": "a.B", "x": 1}

@@ -28,8 +28,9 @@ def _convert_legacy_node(node: Any) -> None:
             node.pop("params")
             for key, value in params.items():
                 node[key] = value
-        for value in node.values():
-            _convert_legacy_node(value)
+        for key in list(node.keys()):
+            if not OmegaConf.is_missing(node, key):  # a mandatory `???` value has nothing to convert
+                _convert_legacy_node(node[key])
     elif isinstance(node, ListConfig):
         for value in node:
             _convert_legacy_node(value)

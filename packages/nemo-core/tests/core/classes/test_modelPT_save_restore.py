@@ -402,3 +402,16 @@ class TestRestoreWithoutRandomInit:
         assert not restored.window.is_meta
         assert torch.equal(restored.window, torch.hann_window(8))
         assert torch.equal(restored.layer.weight, original.layer.weight)
+
+
+def test_plain_tensor_attributes_such_as_metric_states_are_built_normally(mt, tmp_path):
+    class WithState(mt.TinyModel):
+        def __init__(self, cfg, trainer=None):
+            super().__init__(cfg, trainer)
+            self.counts = [torch.zeros(3)]  # like a torchmetrics list state: neither buffer nor parameter
+            self.total = torch.zeros(1)
+
+    path = tmp_path / "state.nemo"
+    WithState(mt.base_config()).save_to(path)
+    restored = WithState.restore_from(path, map_location="cpu")
+    assert not restored.total.is_meta and not restored.counts[0].is_meta

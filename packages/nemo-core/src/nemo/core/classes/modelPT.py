@@ -403,7 +403,7 @@ class ModelPT(pl.LightningModule, Model):
         return item.path
 
     def _resolve_artifact(self, config_path: str, src: str, verify_src_exists: bool) -> Optional[ArtifactItem]:
-        store = current_artifact_store() or self._artifact_store
+        store = current_artifact_store() or getattr(self, "_artifact_store", None)  # may run before __init__
         local = Path(src).expanduser()
         if local.exists():
             if not local.is_file():

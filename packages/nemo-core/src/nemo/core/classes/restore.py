@@ -140,7 +140,14 @@ def _has_shared_tensors(model: torch.nn.Module) -> bool:
 
 
 def _still_on_meta(model: torch.nn.Module) -> bool:
+    """Any parameter, buffer or plain tensor attribute (e.g. a torchmetrics state) left on the meta device."""
     tensors = list(model.parameters()) + list(model.buffers())
+    for module in model.modules():
+        for value in vars(module).values():
+            if isinstance(value, torch.Tensor):
+                tensors.append(value)
+            elif isinstance(value, (list, tuple)):
+                tensors.extend(item for item in value if isinstance(item, torch.Tensor))
     return any(tensor.is_meta for tensor in tensors)
 
 

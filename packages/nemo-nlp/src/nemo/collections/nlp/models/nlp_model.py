@@ -1,0 +1,108 @@
+"""``NLPModel``: base of the BERT-based NLP models; keeps tokenizer and encoder files inside the ``.nemo``.
+
+The tokenizer's vocabulary (or SentencePiece model) and the encoder's ``config.json`` are registered as artifacts,
+so a restored model rebuilds its tokenizer and its encoder without any file from the original machine.
+"""
+
+import os
+import tempfile
+from typing import Any, Optional, Union
+
+import pytorch_lightning as pl
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from nemo.collections.common.tokenizers.bert_wordpiece_tokenizer import BertWordPieceTokenizer
+from nemo.collections.common.tokenizers.huggingface.auto_tokenizer import _lower_case_from_name
+from nemo.collections.common.tokenizers.tokenizer_spec import TokenizerSpec
+from nemo.collections.common.tokenizers.tokenizer_utils import get_tokenizer
+from nemo.core.classes.artifacts import is_model_being_restored
+from nemo.core.classes.exportable import Exportable
+from nemo.core.classes.modelPT import ModelPT
+from nemo.utils import logging
+from nemo.utils.model_utils import convert_model_config_to_dict_config
+
+__all__ = ["NLPModel"]
+
+_CONFIG_FILE_KEY = "language_model.config_file"
+
+
+class NLPModel(ModelPT, Exportable):
+    """ModelPT with the tokenizer built before the data loaders, and artifact registration for tokenizer/encoder.
+
+    Subclasses create ``self.bert_model`` after ``super().__init__`` and call :meth:`register_bert_model`.
+    """
+
+    def __init__(self, cfg: Union[DictConfig, Any], trainer: Optional[pl.Trainer] = None) -> None:
+        cfg = convert_model_config_to_dict_config(cfg)
+        # ModelPT.__init__ builds the data loaders, which need the tokenizer; register_artifact reads this attribute.
+        self._artifact_store = None
+        self.tokenizer: Optional[TokenizerSpec] = None
+        if cfg.get("tokenizer") is not None:
+            self.setup_tokenizer(cfg.tokenizer)
+        super().__init__(cfg=cfg, trainer=trainer)
+        language_model = self._cfg.get("language_model")
+        if language_model is not None:
+            # A restored model reads its encoder config from the archive; its weights come from the archive too.
+            self.register_artifact(_CONFIG_FILE_KEY, language_model.get("config_file"))
+            if is_model_being_restored() and language_model.get("lm_checkpoint"):
+                with open_dict(self._cfg):
+                    self._cfg.language_model.lm_checkpoint = None
+
+    def register_artifact(self, config_path: str, src: Optional[str], verify_src_exists: bool = False) -> Optional[str]:
+        """As ModelPT's, optional by default (v1 NLP models pass ``verify_src_exists=False``)."""
+        return super().register_artifact(config_path, src, verify_src_exists=verify_src_exists)
+
+    def setup_tokenizer(self, cfg: DictConfig) -> None:
+        """Build ``self.tokenizer`` from ``model.tokenizer`` and register its files (updating ``cfg`` in place).
+
+        A WordPiece tokenizer named by a local model directory has its ``vocab.txt`` registered and its
+        lower-casing recorded as ``do_lower_case``, so the restored model needs neither.
+        """
+        name = cfg.get("tokenizer_name")
+        if not name:
+            raise ValueError("model.tokenizer.tokenizer_name is required (e.g. bert-base-uncased or a model directory)")
+        vocab_file = cfg.get("vocab_file")
+        if not vocab_file and os.path.isfile(os.path.join(str(name), "vocab.txt")):
+            vocab_file = os.path.join(str(name), "vocab.txt")
+        vocab_file = self.register_artifact("tokenizer.vocab_file", vocab_file)
+        tokenizer_model = self.register_artifact("tokenizer.tokenizer_model", cfg.get("tokenizer_model"))
+        special_tokens = cfg.get("special_tokens")
+        special = OmegaConf.to_container(special_tokens) if isinstance(special_tokens, DictConfig) else special_tokens
+        if name in ("sentencepiece", "word", "char") or os.path.isdir(str(name)):
+            tokenizer = get_tokenizer(
+                tokenizer_name=name, tokenizer_model=tokenizer_model, vocab_file=vocab_file, special_tokens=special
+            )
+        elif vocab_file:
+            # A WordPiece vocabulary (possibly extracted from a .nemo): no hub name lookup is needed.
+            do_lower_case = cfg.get("do_lower_case")
+            tokenizer = BertWordPieceTokenizer(
+                vocab_file,
+                do_lower_case=_lower_case_from_name(str(name)) if do_lower_case is None else bool(do_lower_case),
+                **(special or {}),
+            )
+        else:
+            tokenizer = get_tokenizer(tokenizer_name=name, special_tokens=special)
+        with open_dict(cfg):
+            cfg.vocab_file = vocab_file
+            cfg.tokenizer_model = tokenizer_model
+            if isinstance(tokenizer, BertWordPieceTokenizer):
+                cfg.do_lower_case = tokenizer.do_lower_case
+        self.tokenizer = tokenizer
+
+    def register_bert_model(self) -> None:
+        """Write ``self.bert_model.config`` as JSON and register it as ``language_model.config_file``."""
+        config = getattr(getattr(self, "bert_model", None), "config", None)
+        if _CONFIG_FILE_KEY in (getattr(self, "artifacts", None) or {}):
+            return  # the encoder was built from a registered config file (a restored model): keep that one
+        if config is None or not hasattr(config, "to_json_file"):
+            logging.warning("register_bert_model: self.bert_model has no config to save; nothing registered")
+            return
+        self._bert_config_dir = tempfile.TemporaryDirectory(prefix="nemo_nlp_encoder_")
+        path = os.path.join(self._bert_config_dir.name, "config.json")
+        config.to_json_file(path)
+        self.register_artifact(_CONFIG_FILE_KEY, path)
+
+    def input_example(self, max_batch: int = 2, max_dim: int = 16) -> Any:
+        """``(input_ids, token_type_ids, attention_mask)``: the order of the models' ``forward``."""
+        input_ids, attention_mask, token_type_ids = self.bert_model.input_example(max_batch=max_batch, max_dim=max_dim)
+        return input_ids, token_type_ids, attention_mask

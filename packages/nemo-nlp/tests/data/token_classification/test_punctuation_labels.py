@@ -1,0 +1,15 @@
+from nemo.collections.nlp.data.token_classification.punctuation_labels import (
+    apply_punctuation_capitalization,
+    punctuation_capitalization_labels,
+)
+
+
+def test_labels_describe_punctuation_and_case():
+    words, labels = punctuation_capitalization_labels('"Really?" she said, quietly. Paris is nice !')
+    assert words == ["really", "she", "said", "quietly", "paris", "is", "nice"]
+    assert labels == ["QUESTION-U", "O", "COMMA", "PERIOD", "O-U", "O", "O"]
+
+
+def test_round_trip_rebuilds_simple_text():
+    text = "Hello there, how are you? I am fine."
+    assert apply_punctuation_capitalization(*punctuation_capitalization_labels(text)) == text

