@@ -98,12 +98,12 @@ def worker(operation: str, workdir: Path) -> dict:
     import torch
 
     plain, archive = workdir / "plain.pt", workdir / "model.nemo"
-    base = _rss_bytes()
     result = {}
     if operation.startswith("save"):
         model = _model()
         state = model.state_dict()
         result["weights_bytes"] = sum(t.numel() * t.element_size() for t in state.values())
+        base = _rss_bytes()  # after imports and set-up: the peak below is the operation's own
         _reset_peak()
         start = time.perf_counter()
         if operation == "save_torch":
@@ -112,6 +112,7 @@ def worker(operation: str, workdir: Path) -> dict:
             model.save_to(str(archive))
     else:
         model_class = _model_class()
+        base = _rss_bytes()
         _reset_peak()
         start = time.perf_counter()
         if operation == "load_torch":
