@@ -59,6 +59,14 @@ nox.options.sessions = ["tests", "isolation", "lint"]
 nox.options.error_on_missing_interpreters = True
 
 
+def nemo_test_edges(package: str) -> list[str]:
+    """Our distributions the package's ``test`` extra adds (e.g. nemo-expmanager for the example scripts' tests)."""
+    meta = tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())
+    extra = meta["project"].get("optional-dependencies", {}).get("test", [])
+    names = [re.split(r"[<>=!~ \[]", dep, maxsplit=1)[0] for dep in extra]
+    return [name for name in names if name in PACKAGES]
+
+
 def nemo_edges(package: str) -> list[str]:
     """Our distributions that ``package`` declares as dependencies, transitively (from its pyproject)."""
     meta = tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())
@@ -81,7 +89,7 @@ def tests(session: nox.Session, package: str, suite: str) -> None:
     if suite == "gpu" and not cuda_present():
         session.skip(f"{package} gpu suite: CUDA is absent on this machine (no nvidia-smi, no /dev/nvidia0)")
     session.install(TORCH)
-    local = [str(ROOT / "packages" / dep) for dep in nemo_edges(package)]
+    local = [str(ROOT / "packages" / dep) for dep in dict.fromkeys(nemo_edges(package) + nemo_test_edges(package))]
     session.install(*local, f"{ROOT / 'packages' / package}[test]")
     if package in TEST_DATA_NO_DEPS:
         session.install("--no-deps", *TEST_DATA_NO_DEPS[package])
