@@ -59,6 +59,10 @@ class EncDecCTCModelBPE(EncDecCTCModel):
             ]
         return models
 
+    def _dummy_target(self) -> Dict[str, str]:
+        """Any word tokenizes to something: the vocabulary's pieces (such as a lone ``▁``) may not."""
+        return {"text": "nothing"}
+
     def __init__(self, cfg: Union[DictConfig, Dict[str, Any]], trainer: Optional[Any] = None) -> None:
         cfg = maybe_update_config_version(convert_model_config_to_dict_config(cfg))
         if cfg.get("tokenizer") is None:
