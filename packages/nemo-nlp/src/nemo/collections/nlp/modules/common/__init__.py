@@ -1,7 +1,6 @@
 """Encoders and heads shared by the NLP models (loaded on first attribute access)."""
 
-import importlib
-from typing import Any, List
+from nemo.core._lazy import lazy_exports
 
 _EXPORTS = {
     "BertModule": "nemo.collections.nlp.modules.common.bert_module",
@@ -18,16 +17,5 @@ _EXPORTS = {
     "get_tokenizer_list": "nemo.collections.common.tokenizers.tokenizer_utils",
 }
 
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(__all__))
