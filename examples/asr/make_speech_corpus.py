@@ -1,68 +1,177 @@
-"""Synthesize a small, deterministic English speech corpus offline with eSpeak NG (for demos and tests).
+"""Synthesize a deterministic English speech corpus offline with eSpeak NG (for the demo, examples and tests).
 
-    python examples/asr/make_speech_corpus.py --out-dir /tmp/speech --num-train 400 --num-val 40 --num-test 40
+    python examples/asr/make_speech_corpus.py --out-dir /tmp/speech --num-train 2000 --num-val 60 --num-test 200
+    python examples/asr/make_speech_corpus.py --commands --out-dir /tmp/commands --num-train 300
 
 Writes ``<out-dir>/wavs/<split>_<n>.wav`` (16 kHz mono PCM-16) and ``train_manifest.json``,
 ``validation_manifest.json``, ``test_manifest.json`` (NeMo JSON lines with relative ``audio_filepath``, ``duration``,
-``text`` and ``speaker``). Sentences come from a built-in word list and templates (digits, commands, short phrases);
-each utterance gets a voice variant, speaking rate and pitch drawn from ``--seed``, so the same arguments give the
-same corpus. Validation and test utterances use voice variants never heard in training, and sentences that do not
-occur in training.
+``text``, plus ``speaker``, ``rate`` and ``pitch``). Sentences have 4-12 words: mostly random sequences of the 5,000
+most frequent English words (``wordfreq``; words eSpeak would spell out or expand are left out), some digit strings
+and some spoken commands. ``--commands`` instead writes single command words (``yes``, ``no``, ``up``, ...) with a
+``label`` field, for ``speech_to_label.py``.
 
-Needs the ``espeakng-loader`` wheel (bundles libespeak-ng and its data) and ``soxr`` (a librosa dependency); the
-``nemo-asr`` library itself does not depend on either.
+Each utterance gets a voice (accent + voice variant), speaking rate and pitch drawn from ``--seed``: the same
+arguments give byte-identical files. Validation and test use voice variants never heard in training, and sentences
+that do not occur in training. The voices in ``RESERVED_VARIANTS`` / ``RESERVED_ACCENTS`` are kept for the project
+owner's own evaluation and are never used by any split.
+
+Needs the ``espeakng-loader`` wheel (libespeak-ng and its data), ``wordfreq`` (word list) and ``soxr`` (a librosa
+dependency); the ``nemo-asr`` library itself depends on none of them. Other scripts import ``EspeakSynthesizer`` and
+``make_sentences`` from this file.
 """
 
 import _ctypes
 import argparse
 import ctypes
+import functools
+import itertools
 import json
 import os
 import random
+import re
 import shutil
 import tempfile
-from typing import Dict, List, Optional, Sequence, Set
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
-__all__ = ["EspeakSynthesizer", "make_sentences", "make_corpus", "TRAIN_VARIANTS", "HELD_OUT_VARIANTS", "LABELS"]
+__all__ = [
+    "EspeakSynthesizer",
+    "make_sentences",
+    "make_corpus",
+    "make_commands_corpus",
+    "common_words",
+    "is_reserved_voice",
+    "TRAIN_VARIANTS",
+    "HELD_OUT_VARIANTS",
+    "RESERVED_VARIANTS",
+    "RESERVED_ACCENTS",
+    "COMMANDS",
+    "LABELS",
+]
 
 LABELS = list(" abcdefghijklmnopqrstuvwxyz'")
 ESPEAK_SAMPLE_RATE = 22050
-# Voice = language + "+" + variant (espeak-ng-data/voices/!v). All names below exist in espeakng-loader's data; an
-# unknown variant would silently fall back to the plain voice, so the lists are fixed rather than user-supplied.
-# Breathy variants (f2, f3, f5) are left out: their noise is not reproducible.
-TRAIN_VARIANTS = ("en-us+m1", "en-us+m2", "en-us+m3", "en-us+m4", "en-us+f1", "en-us+klatt", "en+john", "en+linda")
-HELD_OUT_VARIANTS = ("en-us+m5", "en-us+f4", "en+m7")
-TRAIN_RATES, EVAL_RATES = (140, 200), (150, 190)  # words per minute
-TRAIN_PITCHES, EVAL_PITCHES = (30, 70), (35, 65)  # espeak pitch, 0-100
+
+# Voice = accent + "+" + variant (espeak-ng-data/voices/!v). An unknown variant silently falls back to the plain
+# voice, so the lists are fixed rather than user-supplied. Variants whose samples differ between two identical calls
+# (caleb, Reed) are left out. These voices are reserved for the project owner's evaluation: no split uses them.
+RESERVED_VARIANTS = ("m6", "m7", "m8", "f5", "klatt4", "klatt5", "klatt6")
+RESERVED_ACCENTS = ("en-029", "en-us-nyc")
+_TRAIN_ACCENTS = ("en-us", "en", "en-gb-x-rp", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd")
+_TRAIN_VARIANT_NAMES = ("m1", "m2", "m3", "m4", "f1", "klatt", "klatt2", "john", "linda", "Alex", "Annie", "adam",
+                        "belinda", "boris", "david", "edward", "max", "norbert", "paul", "quincy", "robert", "shelby",
+                        "steph", "travis", "victor", "zac", "grandma", "Michael")  # fmt: skip
+_HELD_OUT_ACCENTS = ("en-us", "en", "en-gb-x-rp")
+_HELD_OUT_VARIANT_NAMES = ("m5", "f4", "klatt3", "Andy")
+TRAIN_VARIANTS = tuple(f"{a}+{v}" for a, v in itertools.product(_TRAIN_ACCENTS, _TRAIN_VARIANT_NAMES))
+HELD_OUT_VARIANTS = tuple(f"{a}+{v}" for a, v in itertools.product(_HELD_OUT_ACCENTS, _HELD_OUT_VARIANT_NAMES))
+TRAIN_RATES, EVAL_RATES = (130, 210), (150, 190)  # words per minute
+TRAIN_PITCHES, EVAL_PITCHES = (25, 75), (35, 65)  # espeak pitch, 0-100
+
+VOCABULARY_SIZE = 3000
+# Frequent tokens eSpeak does not read as written: it spells them letter by letter or expands them (found by
+# comparing espeak_TextToPhonemes of each word with that of its spelled-out letters); the corpus test re-checks.
+_NOT_READ_AS_WRITTEN = frozenset(
+    "etc http https usa iii vii bbc nfl dna ltd ceo fbi nba cnn dvd abc wtf cia tbh hiv mps cbs ios est phd btw omg "
+    "lgbt gps mph nbc nhl gdp nhs usb wwe espn ibm bmw irs mvp fda mtv nsa url atm mlb pdf llc mrs".split()
+)
+_OFFENSIVE = frozenset(
+    "shit shitty bullshit fuck fucks fucking fuckin fucked bitch bitches ass asshole dick dicks pussy cock cum porn "
+    "sex sexy sexual sexually rape raped penis piss pissed crap damn lmao nigga niggas whore slut".split()
+)
+_SHORT_WORDS = frozenset("a i am an as at be by do go he hi if in is it me my no of oh on or so to up us we".split())
+_WORD = re.compile(r"[a-z]+('[a-z]+)?")
 
 _DIGITS = "zero one two three four five six seven eight nine".split()
-_COMMANDS = "yes no up down left right on off stop go".split()
+COMMANDS = tuple("yes no up down left right on off stop go".split())
 _DEVICES = "lights music radio heater fan door window television alarm oven".split()
 _ROOMS = "kitchen bedroom garage office hallway bathroom".split()
 _COLORS = "red green blue yellow white black orange purple".split()
 _NUMBERS = "two three four five six seven eight nine ten twenty thirty".split()
-_TEMPLATES = (
-    lambda r: " ".join(r.choice(_DIGITS) for _ in range(r.randint(3, 5))),
-    lambda r: " ".join(r.choice(_COMMANDS) for _ in range(r.randint(1, 3))),
-    lambda r: f"turn {r.choice(('on', 'off'))} the {r.choice(_ROOMS)} {r.choice(_DEVICES)}",
-    lambda r: f"{r.choice(('open', 'close', 'check'))} the {r.choice(_ROOMS)} {r.choice(('door', 'window'))}",
+_DIGIT_PREFIXES = ("call", "dial", "my number is", "the code is", "press", "the room is", "flight number", "")
+
+
+@functools.lru_cache(maxsize=4)
+def common_words(size: int = VOCABULARY_SIZE) -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
+    """The ``size`` most frequent English words that eSpeak reads as written, and their frequencies (wordfreq).
+
+    Lower-case letters and an inner apostrophe only (the model's labels); no single letters or two-letter
+    abbreviations, no acronyms, no profanity.
+    """
+    try:
+        import wordfreq
+    except ImportError as err:
+        raise ImportError(
+            "make_speech_corpus needs the `wordfreq` package for its word list: pip install wordfreq"
+        ) from err
+    frequencies = wordfreq.get_frequency_dict("en")
+    words: List[str] = []
+    for word in wordfreq.top_n_list("en", 4 * size):
+        if not _WORD.fullmatch(word) or word in _NOT_READ_AS_WRITTEN or word in _OFFENSIVE:
+            continue
+        if len(word) <= 2 and word not in _SHORT_WORDS:
+            continue
+        words.append(word)
+        if len(words) == size:
+            break
+    if len(words) < size:
+        raise RuntimeError(f"wordfreq gave only {len(words)} usable English words, {size} requested")
+    return tuple(words), tuple(frequencies[word] for word in words)
+
+
+def _word_sequence(rng: random.Random) -> str:
+    """4-12 words drawn with probability ~ sqrt(frequency): common words dominate, the long tail still shows up."""
+    words, weights = _sampling_table()
+    picked: List[str] = []
+    length = rng.randint(4, 12)
+    while len(picked) < length:
+        word = rng.choices(words, cum_weights=weights)[0]
+        if not picked or word != picked[-1]:
+            picked.append(word)
+    return " ".join(picked)
+
+
+@functools.lru_cache(maxsize=1)
+def _sampling_table() -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
+    words, frequencies = common_words()
+    return words, tuple(itertools.accumulate(f**0.5 for f in frequencies))
+
+
+def _digit_string(rng: random.Random) -> str:
+    prefix = rng.choice(_DIGIT_PREFIXES)
+    count = rng.randint(max(3, 4 - len(prefix.split())), 8)
+    return " ".join([prefix] * bool(prefix) + [rng.choice(_DIGITS) for _ in range(count)])
+
+
+_TEMPLATES: Tuple[Callable[[random.Random], str], ...] = (
+    lambda r: f"please turn {r.choice(('on', 'off'))} the {r.choice(_ROOMS)} {r.choice(_DEVICES)}",
+    lambda r: f"{r.choice(('open', 'close', 'check'))} the {r.choice(_ROOMS)} {r.choice(('door', 'window'))} now",
     lambda r: f"set a timer for {r.choice(_NUMBERS)} minutes",
     lambda r: f"make the {r.choice(_ROOMS)} lights {r.choice(_COLORS)}",
-    lambda r: f"move {r.choice(_COMMANDS[2:6])} {r.choice(_NUMBERS)} steps",
-    lambda r: f"call number {' '.join(r.choice(_DIGITS) for _ in range(3))}",
+    lambda r: f"move {r.choice(COMMANDS[2:6])} {r.choice(_NUMBERS)} steps and {r.choice(COMMANDS[8:])}",
+    lambda r: " ".join(r.choice(COMMANDS) for _ in range(r.randint(4, 6))),
 )
 
 
 def make_sentences(count: int, rng: random.Random, exclude: Optional[Set[str]] = None) -> List[str]:
-    """``count`` distinct template sentences, none of them in ``exclude`` (which is updated with the new ones)."""
+    """``count`` distinct sentences of 4-12 words, none of them in ``exclude`` (which is updated with the new ones).
+
+    About 80% are random sequences of common words, 12% digit strings and 8% spoken commands; only characters of
+    ``LABELS`` occur. The result depends only on ``rng``'s state.
+    """
     exclude = set() if exclude is None else exclude
     sentences: List[str] = []
     for _ in range(count * 200):
         if len(sentences) == count:
             break
-        sentence = rng.choice(_TEMPLATES)(rng)
+        kind = rng.random()
+        if kind < 0.80:
+            sentence = _word_sequence(rng)
+        elif kind < 0.92:
+            sentence = _digit_string(rng)
+        else:
+            sentence = rng.choice(_TEMPLATES)(rng)
         if sentence not in exclude:
             exclude.add(sentence)
             sentences.append(sentence)
@@ -71,15 +180,22 @@ def make_sentences(count: int, rng: random.Random, exclude: Optional[Set[str]] =
     raise RuntimeError(f"could only make {len(sentences)} distinct sentences of the {count} requested")
 
 
+def is_reserved_voice(voice: str) -> bool:
+    """Whether ``voice`` (``accent+variant``) uses an accent or variant kept for the project owner's evaluation."""
+    accent, _, variant = voice.partition("+")
+    return accent in RESERVED_ACCENTS or variant in RESERVED_VARIANTS
+
+
 class EspeakSynthesizer:
     """Text → int16 samples at 22050 Hz through libespeak-ng's synchronous C API (ctypes).
 
-    libespeak-ng keeps synthesis state in static variables that ``espeak_Initialize`` does not reset, so an
-    utterance would depend on everything synthesized before it. Each call therefore loads a private copy of the
-    library (a few milliseconds): the samples depend only on the arguments. Breathy variants (f2, f3, f5, ...) add
-    unseeded noise, so the corpus uses none of them.
+    ``EspeakSynthesizer().synthesize(text, voice="en-us+m3", rate=170, pitch=50)``. libespeak-ng keeps synthesis
+    state in static variables that ``espeak_Initialize`` does not reset, so an utterance would depend on everything
+    synthesized before it. Each call therefore loads a private copy of the library (a few milliseconds): the samples
+    depend only on the arguments.
     """
 
+    SAMPLE_RATE = ESPEAK_SAMPLE_RATE
     _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
     def __init__(self) -> None:
@@ -107,7 +223,26 @@ class EspeakSynthesizer:
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
                                      ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]  # fmt: skip
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
         return lib
+
+    def _run(self, voice: str, action: Callable[[ctypes.CDLL], None], callback: Optional[object] = None) -> None:
+        """Load a private library, initialize it with ``voice`` and run ``action`` on it."""
+        with tempfile.TemporaryDirectory(prefix="espeak-") as folder:
+            lib = self._load_private_library(folder)
+        try:
+            sample_rate = lib.espeak_Initialize(2, 0, self._data_path, 0)  # 2: AUDIO_OUTPUT_SYNCHRONOUS
+            if sample_rate != ESPEAK_SAMPLE_RATE:
+                raise RuntimeError(f"espeak_Initialize returned {sample_rate}, expected {ESPEAK_SAMPLE_RATE} Hz")
+            if callback is not None:
+                lib.espeak_SetSynthCallback(callback)
+            if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise ValueError(f"eSpeak NG has no voice {voice!r}")
+            action(lib)
+            lib.espeak_Terminate()
+        finally:
+            _ctypes.dlclose(lib._handle)
 
     def synthesize(self, text: str, voice: str, rate: int, pitch: int) -> np.ndarray:
         """Samples of ``text`` spoken by ``voice`` (e.g. ``en-us+m3``) at ``rate`` words/minute and ``pitch`` (0-100)."""
@@ -118,16 +253,7 @@ class EspeakSynthesizer:
                 chunks.append(np.ctypeslib.as_array(wav, shape=(num_samples,)).copy())
             return 0  # 0: continue synthesis
 
-        callback = self._CALLBACK(collect)
-        with tempfile.TemporaryDirectory(prefix="espeak-") as folder:
-            lib = self._load_private_library(folder)
-        try:
-            sample_rate = lib.espeak_Initialize(2, 0, self._data_path, 0)  # 2: AUDIO_OUTPUT_SYNCHRONOUS
-            if sample_rate != ESPEAK_SAMPLE_RATE:
-                raise RuntimeError(f"espeak_Initialize returned {sample_rate}, expected {ESPEAK_SAMPLE_RATE} Hz")
-            lib.espeak_SetSynthCallback(callback)
-            if lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise ValueError(f"eSpeak NG has no voice {voice!r}")
+        def speak(lib: ctypes.CDLL) -> None:
             lib.espeak_SetParameter(1, int(rate), 0)  # espeakRATE
             lib.espeak_SetParameter(3, int(pitch), 0)  # espeakPITCH
             data = text.encode("utf-8") + b"\0"
@@ -135,10 +261,24 @@ class EspeakSynthesizer:
             status = lib.espeak_Synth(data, len(data), 0, 1, 0, 1, None, None)
             if status != 0 or lib.espeak_Synchronize() != 0:
                 raise RuntimeError(f"espeak_Synth failed with status {status} for {text!r}")
-            lib.espeak_Terminate()
-        finally:
-            _ctypes.dlclose(lib._handle)
+
+        callback = self._CALLBACK(collect)
+        self._run(voice, speak, callback)
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+
+    def phonemes(self, words: Sequence[str], voice: str = "en-us") -> List[str]:
+        """eSpeak's phoneme string (its ASCII notation) of each entry of ``words``, read with ``voice``'s rules."""
+        result: List[str] = []
+
+        def convert(lib: ctypes.CDLL) -> None:
+            for text in words:
+                pointer, parts = ctypes.c_char_p(text.encode("utf-8")), []
+                while pointer.value:  # one clause per call; the pointer advances
+                    parts.append(lib.espeak_TextToPhonemes(ctypes.byref(pointer), 1, 0).decode())
+                result.append(" ".join(parts))
+
+        self._run(voice, convert)
+        return result
 
 
 def _trim_silence(samples: np.ndarray, sample_rate: int, margin_s: float = 0.05) -> np.ndarray:
@@ -163,47 +303,78 @@ def _write_split(
     synth: EspeakSynthesizer,
     out_dir: str,
     split: str,
-    sentences: Sequence[str],
+    items: Sequence[Dict[str, str]],
     voices: Sequence[str],
     rates: Sequence[int],
     pitches: Sequence[int],
     rng: random.Random,
     sample_rate: int,
 ) -> str:
+    """Render each item's ``text`` with a voice, rate and pitch from ``rng``; write the wavs and the manifest."""
     import soundfile
 
+    reserved = [voice for voice in voices if is_reserved_voice(voice)]
+    if reserved:
+        raise ValueError(f"{split}: voices {reserved} are reserved for the project owner's evaluation")
     os.makedirs(os.path.join(out_dir, "wavs"), exist_ok=True)
     manifest = os.path.join(out_dir, f"{split}_manifest.json")
-    with open(manifest, "w", encoding="utf-8") as f:
-        for idx, text in enumerate(sentences):
-            voice, rate, pitch = voices[idx % len(voices)], rng.randint(*rates), rng.randint(*pitches)
-            audio = _render(synth, text, voice, rate, pitch, sample_rate)
-            relative = f"wavs/{split}_{idx:05d}.wav"
-            soundfile.write(os.path.join(out_dir, relative), audio, sample_rate, subtype="PCM_16")
-            entry = {"audio_filepath": relative, "duration": round(len(audio) / sample_rate, 4), "text": text}
-            f.write(json.dumps({**entry, "speaker": voice, "rate": rate, "pitch": pitch}) + "\n")
+    lines = []
+    for idx, item in enumerate(items):
+        voice, rate, pitch = rng.choice(voices), rng.randint(*rates), rng.randint(*pitches)
+        audio = _render(synth, item["text"], voice, rate, pitch, sample_rate)
+        relative = f"wavs/{split}_{idx:05d}.wav"
+        soundfile.write(os.path.join(out_dir, relative), audio, sample_rate, subtype="PCM_16")
+        entry = {"audio_filepath": relative, "duration": round(len(audio) / sample_rate, 4), **item}
+        lines.append(json.dumps({**entry, "speaker": voice, "rate": rate, "pitch": pitch}) + "\n")
+    _write_atomically(manifest, "".join(lines))
     return manifest
+
+
+def _write_atomically(path: str, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".manifest-")
+    with os.fdopen(handle, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(temporary, path)
+
+
+def _plan(num_train: int, num_val: int, num_test: int) -> Tuple[Tuple[str, int, Sequence[str], Tuple, Tuple], ...]:
+    return (
+        ("train", num_train, TRAIN_VARIANTS, TRAIN_RATES, TRAIN_PITCHES),
+        ("validation", num_val, HELD_OUT_VARIANTS, EVAL_RATES, EVAL_PITCHES),
+        ("test", num_test, HELD_OUT_VARIANTS, EVAL_RATES, EVAL_PITCHES),
+    )
 
 
 def make_corpus(
     out_dir: str, num_train: int, num_val: int, num_test: int, seed: int = 0, sample_rate: int = 16000
 ) -> Dict[str, str]:
-    """Write the corpus and return ``{"train"|"validation"|"test": manifest path}``."""
+    """Write the sentence corpus and return ``{"train"|"validation"|"test": manifest path}``."""
     rng = random.Random(seed)
     seen: Set[str] = set()
-    plan = (
-        ("train", num_train, TRAIN_VARIANTS, TRAIN_RATES, TRAIN_PITCHES),
-        ("validation", num_val, HELD_OUT_VARIANTS, EVAL_RATES, EVAL_PITCHES),
-        ("test", num_test, HELD_OUT_VARIANTS, EVAL_RATES, EVAL_PITCHES),
-    )
-    sentences = {split: make_sentences(count, rng, seen) for split, count, *_ in plan}
+    plan = _plan(num_train, num_val, num_test)
+    texts = {split: make_sentences(count, rng, seen) for split, count, *_ in plan}
+    synth = EspeakSynthesizer()
+    return {
+        split: _write_split(
+            synth, out_dir, split, [{"text": t} for t in texts[split]], voices, rates, pitches, rng, sample_rate
+        )
+        for split, _, voices, rates, pitches in plan
+    }
+
+
+def make_commands_corpus(
+    out_dir: str, num_train: int, num_val: int, num_test: int, seed: int = 0, sample_rate: int = 16000
+) -> Dict[str, str]:
+    """Write single spoken ``COMMANDS`` (manifest fields ``label`` and ``text``); held-out voices as in make_corpus."""
+    rng = random.Random(seed)
     synth = EspeakSynthesizer()
     manifests = {}
-    for split, _, voices, rates, pitches in plan:
-        voices = rng.sample(voices, len(voices))
-        manifests[split] = _write_split(
-            synth, out_dir, split, sentences[split], voices, rates, pitches, rng, sample_rate
-        )
+    for split, count, voices, rates, pitches in _plan(num_train, num_val, num_test):
+        # Every label equally often, in a seeded order.
+        labels = [COMMANDS[i % len(COMMANDS)] for i in range(count)]
+        rng.shuffle(labels)
+        items = [{"text": label, "label": label} for label in labels]
+        manifests[split] = _write_split(synth, out_dir, split, items, voices, rates, pitches, rng, sample_rate)
     return manifests
 
 
@@ -215,11 +386,13 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--num-test", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sample-rate", type=int, default=16000)
+    parser.add_argument("--commands", action="store_true", help="single command words with a `label` field")
     args = parser.parse_args(argv)
     for name in ("num_train", "num_val", "num_test"):
         if getattr(args, name) < 0:
-            parser.error(f"--{name.replace('_', '-')} must be >= 0")
-    manifests = make_corpus(args.out_dir, args.num_train, args.num_val, args.num_test, args.seed, args.sample_rate)
+            parser.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    make = make_commands_corpus if args.commands else make_corpus
+    manifests = make(args.out_dir, args.num_train, args.num_val, args.num_test, args.seed, args.sample_rate)
     for split, path in manifests.items():
         print(f"{split}: {path}")
 

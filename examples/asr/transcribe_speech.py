@@ -1,4 +1,4 @@
-"""Transcribe audio files with a trained or pretrained ASR model; print the WER when references are known.
+"""Transcribe audio files with a trained or pretrained ASR model; print the WER and CER when references are known.
 
     python examples/asr/transcribe_speech.py model_path=QuartzNet_small.nemo audio_dir=/tmp/speech/wavs
     python examples/asr/transcribe_speech.py model_path=QuartzNet_small.nemo \
@@ -9,7 +9,9 @@ Give exactly one of ``model_path`` (a ``.nemo`` file) and ``pretrained_name`` (s
 ``ASRModel.list_available_models()``; downloaded once, then read from the cache), and exactly one of ``audio_dir``
 (every ``*.<audio_type>`` file in it) and ``dataset_manifest`` (NeMo JSON lines; relative paths are taken relative to
 the manifest). Predictions are written as JSON lines (``audio_filepath``, ``pred_text`` and, from a manifest, the
-other fields) to ``output_filename`` (default ``<model name>_transcriptions.json``).
+other fields) to ``output_filename`` (default ``<model name>_transcriptions.json``). From a manifest with ``text``,
+the WER and CER are printed (``show_examples=N`` also prints N reference/hypothesis pairs); the script returns the WER,
+or the CER with ``use_cer=true``.
 """
 
 import glob
@@ -36,7 +38,8 @@ class TranscriptionConfig:
     output_filename: Optional[str] = None
     batch_size: int = 32
     cuda: Optional[bool] = None  # default: use a GPU when there is one
-    use_cer: bool = False
+    use_cer: bool = False  # return the CER instead of the WER (both are printed)
+    show_examples: int = 0  # print this many reference/hypothesis pairs (from a manifest with `text`)
 
 
 def load_model(cfg: TranscriptionConfig) -> Tuple[ASRModel, str]:
@@ -91,11 +94,14 @@ def main(cfg: TranscriptionConfig) -> Optional[float]:
             handle.write(json.dumps({**record, "pred_text": text}) + "\n")
     logging.info(f"Wrote {len(hypotheses)} transcriptions to {output}")
     references = [record.get("text") for record in records]
-    if all(isinstance(text, str) for text in references):
-        wer = word_error_rate(hypotheses, references, use_cer=cfg.use_cer)
-        print(f"{'CER' if cfg.use_cer else 'WER'} on {len(references)} utterances: {wer:.4f}")
-        return wer
-    return None
+    if not all(isinstance(text, str) for text in references):
+        return None
+    for reference, hypothesis in list(zip(references, hypotheses))[: max(cfg.show_examples, 0)]:
+        print(f"  reference:  {reference}\n  hypothesis: {hypothesis}")
+    wer = word_error_rate(hypotheses, references, use_cer=False)
+    cer = word_error_rate(hypotheses, references, use_cer=True)
+    print(f"WER on {len(references)} utterances: {wer:.4f}  CER: {cer:.4f}")
+    return cer if cfg.use_cer else wer
 
 
 if __name__ == "__main__":

@@ -85,3 +85,82 @@ def test_bpe_example_trains_and_packs_the_tokenizer(tmp_path, corpus, monkeypatc
     (nemo_file,) = (tmp_path / "exp").rglob("*.nemo")
     restored = EncDecCTCModelBPE.restore_from(str(nemo_file))
     assert restored.tokenizer.vocab == model.tokenizer.vocab
+
+
+def _run_cli(monkeypatch, tmp_path, script, *overrides):
+    """Run ``script``'s Hydra main exactly as its command line would (argv parsing, config path lookup)."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    monkeypatch.chdir(tmp_path)  # config paths resolve against the script's folder, not the working directory
+    quiet = ["+trainer.fast_dev_run=true", "trainer.accelerator=cpu", "++trainer.enable_progress_bar=false",
+             "++trainer.enable_model_summary=false", f"exp_manager.exp_dir={tmp_path / 'exp'}",
+             "exp_manager.create_tensorboard_logger=false"]  # fmt: skip
+    for split in ("train_ds", "validation_ds"):
+        quiet += [f"model.{split}.num_workers=0", f"model.{split}.pin_memory=false"]
+    monkeypatch.setattr("sys.argv", [str(EXAMPLES / f"{script}.py"), *overrides, *quiet])
+    try:
+        _load(script).main()
+    finally:
+        GlobalHydra.instance().clear()
+
+
+@pytest.mark.parametrize(
+    "family, name, shrink",
+    [
+        ("quartznet", "quartznet_15x5", []),  # full size: 18.9M parameters, one step on tiny clips
+        # Jasper 10x5dr has 333M parameters: same layout (dense residuals, 5 sub-blocks), 16 channels.
+        ("jasper", "jasper_10x5dr", [f"model.encoder.jasper.{i}.filters=16" for i in range(13)]),
+    ],
+)
+def test_seed_command_lines_train_one_step(tmp_path, corpus, monkeypatch, family, name, shrink):
+    overrides = [f"--config-path=conf/{family}", f"--config-name={name}"]
+    overrides += [f"model.train_ds.manifest_filepath={corpus['train']}"]
+    overrides += [f"model.validation_ds.manifest_filepath={corpus['validation']}"]
+    overrides += shrink + (["model.decoder.feat_in=16"] if shrink else [])
+    _run_cli(monkeypatch, tmp_path, "speech_to_text", *overrides)
+    # fast_dev_run: one training and one validation batch, no checkpoints or .nemo written
+    assert (tmp_path / "exp").is_dir() and not list((tmp_path / "exp").rglob("*.nemo"))
+
+
+def test_matchboxnet_command_line_trains_one_step(tmp_path, monkeypatch):
+    manifests = {
+        split: write_corpus(tmp_path / "commands", [{"label": w} for w in words], name=f"{split}.json")
+        for split, words in (("train", ["yes", "no", "up", "down"]), ("validation", ["yes", "no"]))
+    }
+    overrides = ["--config-path=conf/matchboxnet", "--config-name=matchboxnet_3x1x64_v1"]
+    overrides += [f"model.{s}_ds.manifest_filepath={manifests[s if s == 'train' else 'validation']}"
+                  for s in ("train", "validation")]  # fmt: skip
+    _run_cli(monkeypatch, tmp_path, "speech_to_label", *overrides)
+    assert (tmp_path / "exp" / "MatchboxNet-3x1x64-v1").is_dir()
+
+
+def test_speech_to_label_trains_on_the_generated_commands(tmp_path, monkeypatch):
+    """The `--commands` corpus (eSpeak NG) trains MatchboxNet through speech_to_label.py; labels from the CLI."""
+    pytest.importorskip("espeakng_loader")
+    pytest.importorskip("wordfreq")
+    spec = importlib.util.spec_from_file_location("make_speech_corpus_commands", EXAMPLES / "make_speech_corpus.py")
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    manifests = corpus.make_commands_corpus(str(tmp_path / "commands"), 20, 10, 10, seed=0)
+    cfg = OmegaConf.load(EXAMPLES / "conf" / "matchboxnet" / "matchboxnet_3x1x64_v1.yaml")
+    cfg.model.labels = list(corpus.COMMANDS)
+    for split in ("train", "validation", "test"):
+        cfg.model[f"{split}_ds"].manifest_filepath = manifests[split]
+        cfg.model[f"{split}_ds"].num_workers = 0
+        cfg.model[f"{split}_ds"].batch_size = 10
+    cfg.trainer.max_epochs = 2
+    cfg.trainer.accelerator = "cpu"
+    cfg.trainer.enable_progress_bar = False
+    cfg.trainer.enable_model_summary = False
+    cfg.exp_manager.exp_dir = str(tmp_path / "exp")
+    cfg.exp_manager.create_tensorboard_logger = False
+    monkeypatch.chdir(tmp_path)
+    model = _load("speech_to_label").main(cfg)
+    assert list(model.cfg.train_ds.labels) == list(corpus.COMMANDS)  # the data configs follow model.labels
+    assert "test_loss" in model.trainer.callback_metrics
+    (nemo_file,) = (tmp_path / "exp").rglob("*.nemo")
+    from nemo.collections.asr.models import EncDecClassificationModel
+
+    restored = EncDecClassificationModel.restore_from(str(nemo_file))
+    wavs = sorted(str(p) for p in (tmp_path / "commands" / "wavs").glob("test_*.wav"))
+    assert set(restored.transcribe(wavs, batch_size=4)) <= set(corpus.COMMANDS)

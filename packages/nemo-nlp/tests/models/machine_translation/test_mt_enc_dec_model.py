@@ -214,3 +214,16 @@ def test_config_errors_are_explicit(tmp_path, spm_model):
     yttm.encoder_tokenizer.library = "yttm"
     with pytest.raises(ValueError, match="YouTokenToMe"):
         MTEncDecModel(cfg=yttm)
+
+
+@pytest.mark.parametrize("library", ["yttm", None])  # None: v1's default library, which is yttm
+def test_yttm_tokenizers_are_refused_with_the_reason_and_the_way_out(library):
+    from nemo.collections.common.tokenizers.tokenizer_utils import get_nmt_tokenizer
+
+    kwargs = {"library": library} if library else {}
+    with pytest.raises(ValueError) as error:
+        get_nmt_tokenizer(tokenizer_model="tokenizer.BPE.model", **kwargs)
+    message = str(error.value)
+    assert "'yttm'" in message and "not supported" in message
+    assert "unmaintained" in message and "no wheels for Python 3.9 or newer" in message
+    assert "'sentencepiece'" in message and "enc_dec_nmt.py" in message

@@ -73,10 +73,40 @@ def trainer(max_epochs):
     )
 
 
-def test_seed_walkthrough_init_forward_training_and_validation_step(vocab_file, bert_config, sentiment_files):
+# fmt: off
+class SeedValidationStep(TextClassificationModel):
+    """``validation_step`` copied verbatim from the seed walk-through (NeMo v1 core docs)."""
+
+    def validation_step(self, batch, batch_idx):
+        """
+        Lightning calls this inside the validation loop with the data from the validation dataloader
+        passed in as `batch`.
+        """
+        if self.testing:
+            prefix = 'test'
+        else:
+            prefix = 'val'  # noqa: F841 (unused in the seed too)
+
+        input_ids, input_type_ids, input_mask, labels = batch
+        logits = self.forward(input_ids=input_ids, token_type_ids=input_type_ids, attention_mask=input_mask)
+
+        val_loss = self.loss(logits=logits, labels=labels)
+
+        preds = torch.argmax(logits, axis=-1)
+
+        tp, fn, fp, _ = self.classification_report(preds, labels)
+
+        return {'val_loss': val_loss, 'tp': tp, 'fn': fn, 'fp': fp}
+# fmt: on
+
+
+@pytest.mark.parametrize("model_class", [TextClassificationModel, SeedValidationStep])
+def test_seed_walkthrough_init_forward_training_and_validation_step(
+    model_class, vocab_file, bert_config, sentiment_files
+):
     cfg = make_cfg("bert-base-uncased", {"config": bert_config}, sentiment_files)
     cfg.tokenizer.vocab_file = vocab_file
-    model = TextClassificationModel(cfg.copy())
+    model = model_class(cfg.copy())
     assert model.bert_model.config.hidden_size == 32
     assert model.classifier.mlp.layers[-1].out_features == 2
     batch = next(iter(model.train_dataloader()))
@@ -86,11 +116,21 @@ def test_seed_walkthrough_init_forward_training_and_validation_step(vocab_file, 
     model.setup_optimization()
     out = model.training_step(batch, 0)
     assert out["lr"] == pytest.approx(3e-3) and out["loss"].requires_grad
-    val = model.validation_step(batch, 0)
-    assert torch.isfinite(val["val_loss"])
-    result = model.multi_validation_epoch_end([val])
+    model.eval()  # as Lightning does for validation: both steps then see the same predictions
+    outputs = [model.validation_step(batch, 0), model.validation_step(batch, 1)]
+    val = outputs[0]
+    assert set(val) == {"val_loss", "tp", "fn", "fp"} and torch.isfinite(val["val_loss"])
+    # the step's counts are per class: tp + fn is the support of each class in the batch
+    assert (val["tp"] + val["fn"]).tolist() == torch.bincount(labels, minlength=2).tolist()
+    assert int(val["tp"].sum() + val["fp"].sum()) == len(labels)
+    report = model.classification_report
+    assert report.tp.tolist() == (2 * val["tp"]).tolist()  # both steps accumulated for the epoch end
+    result = model.multi_validation_epoch_end(outputs)
     assert set(result["log"]) == {"val_loss", "val_precision", "val_recall", "val_f1"}
+    accuracy = 100.0 * float(val["tp"].sum()) / len(labels)  # micro precision is the accuracy
+    assert float(result["log"]["val_precision"]) == pytest.approx(accuracy, abs=1e-3)
     assert 0.0 <= float(result["log"]["val_f1"]) <= 100.0
+    assert report.tp.sum() == 0  # reset for the next epoch
 
 
 def test_fine_tune_save_and_restore_in_a_fresh_process(tmp_path, bert_checkpoint_dir, sentiment_files, toy_rows):

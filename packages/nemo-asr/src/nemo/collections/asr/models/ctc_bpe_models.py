@@ -2,11 +2,12 @@
 
 import copy
 import os
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Union
 
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
 from nemo.collections.asr.metrics.wer import WER
+from nemo.collections.asr.metrics.wer_bpe import WERBPE, tokenizer_vocabulary
 from nemo.collections.asr.models.asr_model import ngc_model
 from nemo.collections.asr.models.ctc_models import EncDecCTCModel
 from nemo.core.classes.model import PretrainedModelInfo
@@ -18,25 +19,8 @@ __all__ = ["EncDecCTCModelBPE", "TokenizerWER"]
 _TOKENIZER_TYPES = ("bpe", "wpe")
 
 
-class TokenizerWER(WER):
-    """``WER`` whose label ids are decoded by a tokenizer (sub-word pieces joined into words), as NeMo's ``WERBPE``."""
-
-    def __init__(self, tokenizer: Any, **kwargs: Any) -> None:
-        super().__init__(vocabulary=_tokenizer_vocabulary(tokenizer), **kwargs)
-        self.tokenizer = tokenizer
-
-    def decode_ids_to_tokens(self, tokens: Sequence[int]) -> List[str]:
-        return self.tokenizer.ids_to_tokens([t for t in tokens if t != self.blank_id])
-
-    def decode_tokens_to_str(self, tokens: Sequence[int]) -> str:
-        return self.tokenizer.ids_to_text([t for t in tokens if t != self.blank_id])
-
-
-def _tokenizer_vocabulary(tokenizer: Any) -> List[str]:
-    vocabulary = list(tokenizer.vocab)
-    if len(vocabulary) != tokenizer.vocab_size:
-        raise ValueError(f"tokenizer vocabulary has {len(vocabulary)} entries but vocab_size {tokenizer.vocab_size}")
-    return vocabulary
+# The name this collection used before the metric moved to NeMo's module (kept for existing imports).
+TokenizerWER = WERBPE
 
 
 class EncDecCTCModelBPE(EncDecCTCModel):
@@ -71,7 +55,7 @@ class EncDecCTCModelBPE(EncDecCTCModel):
         self._artifact_store = None
         with open_dict(cfg):
             self._setup_tokenizer(cfg.tokenizer)
-            vocabulary = _tokenizer_vocabulary(self.tokenizer)
+            vocabulary = tokenizer_vocabulary(self.tokenizer)
             cfg.decoder.vocabulary = ListConfig(vocabulary)
             if cfg.decoder.get("num_classes", -1) < 1:
                 logging.info(f"Replacing placeholder number of classes with the tokenizer's {len(vocabulary)}")
@@ -113,7 +97,7 @@ class EncDecCTCModelBPE(EncDecCTCModel):
         logging.info(f"Tokenizer {type(self.tokenizer).__name__} initialized with {self.tokenizer.vocab_size} tokens")
 
     def _make_wer(self) -> WER:
-        return TokenizerWER(
+        return WERBPE(
             tokenizer=self.tokenizer,
             batch_dim_index=0,
             use_cer=self._cfg.get("use_cer", False),
@@ -146,7 +130,7 @@ class EncDecCTCModelBPE(EncDecCTCModel):
         for key in ("model_path", "vocab_path", "spe_tokenizer_vocab"):
             self.artifacts.pop(f"tokenizer.{key}", None)
         self._setup_tokenizer(tokenizer_cfg)
-        vocabulary = _tokenizer_vocabulary(self.tokenizer)
+        vocabulary = tokenizer_vocabulary(self.tokenizer)
         decoder_config = copy.deepcopy(self.decoder.to_config_dict())
         with open_dict(decoder_config):
             decoder_config.vocabulary = ListConfig(vocabulary)

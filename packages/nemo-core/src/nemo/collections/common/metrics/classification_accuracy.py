@@ -23,10 +23,18 @@ class TopKClassificationAccuracy(Metric):
     def __init__(self, top_k: Optional[Union[int, Iterable[int]]] = None, dist_sync_on_step: bool = False) -> None:
         super().__init__(dist_sync_on_step=dist_sync_on_step)
         self.top_k = top_k
-        self.add_state("correct_counts_k", default=torch.zeros(len(self.top_k), dtype=torch.long),
-                       dist_reduce_fx="sum", persistent=False)
-        self.add_state("total_counts_k", default=torch.zeros(len(self.top_k), dtype=torch.long),
-                       dist_reduce_fx="sum", persistent=False)
+        self.add_state(
+            "correct_counts_k",
+            default=torch.zeros(len(self.top_k), dtype=torch.long),
+            dist_reduce_fx="sum",
+            persistent=False,
+        )
+        self.add_state(
+            "total_counts_k",
+            default=torch.zeros(len(self.top_k), dtype=torch.long),
+            dist_reduce_fx="sum",
+            persistent=False,
+        )
 
     @property
     def top_k(self) -> List[int]:

@@ -1,25 +1,37 @@
 """Per-class precision/recall/F1 report as a DDP-aware ``torchmetrics.Metric`` (NLP classification models)."""
 
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import torch
 from torchmetrics import Metric
-
-from nemo.utils import logging
+from torchmetrics.utilities.distributed import gather_all_tensors
 
 __all__ = ["ClassificationReport"]
 
 METRIC_EPS = 1e-7  # keeps the ratios finite for classes that were never predicted or never seen
 _MODES = ("macro", "micro", "weighted", "all")
 
+Counts = Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+
 
 class ClassificationReport(Metric):
     """Counts true positives, false negatives and false positives per class; reports percentages.
 
-    ``compute()`` logs a table like ``sklearn.metrics.classification_report`` (see :meth:`format_report`) and returns
-    ``(precision, recall, f1)`` in percent: ``mode='macro'`` averages over classes that occur in the labels,
-    ``'weighted'`` weights classes by their support, ``'micro'`` pools the counts, and ``'all'`` returns the per-class
-    tensors. States ``tp``, ``fn``, ``fp`` are summed across processes.
+    Use as in NeMo v1::
+
+        tp, fn, fp, _ = self.classification_report(preds, labels)  # validation_step: accumulate the batch
+        precision, recall, f1, report = self.classification_report.compute()  # epoch end: whole epoch
+        self.classification_report.reset()
+
+    Calling the metric (``forward``) adds the batch to the epoch's counts and returns the batch's per-class
+    ``(tp, fn, fp, tn)``; ``update`` only accumulates. ``compute()`` returns ``(precision, recall, f1, report)`` as
+    in v1: percentages for ``mode`` (``'macro'`` averages over the classes that occur in the labels, ``'weighted'``
+    weights classes by support, ``'micro'`` pools the counts, ``'all'`` gives per-class tensors) and the text table
+    of :meth:`format_report`. The states ``tp``, ``fn``, ``fp`` are summed across processes before ``compute``.
+
+    NeMo v1's own ``forward`` returned the batch's ``compute()`` (precision, recall, f1, report), which its models
+    unpacked as ``tp, fn, fp, _``; the four values here are what those names say. Code that keeps only the epoch
+    result from ``compute()`` behaves the same either way.
     """
 
     full_state_update = False
@@ -32,8 +44,11 @@ class ClassificationReport(Metric):
         label_ids: Optional[Dict[str, int]] = None,
         mode: str = "macro",
         dist_sync_on_step: bool = False,
+        process_group: Optional[Any] = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(dist_sync_on_step=dist_sync_on_step)
+        """``kwargs`` go to ``torchmetrics.Metric`` (``dist_sync_fn``, ``sync_on_compute``...)."""
+        super().__init__(dist_sync_on_step=dist_sync_on_step, process_group=process_group, **kwargs)
         if num_classes < 1:
             raise ValueError(f"ClassificationReport: num_classes must be >= 1, got {num_classes}")
         if mode not in _MODES:
@@ -44,8 +59,8 @@ class ClassificationReport(Metric):
         for name in ("tp", "fn", "fp"):
             self.add_state(name, default=torch.zeros(num_classes, dtype=torch.long), dist_reduce_fx="sum")
 
-    def update(self, predictions: torch.Tensor, labels: torch.Tensor) -> None:
-        """Add a batch of predicted and true class ids (any matching shapes)."""
+    def _batch_counts(self, predictions: torch.Tensor, labels: torch.Tensor) -> Counts:
+        """Per-class ``(tp, fn, fp, tn)`` of one batch of class ids (any matching shapes), checked for range."""
         predictions, labels = predictions.reshape(-1).long(), labels.reshape(-1).long()
         if predictions.shape != labels.shape:
             raise ValueError(
@@ -57,12 +72,33 @@ class ClassificationReport(Metric):
                     f"ClassificationReport: {name} contain ids outside [0, {self.num_classes}): "
                     f"min {int(ids.min())}, max {int(ids.max())}"
                 )
-        correct = predictions == labels
         n = self.num_classes
-        tp = torch.bincount(labels[correct], minlength=n)
+        tp = torch.bincount(labels[predictions == labels], minlength=n)
+        fp = torch.bincount(predictions, minlength=n) - tp
+        fn = torch.bincount(labels, minlength=n) - tp
+        tn = labels.numel() - tp - fp - fn
+        return tp, fn, fp, tn
+
+    def update(self, predictions: torch.Tensor, labels: torch.Tensor) -> None:
+        """Add a batch of predicted and true class ids to the epoch's counts."""
+        tp, fn, fp, _ = self._batch_counts(predictions, labels)
         self.tp += tp
-        self.fp += torch.bincount(predictions, minlength=n) - tp
-        self.fn += torch.bincount(labels, minlength=n) - tp
+        self.fn += fn
+        self.fp += fp
+
+    def forward(self, predictions: torch.Tensor, labels: torch.Tensor) -> Counts:
+        """Accumulate the batch and return its per-class ``(tp, fn, fp, tn)``.
+
+        With ``dist_sync_on_step=True`` in a distributed run the returned counts are summed over the processes
+        (the accumulated states are not: they are summed once, by ``compute``).
+        """
+        counts = self._batch_counts(predictions, labels)
+        self.update(predictions, labels)
+        if self.dist_sync_on_step and self.distributed_available_fn():
+            gather = self.dist_sync_fn or gather_all_tensors
+            summed = torch.stack(gather(torch.stack(counts), group=self.process_group)).sum(dim=0)
+            counts = tuple(summed.unbind(0))
+        return counts
 
     def _per_class(self) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         tp, fn, fp = self.tp.double(), self.fn.double(), self.fp.double()
@@ -76,8 +112,8 @@ class ClassificationReport(Metric):
         tp, fn, fp = self.tp.sum().double(), self.fn.sum().double(), self.fp.sum().double()
         micro_p = tp * 100 / (tp + fp + METRIC_EPS)
         micro_r = tp * 100 / (tp + fn + METRIC_EPS)
-        non_empty = (support > 0).sum()
-        total = support.sum()
+        non_empty = (support > 0).sum().clamp(min=1)
+        total = support.sum().clamp(min=1)
         return {
             "micro": (micro_p, micro_r, 2 * micro_p * micro_r / (micro_p + micro_r + METRIC_EPS)),
             "macro": (precision.sum() / non_empty, recall.sum() / non_empty, f1.sum() / non_empty),
@@ -100,7 +136,8 @@ class ClassificationReport(Metric):
             report += row.format(f"{name} avg", p, r, f, total)
         return report + "\n"
 
-    def compute(self) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        logging.info(self.format_report())
+    def compute(self) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, str]:
+        """``(precision, recall, f1, report)`` of everything accumulated since the last ``reset``."""
         values = self._per_class()[:3] if self.mode == "all" else self._averages()[self.mode]
-        return tuple(value.float() for value in values)
+        precision, recall, f1 = (value.float() for value in values)
+        return precision, recall, f1, self.format_report()

@@ -13,8 +13,10 @@ _BUILTIN = ("sentencepiece", "word", "char")
 
 def _no_yttm() -> ValueError:
     return ValueError(
-        "YouTokenToMe ('yttm') tokenizers are not available in this implementation; convert the model to "
-        "SentencePiece ('sentencepiece') or use a WordPiece vocab.txt ('huggingface')"
+        "YouTokenToMe ('yttm') tokenizers are not supported: the youtokentome package is unmaintained (last release "
+        "1.0.6, February 2020) and has no wheels for Python 3.9 or newer. Use library 'sentencepiece' with a "
+        "SentencePiece model (examples/nlp/machine_translation/enc_dec_nmt.py trains one from the training text) or "
+        "'huggingface' with a WordPiece vocab.txt"
     )
 
 

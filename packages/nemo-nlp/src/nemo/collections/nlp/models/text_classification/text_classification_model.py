@@ -84,7 +84,9 @@ class TextClassificationModel(NLPModel, Exportable):
         self.loss = CrossEntropyLoss(weight=weights)
 
     @typecheck()
-    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> torch.Tensor:
         hidden_states = self.bert_model(
             input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask
         )
@@ -101,26 +103,35 @@ class TextClassificationModel(NLPModel, Exportable):
         return {"loss": train_loss, "lr": lr}
 
     def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> Dict:
-        """Loss of the batch; the predictions accumulate in ``self.classification_report`` until the epoch ends."""
-        prefix = "test" if self.testing else "val"
+        """Loss and per-class counts of the batch (NeMo v1 keys, ``'val_loss'`` in tests too); the predictions also
+        accumulate in ``self.classification_report``, which the epoch end computes once, summed over processes."""
         input_ids, input_type_ids, input_mask, labels = batch
         logits = self.forward(input_ids=input_ids, token_type_ids=input_type_ids, attention_mask=input_mask)
-        loss = self.loss(logits=logits, labels=labels)
+
+        val_loss = self.loss(logits=logits, labels=labels)
+
         preds = torch.argmax(logits, axis=-1)
-        self.classification_report.update(preds, labels)
-        return {f"{prefix}_loss": loss}
+
+        tp, fn, fp, _ = self.classification_report(preds, labels)
+
+        return {"val_loss": val_loss, "tp": tp, "fn": fn, "fp": fp}
 
     def test_step(self, batch: Sequence[torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> Dict:
         return self.validation_step(batch, batch_idx, dataloader_idx)
 
     def multi_validation_epoch_end(self, outputs: List[Dict], dataloader_idx: int = 0) -> Dict:
         prefix = "test" if self.testing else "val"
-        losses = [o[f"{prefix}_loss"] for o in outputs]
+        losses = [o["val_loss"] for o in outputs]
         avg_loss = torch.stack(losses).mean() if losses else torch.tensor(0.0)
-        precision, recall, f1 = self.classification_report.compute()
+        precision, recall, f1, report = self.classification_report.compute()
+        logging.info(f"{prefix}_report: {report}")
         self.classification_report.reset()
-        log = {f"{prefix}_loss": avg_loss, f"{prefix}_precision": precision, f"{prefix}_f1": f1,
-               f"{prefix}_recall": recall}
+        log = {
+            f"{prefix}_loss": avg_loss,
+            f"{prefix}_precision": precision,
+            f"{prefix}_f1": f1,
+            f"{prefix}_recall": recall,
+        }
         return {f"{prefix}_loss": avg_loss, "log": log}
 
     def multi_test_epoch_end(self, outputs: List[Dict], dataloader_idx: int = 0) -> Dict:

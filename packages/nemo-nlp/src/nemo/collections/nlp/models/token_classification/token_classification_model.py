@@ -94,8 +94,12 @@ class TokenClassificationModel(NLPModel):
         self.loss = CrossEntropyLoss(logits_ndim=3, weight=weights)
 
     @typecheck()
-    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden_states = self.bert_model(input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask)
+    def forward(
+        self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> torch.Tensor:
+        hidden_states = self.bert_model(
+            input_ids=input_ids, token_type_ids=token_type_ids, attention_mask=attention_mask
+        )
         return self.classifier(hidden_states=hidden_states)
 
     def training_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> Dict[str, torch.Tensor]:
@@ -108,25 +112,36 @@ class TokenClassificationModel(NLPModel):
         return {"loss": loss, "lr": lr}
 
     def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> Dict:
-        prefix = "test" if self.testing else "val"
+        """Loss and per-class counts over the batch's first sub-tokens of words (NeMo v1 keys); the predictions also
+        accumulate in ``self.classification_report``, which the epoch end computes once, summed over processes."""
         input_ids, input_type_ids, input_mask, subtokens_mask, loss_mask, labels = batch
         logits = self.forward(input_ids=input_ids, token_type_ids=input_type_ids, attention_mask=input_mask)
-        loss = self.loss(logits=logits, labels=labels, loss_mask=loss_mask)
-        words = subtokens_mask > 0.5
-        self.classification_report.update(torch.argmax(logits, dim=-1)[words], labels[words])
-        return {f"{prefix}_loss": loss}
+        val_loss = self.loss(logits=logits, labels=labels, loss_mask=loss_mask)
+
+        subtokens_mask = subtokens_mask > 0.5
+
+        preds = torch.argmax(logits, axis=-1)[subtokens_mask]
+        labels = labels[subtokens_mask]
+        tp, fn, fp, _ = self.classification_report(preds, labels)
+
+        return {"val_loss": val_loss, "tp": tp, "fn": fn, "fp": fp}
 
     def test_step(self, batch: Sequence[torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> Dict:
         return self.validation_step(batch, batch_idx, dataloader_idx)
 
     def multi_validation_epoch_end(self, outputs: List[Dict], dataloader_idx: int = 0) -> Dict:
         prefix = "test" if self.testing else "val"
-        losses = [o[f"{prefix}_loss"] for o in outputs]
+        losses = [o["val_loss"] for o in outputs]
         avg_loss = torch.stack(losses).mean() if losses else torch.tensor(0.0)
-        precision, recall, f1 = self.classification_report.compute()
+        precision, recall, f1, report = self.classification_report.compute()
+        logging.info(f"{prefix}_report: {report}")
         self.classification_report.reset()
-        log = {f"{prefix}_loss": avg_loss, f"{prefix}_precision": precision, f"{prefix}_f1": f1,
-               f"{prefix}_recall": recall}
+        log = {
+            f"{prefix}_loss": avg_loss,
+            f"{prefix}_precision": precision,
+            f"{prefix}_f1": f1,
+            f"{prefix}_recall": recall,
+        }
         return {f"{prefix}_loss": avg_loss, "log": log}
 
     def multi_test_epoch_end(self, outputs: List[Dict], dataloader_idx: int = 0) -> Dict:
@@ -193,7 +208,8 @@ class TokenClassificationModel(NLPModel):
         try:
             for input_ids, input_type_ids, input_mask, subtokens_mask in loader:
                 logits = self.forward(
-                    input_ids=input_ids.to(device), token_type_ids=input_type_ids.to(device),
+                    input_ids=input_ids.to(device),
+                    token_type_ids=input_type_ids.to(device),
                     attention_mask=input_mask.to(device),
                 )
                 preds = torch.argmax(logits, dim=-1).cpu()
@@ -255,7 +271,8 @@ class TokenClassificationModel(NLPModel):
         flat_pred, flat_gold = _flatten(predicted, gold, label_ids)
         report = ClassificationReport(num_classes=len(label_ids), label_ids=label_ids, mode="macro")
         report.update(flat_pred, flat_gold)
-        precision, recall, f1 = report.compute()
+        precision, recall, f1, text = report.compute()
+        logging.info(text)
         if add_confusion_matrix:
             _write_confusion_matrix(output_dir, text_file, flat_pred, flat_gold, label_ids, normalize_confusion_matrix)
         return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
@@ -274,7 +291,11 @@ def _flatten(
 
 
 def _write_confusion_matrix(
-    output_dir: str, text_file: str, pred: torch.Tensor, gold: torch.Tensor, label_ids: Dict[str, int],
+    output_dir: str,
+    text_file: str,
+    pred: torch.Tensor,
+    gold: torch.Tensor,
+    label_ids: Dict[str, int],
     normalize: bool,
 ) -> None:
     n = len(label_ids)

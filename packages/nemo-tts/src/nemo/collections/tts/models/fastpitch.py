@@ -1,0 +1,352 @@
+"""``FastPitchModel``: parallel text-to-mel with explicit durations and pitch, trained with a learned aligner.
+
+Config (``model:`` node of ``examples/tts/conf/fastpitch.yaml``): mel settings (``sample_rate``, ``n_mel_channels``,
+``n_fft``, ``n_window_size``, ``n_window_stride``, ``lowfreq``, ``highfreq``; the datasets get them), ``pitch_mean``/``pitch_std`` (Hz over voiced frames;
+null = computed from the training set when it is set up), ``text_tokenizer`` (a ``_target_`` node), ``n_speakers``,
+network sizes (``input_fft``, ``output_fft``, ``duration_predictor``, ``pitch_predictor``, ``alignment``), loss
+settings (``mel_loss``: l2 or l1, ``dur_loss_scale``, ``pitch_loss_scale``, ``aligner_loss_scale``,
+``bin_loss_scale``, ``bin_loss_start_step``, ``bin_loss_warmup_steps``), ``log_audio`` (Griffin-Lim audio in
+TensorBoard), and ``train_ds``/``validation_ds`` as ``{dataset: {_target_: ...TTSDataset, ...}, dataloader_params:
+{...}}`` plus ``optim``.
+"""
+
+import contextlib
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
+
+import torch
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from nemo.collections.tts.models.base import SpectrogramGenerator, ngc_model
+from nemo.collections.tts.modules.aligner import BinLoss, ForwardSumLoss, beta_binomial_prior
+from nemo.collections.tts.modules.fastpitch import FastPitchModule, lengths_to_mask
+from nemo.core.classes.model import PretrainedModelInfo
+from nemo.core.classes.typecheck import typecheck
+from nemo.core.neural_types import NeuralType
+from nemo.core.neural_types.elements import (
+    Index,
+    LengthsType,
+    LogprobsType,
+    MelSpectrogramType,
+    ProbabilityDistributionSamplesType,
+    RegressionValuesType,
+    SequenceToSequenceAlignmentType,
+    TokenDurationType,
+    TokenIndex,
+    TokenLogDurationType,
+    VoidType,
+)
+from nemo.utils import logging
+from nemo.utils.model_utils import import_class_by_path
+
+__all__ = ["FastPitchModel"]
+
+# dataset/mel argument -> model config key (NeMo's FastPitch config names)
+_MEL_KEYS = {"sample_rate": "sample_rate", "n_fft": "n_fft", "win_length": "n_window_size",
+             "hop_length": "n_window_stride", "n_mels": "n_mel_channels", "fmin": "lowfreq", "fmax": "highfreq"}  # fmt: skip
+_DEFAULT_TOKENIZER = {"_target_": "nemo.collections.tts.parts.text.tokenizers.EnglishPhonemesTokenizer"}
+
+
+class FastPitchModel(SpectrogramGenerator):
+    """FastPitch (Łańcucki, 2021) with the unsupervised alignment of Badlani et al. (2021), as in NeMo 1.x."""
+
+    def __init__(self, cfg: Union[DictConfig, Dict[str, Any]], trainer: Optional[Any] = None) -> None:
+        self._tokenizer: Any = None
+        super().__init__(cfg=cfg, trainer=trainer)
+        cfg = self._cfg
+        self.fastpitch = FastPitchModule(
+            n_symbols=len(self.tokenizer),
+            n_mel_channels=int(cfg.get("n_mel_channels", 80)),
+            input_fft=_plain(cfg.get("input_fft")),
+            output_fft=_plain(cfg.get("output_fft")),
+            duration_predictor=_plain(cfg.get("duration_predictor")),
+            pitch_predictor=_plain(cfg.get("pitch_predictor")),
+            alignment=_plain(cfg.get("alignment")),
+            n_speakers=int(cfg.get("n_speakers", 1)),
+            padding_idx=int(getattr(self.tokenizer, "pad", 0)),
+            max_token_duration=int(cfg.get("max_token_duration", 75)),
+        )
+        self.forward_sum_loss = ForwardSumLoss()
+        self.bin_loss = BinLoss()
+        self._validation_images: Optional[Dict[str, torch.Tensor]] = None
+        self._vocoder: Any = None
+        self.cfg = self._cfg  # keep the Lightning hyper-parameters in step (pitch statistics may have been added)
+
+    @classmethod
+    def list_available_models(cls) -> List[PretrainedModelInfo]:
+        """NeMo 1.0's published FastPitch checkpoint (LJSpeech, 22050 Hz)."""
+        description = (
+            "This model is trained on LJSpeech sampled at 22050Hz, and can be used to generate female English voices "
+            "with an American accent."
+        )
+        return [ngc_model("tts_en_fastpitch", "1.0.0", description)]
+
+    # ------------------------------------------------------------------------------------------------- tokenizer
+    @property
+    def tokenizer(self) -> Any:
+        """The text tokenizer the config's ``text_tokenizer`` node names (English phonemes by default)."""
+        if self._tokenizer is None:
+            from nemo.core.classes.serialization import Serialization
+
+            node = self._cfg.get("text_tokenizer") or OmegaConf.create(_DEFAULT_TOKENIZER)
+            self._tokenizer = Serialization.from_config_dict(node)
+        return self._tokenizer
+
+    def parse(self, str_input: str, normalize: bool = True, **kwargs: Any) -> torch.Tensor:
+        """Token ids ``[1, T]`` of ``str_input`` on the model's device."""
+        tokenizer = self.tokenizer
+        saved, tokenizer.normalize = getattr(tokenizer, "normalize", True), normalize
+        try:
+            ids = tokenizer.encode(str_input)
+        finally:
+            tokenizer.normalize = saved
+        if not ids:
+            raise ValueError(f"FastPitchModel.parse: {str_input!r} has no speakable tokens")
+        return torch.tensor([ids], dtype=torch.long, device=self.device)
+
+    # ------------------------------------------------------------------------------------------------- forward
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return {
+            "text": NeuralType(("B", "T"), TokenIndex()),
+            "text_lens": NeuralType(("B",), LengthsType(), optional=True),
+            "speaker": NeuralType(("B",), Index(), optional=True),
+            "pace": NeuralType(None, VoidType(), optional=True),
+            "spec": NeuralType(("B", "D", "T"), MelSpectrogramType(), optional=True),
+            "mel_lens": NeuralType(("B",), LengthsType(), optional=True),
+            "pitch": NeuralType(("B", "T"), RegressionValuesType(), optional=True),
+            "attn_prior": NeuralType(("B", "T", "T"), ProbabilityDistributionSamplesType(), optional=True),
+        }
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return {
+            "spect": NeuralType(("B", "D", "T"), MelSpectrogramType()),
+            "num_frames": NeuralType(("B",), LengthsType()),
+            "durs_predicted": NeuralType(("B", "T"), TokenDurationType()),
+            "log_durs_predicted": NeuralType(("B", "T"), TokenLogDurationType()),
+            "pitch_predicted": NeuralType(("B", "T"), RegressionValuesType()),
+            "attn_soft": NeuralType(("B", "S", "T", "D"), SequenceToSequenceAlignmentType(), optional=True),
+            "attn_logprob": NeuralType(("B", "S", "T", "D"), LogprobsType(), optional=True),
+            "attn_hard": NeuralType(("B", "S", "T", "D"), SequenceToSequenceAlignmentType(), optional=True),
+            "attn_hard_dur": NeuralType(("B", "T"), TokenDurationType(), optional=True),
+            "pitch": NeuralType(("B", "T"), RegressionValuesType(), optional=True),
+        }
+
+    @typecheck()
+    def forward(
+        self,
+        *,
+        text: torch.Tensor,
+        text_lens: Optional[torch.Tensor] = None,
+        speaker: Optional[torch.Tensor] = None,
+        pace: float = 1.0,
+        spec: Optional[torch.Tensor] = None,
+        mel_lens: Optional[torch.Tensor] = None,
+        pitch: Optional[torch.Tensor] = None,
+        attn_prior: Optional[torch.Tensor] = None,
+    ) -> tuple:
+        """With ``spec``, ``mel_lens`` and ``pitch`` (Hz): teacher-forced training pass (durations from the aligner);
+        without them: inference from predicted durations and pitch. The attention outputs are None at inference."""
+        if text_lens is None:
+            text_lens = (text != self.fastpitch.encoder.word_emb.padding_idx).sum(dim=1)
+        if spec is None:
+            spect, dec_lens, durations, pitch_predicted = self.fastpitch.infer(text, text_lens, speaker, pace)
+            log_durs = torch.log(durations + 1)
+            return spect, dec_lens, durations, log_durs, pitch_predicted, None, None, None, None, None
+        if mel_lens is None or pitch is None:
+            raise ValueError("FastPitchModel.forward: training needs `spec`, `mel_lens` and `pitch` together")
+        if attn_prior is None:
+            attn_prior = beta_binomial_prior(text_lens, mel_lens, max_text=text.shape[1], max_mel=spec.shape[2])
+            attn_prior = attn_prior.to(spec.device)
+        out = self.fastpitch(text, text_lens, spec, mel_lens, self._normalize_pitch(pitch), attn_prior, speaker)
+        durs_predicted = torch.clamp(torch.exp(out["log_durs_predicted"]) - 1, min=0)
+        return (out["spect"], out["dec_lens"], durs_predicted, out["log_durs_predicted"], out["pitch_predicted"],
+                out["attn_soft"], out["attn_logprob"], out["attn_hard"], out["durs"], out["pitch_avg"])  # fmt: skip
+
+    def _normalize_pitch(self, pitch: torch.Tensor) -> torch.Tensor:
+        mean, std = self._cfg.get("pitch_mean"), self._cfg.get("pitch_std")
+        if mean is None or std is None:
+            raise ValueError(
+                "FastPitchModel: config keys `pitch_mean` and `pitch_std` are null; set them or set up `train_ds` so "
+                "they are computed from the training set"
+            )
+        return torch.where(pitch > 0, (pitch - float(mean)) / float(std), torch.zeros_like(pitch))
+
+    @contextlib.contextmanager
+    def _eval_mode(self) -> Iterator[None]:
+        training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                yield
+        finally:
+            self.train(training)
+
+    def generate_spectrogram(
+        self, tokens: torch.Tensor, speaker: Union[int, torch.Tensor] = 0, pace: float = 1.0, **kwargs: Any
+    ) -> torch.Tensor:
+        """Log-mels ``[B, n_mels, T]`` of token ids ``[B, T_text]`` (pad id 0); ``pace`` > 1 speaks faster.
+
+        Frames past an item's own length (shorter items in a batch) hold the decoder's output for padding.
+        """
+        with self._eval_mode():
+            tokens = tokens.to(self.device)
+            speakers = torch.as_tensor(speaker, device=self.device).long().expand(tokens.shape[0]).contiguous()
+            spect, *_ = self(text=tokens, speaker=speakers, pace=pace)
+        return spect
+
+    # -------------------------------------------------------------------------------------------------- losses
+    def _losses(self, batch: Mapping[str, Any]) -> Dict[str, torch.Tensor]:
+        spec, mel_lens, text, text_lens = batch["log_mel"], batch["log_mel_lens"], batch["text"], batch["text_lens"]
+        if spec is None or batch.get("pitch") is None:
+            raise ValueError("FastPitchModel needs `log_mel` and `pitch` in the dataset's sup_data_types")
+        (spect, _, _, log_durs_pred, pitch_pred, attn_soft, attn_logprob, attn_hard, durs, pitch_avg) = self(
+            text=text, text_lens=text_lens, speaker=batch.get("speaker"), spec=spec, mel_lens=mel_lens,
+            pitch=batch["pitch"],
+        )  # fmt: skip
+        frame_mask = lengths_to_mask(mel_lens, spec.shape[2])[:, None, :].float()
+        diff = spect - spec
+        mel_error = diff.abs() if self._cfg.get("mel_loss", "l2") == "l1" else diff.pow(2)
+        mel_loss = (mel_error * frame_mask).sum() / (frame_mask.sum() * spec.shape[1])
+        token_mask = lengths_to_mask(text_lens, text.shape[1]).float()
+        dur_loss = ((log_durs_pred - torch.log(durs.float() + 1)).pow(2) * token_mask).sum() / token_mask.sum()
+        pitch_loss = ((pitch_pred - pitch_avg).pow(2) * token_mask).sum() / token_mask.sum()
+        ctc_loss = self.forward_sum_loss(attn_logprob, text_lens, mel_lens)
+        bin_loss = self.bin_loss(attn_hard, attn_soft)
+        cfg = self._cfg
+        loss = (
+            mel_loss
+            + float(cfg.get("dur_loss_scale", 0.1)) * dur_loss
+            + float(cfg.get("pitch_loss_scale", 0.1)) * pitch_loss
+            + float(cfg.get("aligner_loss_scale", 1.0)) * ctc_loss
+            + self._bin_loss_weight() * bin_loss
+        )
+        return {"loss": loss, "mel_loss": mel_loss, "dur_loss": dur_loss, "pitch_loss": pitch_loss,
+                "ctc_loss": ctc_loss, "bin_loss": bin_loss, "spect": spect.detach(), "attn_soft": attn_soft.detach(),
+                "attn_hard": attn_hard.detach()}  # fmt: skip
+
+    def _bin_loss_weight(self) -> float:
+        """0 until ``bin_loss_start_step``, then a linear ramp over ``bin_loss_warmup_steps`` to ``bin_loss_scale``."""
+        start = int(self._cfg.get("bin_loss_start_step", 500))
+        warmup = max(int(self._cfg.get("bin_loss_warmup_steps", 500)), 1)
+        step = int(self.global_step) if self._trainer is not None else 0
+        if step < start:
+            return 0.0
+        return float(self._cfg.get("bin_loss_scale", 1.0)) * min(1.0, (step - start + 1) / warmup)
+
+    def training_step(self, batch: Mapping[str, Any], batch_idx: int) -> torch.Tensor:
+        losses = self._losses(batch)
+        batch_size = int(batch["text"].shape[0])
+        for key in ("loss", "mel_loss", "dur_loss", "pitch_loss", "ctc_loss", "bin_loss"):
+            name = "train_loss" if key == "loss" else key
+            self.log(name, losses[key].detach(), on_step=True, prog_bar=key in ("loss", "mel_loss"),
+                     batch_size=batch_size)  # fmt: skip
+        self.log("bin_loss_weight", self._bin_loss_weight(), on_step=True, batch_size=batch_size)
+        return losses["loss"]
+
+    def validation_step(self, batch: Mapping[str, Any], batch_idx: int, dataloader_idx: int = 0) -> Dict[str, Any]:
+        losses = self._losses(batch)
+        if batch_idx == 0 and dataloader_idx == 0:
+            length, tokens = int(batch["log_mel_lens"][0]), int(batch["text_lens"][0])
+            self._validation_images = {
+                "target": batch["log_mel"][0, :, :length].detach().cpu(),
+                "predicted": losses["spect"][0, :, :length].cpu(),
+                "attn_soft": losses["attn_soft"][0, 0, :length, :tokens].t().cpu(),
+                "attn_hard": losses["attn_hard"][0, 0, :length, :tokens].t().cpu(),
+            }
+        keys = ("loss", "mel_loss", "dur_loss", "pitch_loss", "ctc_loss", "bin_loss")
+        return {f"val_{key}" if key != "loss" else "val_loss": losses[key].detach() for key in keys}
+
+    def multi_validation_epoch_end(self, outputs: List[Any], dataloader_idx: int = 0) -> Optional[Dict[str, Any]]:
+        if not outputs:
+            return None
+        means = {key: torch.stack([o[key] for o in outputs]).mean() for key in outputs[0]}
+        if dataloader_idx == 0:
+            self._log_validation_media()
+        return {"val_loss": means["val_loss"], "log": means}
+
+    def _log_validation_media(self) -> None:
+        """Spectrogram and alignment images (and Griffin-Lim audio with ``log_audio``) for TensorBoard."""
+        images, self._validation_images = self._validation_images, None
+        experiment = getattr(self.logger, "experiment", None) if self._trainer is not None else None
+        if images is None or not hasattr(experiment, "add_image"):
+            return
+        from nemo.collections.tts.parts.plotting import plot_alignment_to_numpy, plot_spectrogram_to_numpy
+
+        step = int(self.global_step)
+        for key in ("target", "predicted"):
+            experiment.add_image(f"val_mel_{key}", plot_spectrogram_to_numpy(images[key]), step, dataformats="HWC")
+        for key in ("attn_soft", "attn_hard"):
+            experiment.add_image(f"val_{key}", plot_alignment_to_numpy(images[key]), step, dataformats="HWC")
+        if self._cfg.get("log_audio", False) and hasattr(experiment, "add_audio"):
+            audio = self._griffin_lim().convert_spectrogram_to_audio(spec=images["predicted"][None])
+            rate = int(self._cfg.get("sample_rate", 22050))
+            experiment.add_audio("val_audio_griffin_lim", audio[0].clamp(-1, 1), step, sample_rate=rate)
+
+    def _griffin_lim(self) -> Any:
+        if self._vocoder is None:
+            from nemo.collections.tts.models.griffin_lim import GriffinLimModel
+
+            cfg = self._cfg
+            settings = {key: cfg.get(cfg_key) for key, cfg_key in _MEL_KEYS.items() if cfg.get(cfg_key) is not None}
+            self._vocoder = GriffinLimModel(cfg=settings)
+        return self._vocoder
+
+    # ------------------------------------------------------------------------------------------------------ data
+    def _build_dataset(self, config: DictConfig) -> Any:
+        dataset_cfg = OmegaConf.to_container(config.dataset, resolve=True)
+        target = dataset_cfg.pop("_target_", "nemo.collections.tts.data.tts_dataset.TTSDataset")
+        for key, cfg_key in _MEL_KEYS.items():
+            ours = self._cfg.get(cfg_key)
+            if ours is None:
+                continue
+            if key in dataset_cfg and dataset_cfg[key] != ours:
+                raise ValueError(
+                    f"FastPitchModel: dataset config `{key}` is {dataset_cfg[key]!r} but the model's `{cfg_key}` is "
+                    f"{ours!r}; the data must be featurized like the model"
+                )
+            dataset_cfg[key] = ours
+        dataset_cfg.pop("text_tokenizer", None)  # the model's own tokenizer, so ids match its embedding
+        dataset_cfg.setdefault("sup_data_types", ["log_mel", "pitch"])
+        if int(self._cfg.get("n_speakers", 1)) > 1 and "speaker_id" not in dataset_cfg["sup_data_types"]:
+            dataset_cfg["sup_data_types"] = [*dataset_cfg["sup_data_types"], "speaker_id"]
+        return import_class_by_path(target)(text_tokenizer=self.tokenizer, **dataset_cfg)
+
+    def _setup_loader(self, name: str, config: Any, shuffle: bool) -> Optional[torch.utils.data.DataLoader]:
+        config = config if isinstance(config, DictConfig) else OmegaConf.create(config)
+        if "dataset" not in config or "dataloader_params" not in config:
+            raise ValueError(
+                f"FastPitchModel: `{name}_ds` needs `dataset` (with _target_) and `dataloader_params`, got keys "
+                f"{list(config.keys())}"
+            )
+        if config.dataset.get("manifest_filepath") is None:
+            logging.warning(f"FastPitchModel: `{name}_ds.dataset.manifest_filepath` is null; no {name} data loader")
+            return None
+        self._update_dataset_config(dataset_name="validation" if name == "validation" else name, config=config)
+        dataset = self._build_dataset(config)
+        params = OmegaConf.to_container(config.dataloader_params, resolve=True)
+        params.setdefault("shuffle", shuffle)
+        return torch.utils.data.DataLoader(dataset, collate_fn=dataset.collate_fn, **params)
+
+    def setup_training_data(self, train_data_config: Any) -> None:
+        """Training loader; computes ``pitch_mean``/``pitch_std`` from the training set when the config has none."""
+        self._train_dl = self._setup_loader("train", train_data_config, shuffle=True)
+        if self._train_dl is not None and (self._cfg.get("pitch_mean") is None or self._cfg.get("pitch_std") is None):
+            from nemo.collections.tts.data.tts_dataset import compute_pitch_stats
+
+            mean, std = compute_pitch_stats(self._train_dl.dataset)
+            logging.info(f"FastPitchModel: pitch statistics of the training set: mean {mean:.2f} Hz, std {std:.2f} Hz")
+            with open_dict(self._cfg):
+                self._cfg.pitch_mean, self._cfg.pitch_std = mean, std
+
+    def setup_validation_data(self, val_data_config: Any) -> None:
+        """Validation loader (not shuffled)."""
+        self._validation_dl = self._setup_loader("validation", val_data_config, shuffle=False)
+
+    def setup_test_data(self, test_data_config: Any) -> None:
+        """Test loader (not shuffled)."""
+        self._test_dl = self._setup_loader("test", test_data_config, shuffle=False)
+
+
+def _plain(node: Any) -> Optional[Dict[str, Any]]:
+    return None if node is None else OmegaConf.to_container(node, resolve=True)

@@ -1,0 +1,1 @@
+"""TTS neural modules (encoders, decoders, predictors, aligners, vocoder networks)."""

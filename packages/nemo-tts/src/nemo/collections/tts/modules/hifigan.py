@@ -1,0 +1,395 @@
+"""HiFi-GAN (Kong et al. 2020): the generator and its multi-period and multi-scale discriminators.
+
+Layer names and the weight-norm parametrization (``weight_g``/``weight_v``) follow NeMo 1's ``hifigan_modules``, so a
+NeMo 1 HiFi-GAN state dict loads strictly. ``debug=True`` shrinks the discriminators' channels (as NeMo's ``debug``
+flag does) for tests and CPU runs; the generator's size comes from its config (v1/v2/v3 or smaller).
+"""
+
+import warnings
+from collections import OrderedDict
+from typing import Dict, List, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nemo.core.classes.module import NeuralModule
+from nemo.core.classes.typecheck import typecheck
+from nemo.core.neural_types import AudioSignal, MelSpectrogramType, NeuralType, VoidType
+
+__all__ = [
+    "DiscriminatorP",
+    "DiscriminatorS",
+    "Generator",
+    "MultiPeriodDiscriminator",
+    "MultiScaleDiscriminator",
+    "ResBlock1",
+    "ResBlock2",
+]
+
+LRELU_SLOPE = 0.1
+
+FeatureMaps = List[List[torch.Tensor]]
+
+
+def _weight_norm(module: nn.Module) -> nn.Module:
+    """Weight normalization with NeMo 1's parameter names (``weight_g``/``weight_v``), for checkpoint compatibility.
+
+    The parametrization-based replacement in ``torch.nn.utils.parametrizations`` renames the parameters, so the
+    original function is kept; its deprecation notice is not actionable for users.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return nn.utils.weight_norm(module)
+
+
+def _remove_weight_norm(module: nn.Module) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        nn.utils.remove_weight_norm(module)
+
+
+def _spectral_norm(module: nn.Module) -> nn.Module:
+    return nn.utils.spectral_norm(module)
+
+
+def get_padding(kernel_size: int, dilation: int = 1) -> int:
+    """Padding that keeps the length of a stride-1 convolution."""
+    return (kernel_size * dilation - dilation) // 2
+
+
+def init_weights(module: nn.Module, mean: float = 0.0, std: float = 0.01) -> None:
+    """Normal(0, 0.01) init of convolution weights, as in the HiFi-GAN paper."""
+    if isinstance(module, (nn.Conv1d, nn.ConvTranspose1d)):
+        module.weight.data.normal_(mean, std)
+
+
+class ResBlock1(nn.Module):
+    """Residual block of the multi-receptive-field fusion: dilated conv then plain conv, three times (v1, v2)."""
+
+    def __init__(self, channels: int, kernel_size: int = 3, dilation: Sequence[int] = (1, 3, 5)) -> None:
+        super().__init__()
+        self.convs1 = nn.ModuleList(
+            [
+                _weight_norm(
+                    nn.Conv1d(channels, channels, kernel_size, 1, dilation=d, padding=get_padding(kernel_size, d))
+                )
+                for d in dilation
+            ]
+        )
+        self.convs2 = nn.ModuleList(
+            [
+                _weight_norm(
+                    nn.Conv1d(channels, channels, kernel_size, 1, dilation=1, padding=get_padding(kernel_size))
+                )
+                for _ in dilation
+            ]
+        )
+        self.convs1.apply(init_weights)
+        self.convs2.apply(init_weights)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv1, conv2 in zip(self.convs1, self.convs2):
+            xt = conv2(F.leaky_relu(conv1(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE))
+            x = xt + x
+        return x
+
+    def remove_weight_norm(self) -> None:
+        for conv in [*self.convs1, *self.convs2]:
+            _remove_weight_norm(conv)
+
+
+class ResBlock2(nn.Module):
+    """Lighter residual block: one dilated conv per dilation (v3)."""
+
+    def __init__(self, channels: int, kernel_size: int = 3, dilation: Sequence[int] = (1, 3)) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(
+            [
+                _weight_norm(
+                    nn.Conv1d(channels, channels, kernel_size, 1, dilation=d, padding=get_padding(kernel_size, d))
+                )
+                for d in dilation
+            ]
+        )
+        self.convs.apply(init_weights)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv in self.convs:
+            x = conv(F.leaky_relu(x, LRELU_SLOPE)) + x
+        return x
+
+    def remove_weight_norm(self) -> None:
+        for conv in self.convs:
+            _remove_weight_norm(conv)
+
+
+class Generator(NeuralModule):
+    """Mel -> waveform: a 7-tap input conv, transposed-conv upsampling stages each followed by the mean of several
+    residual blocks (multi-receptive-field fusion), and a 7-tap output conv with tanh.
+
+    The hop length of the matching mel front end must equal the product of ``upsample_rates``.
+    """
+
+    def __init__(
+        self,
+        resblock: int,
+        upsample_rates: Sequence[int],
+        upsample_kernel_sizes: Sequence[int],
+        upsample_initial_channel: int,
+        resblock_kernel_sizes: Sequence[int],
+        resblock_dilation_sizes: Sequence[Sequence[int]],
+        initial_input_size: int = 80,
+        apply_weight_init_conv_pre: bool = False,
+    ) -> None:
+        super().__init__()
+        if resblock not in (1, 2):
+            raise ValueError(f"Generator: resblock must be 1 or 2, got {resblock}")
+        if len(upsample_rates) != len(upsample_kernel_sizes):
+            raise ValueError(
+                f"Generator: upsample_rates {list(upsample_rates)} and upsample_kernel_sizes "
+                f"{list(upsample_kernel_sizes)} must have the same length"
+            )
+        if len(resblock_kernel_sizes) != len(resblock_dilation_sizes):
+            raise ValueError(
+                f"Generator: resblock_kernel_sizes {list(resblock_kernel_sizes)} and resblock_dilation_sizes "
+                f"{[list(d) for d in resblock_dilation_sizes]} must have the same length"
+            )
+        if upsample_initial_channel % (2 ** len(upsample_rates)):
+            raise ValueError(
+                f"Generator: upsample_initial_channel={upsample_initial_channel} must be divisible by "
+                f"2**len(upsample_rates)={2 ** len(upsample_rates)} (each stage halves the channels)"
+            )
+        self.num_kernels = len(resblock_kernel_sizes)
+        self.num_upsamples = len(upsample_rates)
+        self.conv_pre = _weight_norm(nn.Conv1d(initial_input_size, upsample_initial_channel, 7, 1, padding=3))
+        block_cls = ResBlock1 if resblock == 1 else ResBlock2
+
+        self.ups = nn.ModuleList()
+        for i, (rate, kernel) in enumerate(zip(upsample_rates, upsample_kernel_sizes)):
+            c_in, c_out = upsample_initial_channel // (2**i), upsample_initial_channel // (2 ** (i + 1))
+            self.ups.append(_weight_norm(nn.ConvTranspose1d(c_in, c_out, kernel, rate, padding=(kernel - rate) // 2)))
+
+        self.resblocks = nn.ModuleList()
+        channels = upsample_initial_channel
+        for i in range(len(self.ups)):
+            channels = upsample_initial_channel // (2 ** (i + 1))
+            for kernel, dilation in zip(resblock_kernel_sizes, resblock_dilation_sizes):
+                self.resblocks.append(block_cls(channels, kernel, tuple(dilation)))
+
+        self.conv_post = _weight_norm(nn.Conv1d(channels, 1, 7, 1, padding=3))
+        self.ups.apply(init_weights)
+        self.conv_post.apply(init_weights)
+        if apply_weight_init_conv_pre:
+            self.conv_pre.apply(init_weights)
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"x": NeuralType(("B", "D", "T"), MelSpectrogramType())})
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"audio": NeuralType(("B", "S", "T"), AudioSignal())})
+
+    @typecheck()
+    def forward(self, *, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv_pre(x)
+        for i, upsample in enumerate(self.ups):
+            x = upsample(F.leaky_relu(x, LRELU_SLOPE))
+            fused = self.resblocks[i * self.num_kernels](x)
+            for j in range(1, self.num_kernels):
+                fused = fused + self.resblocks[i * self.num_kernels + j](x)
+            x = fused / self.num_kernels
+        x = self.conv_post(F.leaky_relu(x))
+        return torch.tanh(x)
+
+    def remove_weight_norm(self) -> None:
+        """Fold the weight norm into plain weights (faster inference; training afterwards is not supported)."""
+        for layer in self.ups:
+            _remove_weight_norm(layer)
+        for block in self.resblocks:
+            block.remove_weight_norm()
+        _remove_weight_norm(self.conv_pre)
+        _remove_weight_norm(self.conv_post)
+
+
+class DiscriminatorP(NeuralModule):
+    """Period discriminator: the waveform folded into ``[T / period, period]`` and judged by 2-D convolutions."""
+
+    def __init__(
+        self, period: int, kernel_size: int = 5, stride: int = 3, use_spectral_norm: bool = False, debug: bool = False
+    ) -> None:
+        super().__init__()
+        self.period = period
+        norm = _spectral_norm if use_spectral_norm else _weight_norm
+        channels = [1, 32, 128, 512, 1024] if not debug else [1, 8, 12, 32, 64]
+        pad = (get_padding(kernel_size, 1), 0)
+        layers = [
+            norm(nn.Conv2d(c_in, c_out, (kernel_size, 1), (stride, 1), padding=pad))
+            for c_in, c_out in zip(channels[:-1], channels[1:])
+        ]
+        layers.append(norm(nn.Conv2d(channels[-1], channels[-1], (kernel_size, 1), 1, padding=pad)))
+        self.convs = nn.ModuleList(layers)
+        self.conv_post = norm(nn.Conv2d(channels[-1], 1, (3, 1), 1, padding=(1, 0)))
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"x": NeuralType(("B", "S", "T"), AudioSignal())})
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict(
+            {
+                "decision": NeuralType(("B", "T"), VoidType()),
+                "feature_maps": [NeuralType(("B", "C", "H", "W"), VoidType())],
+            }
+        )
+
+    @typecheck()
+    def forward(self, *, x: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        feature_maps = []
+        batch, channels, time = x.shape
+        if time % self.period:
+            pad = self.period - (time % self.period)
+            mode = "reflect" if pad < time else "replicate"  # reflect needs more samples than the padding
+            x = F.pad(x, (0, pad), mode)
+            time += pad
+        x = x.view(batch, channels, time // self.period, self.period)
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            feature_maps.append(x)
+        x = self.conv_post(x)
+        feature_maps.append(x)
+        return torch.flatten(x, 1, -1), feature_maps
+
+
+class MultiPeriodDiscriminator(NeuralModule):
+    """Period discriminators for periods 2, 3, 5, 7 and 11 (co-prime, so they see different sample patterns)."""
+
+    def __init__(self, debug: bool = False, periods: Sequence[int] = (2, 3, 5, 7, 11)) -> None:
+        super().__init__()
+        self.discriminators = nn.ModuleList([DiscriminatorP(period, debug=debug) for period in periods])
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict(
+            {"y": NeuralType(("B", "S", "T"), AudioSignal()), "y_hat": NeuralType(("B", "S", "T"), AudioSignal())}
+        )
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict(
+            {
+                "real_scores": [NeuralType(("B", "T"), VoidType())],
+                "fake_scores": [NeuralType(("B", "T"), VoidType())],
+                "real_feature_maps": [[NeuralType(("B", "C", "H", "W"), VoidType())]],
+                "fake_feature_maps": [[NeuralType(("B", "C", "H", "W"), VoidType())]],
+            }
+        )
+
+    @typecheck()
+    def forward(
+        self, *, y: torch.Tensor, y_hat: torch.Tensor
+    ) -> Tuple[List[torch.Tensor], List[torch.Tensor], FeatureMaps, FeatureMaps]:
+        real_scores, fake_scores, real_maps, fake_maps = [], [], [], []
+        for discriminator in self.discriminators:
+            score, maps = discriminator(x=y)
+            real_scores.append(score)
+            real_maps.append(maps)
+            score, maps = discriminator(x=y_hat)
+            fake_scores.append(score)
+            fake_maps.append(maps)
+        return real_scores, fake_scores, real_maps, fake_maps
+
+
+class DiscriminatorS(NeuralModule):
+    """Scale discriminator: grouped strided 1-D convolutions over the (possibly average-pooled) waveform."""
+
+    def __init__(self, use_spectral_norm: bool = False, debug: bool = False) -> None:
+        super().__init__()
+        norm = _spectral_norm if use_spectral_norm else _weight_norm
+        c1, c2, c3, c4 = (128, 256, 512, 1024) if not debug else (16, 32, 32, 64)
+        groups = (4, 16) if not debug else (4, 8)
+        specs = [
+            (1, c1, 15, 1, 1, 7),
+            (c1, c1, 41, 2, groups[0], 20),
+            (c1, c2, 41, 2, groups[1], 20),
+            (c2, c3, 41, 4, groups[1], 20),
+            (c3, c4, 41, 4, groups[1], 20),
+            (c4, c4, 41, 1, groups[1], 20),
+            (c4, c4, 5, 1, 1, 2),
+        ]
+        self.convs = nn.ModuleList([norm(nn.Conv1d(ci, co, k, s, groups=g, padding=p)) for ci, co, k, s, g, p in specs])
+        self.conv_post = norm(nn.Conv1d(c4, 1, 3, 1, padding=1))
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"x": NeuralType(("B", "S", "T"), AudioSignal())})
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict(
+            {
+                "decision": NeuralType(("B", "T"), VoidType()),
+                "feature_maps": [NeuralType(("B", "C", "T"), VoidType())],
+            }
+        )
+
+    @typecheck()
+    def forward(self, *, x: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        feature_maps = []
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            feature_maps.append(x)
+        x = self.conv_post(x)
+        feature_maps.append(x)
+        return torch.flatten(x, 1, -1), feature_maps
+
+
+class MultiScaleDiscriminator(NeuralModule):
+    """Scale discriminators on the raw waveform (spectral norm) and on 2x and 4x average-pooled copies."""
+
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__()
+        self.discriminators = nn.ModuleList(
+            [
+                DiscriminatorS(use_spectral_norm=True, debug=debug),
+                DiscriminatorS(debug=debug),
+                DiscriminatorS(debug=debug),
+            ]
+        )
+        self.meanpools = nn.ModuleList([nn.AvgPool1d(4, 2, padding=2), nn.AvgPool1d(4, 2, padding=2)])
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict(
+            {"y": NeuralType(("B", "S", "T"), AudioSignal()), "y_hat": NeuralType(("B", "S", "T"), AudioSignal())}
+        )
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict(
+            {
+                "real_scores": [NeuralType(("B", "T"), VoidType())],
+                "fake_scores": [NeuralType(("B", "T"), VoidType())],
+                "real_feature_maps": [[NeuralType(("B", "C", "T"), VoidType())]],
+                "fake_feature_maps": [[NeuralType(("B", "C", "T"), VoidType())]],
+            }
+        )
+
+    @typecheck()
+    def forward(
+        self, *, y: torch.Tensor, y_hat: torch.Tensor
+    ) -> Tuple[List[torch.Tensor], List[torch.Tensor], FeatureMaps, FeatureMaps]:
+        real_scores, fake_scores, real_maps, fake_maps = [], [], [], []
+        for i, discriminator in enumerate(self.discriminators):
+            if i > 0:
+                y = self.meanpools[i - 1](y)
+                y_hat = self.meanpools[i - 1](y_hat)
+            score, maps = discriminator(x=y)
+            real_scores.append(score)
+            real_maps.append(maps)
+            score, maps = discriminator(x=y_hat)
+            fake_scores.append(score)
+            fake_maps.append(maps)
+        return real_scores, fake_scores, real_maps, fake_maps

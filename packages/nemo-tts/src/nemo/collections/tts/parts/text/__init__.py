@@ -1,0 +1,1 @@
+"""English text for TTS: normalization, eSpeak NG phonemes and tokenizers."""

@@ -1,0 +1,73 @@
+"""HiFi-GAN generator and discriminators: lengths, NeMo 1 parameter names, weight-norm removal, period folding."""
+
+import pytest
+import torch
+
+from nemo.collections.tts.modules.hifigan import (
+    DiscriminatorP,
+    Generator,
+    MultiPeriodDiscriminator,
+    MultiScaleDiscriminator,
+)
+
+SMALL_V3 = dict(
+    resblock=2,
+    upsample_rates=[4, 4],
+    upsample_kernel_sizes=[8, 8],
+    upsample_initial_channel=16,
+    resblock_kernel_sizes=[3, 5],
+    resblock_dilation_sizes=[[1, 2], [2, 6]],
+    initial_input_size=10,
+)
+
+
+def test_generator_upsamples_by_the_product_of_rates_and_stays_in_range():
+    torch.manual_seed(0)
+    for resblock in (1, 2):
+        dilations = [[1, 3, 5], [1, 3, 5]] if resblock == 1 else [[1, 2], [2, 6]]
+        generator = Generator(**{**SMALL_V3, "resblock": resblock, "resblock_dilation_sizes": dilations})
+        audio = generator(x=torch.randn(2, 10, 7))
+        assert audio.shape == (2, 1, 7 * 16)
+        assert audio.abs().max() <= 1.0
+
+
+def test_remove_weight_norm_keeps_the_output_and_names_match_nemo1():
+    torch.manual_seed(0)
+    generator = Generator(**SMALL_V3).eval()
+    keys = set(generator.state_dict())
+    assert {"conv_pre.weight_g", "conv_pre.weight_v", "ups.0.weight_v", "resblocks.3.convs.1.weight_g"} <= keys
+    assert "conv_post.weight_v" in keys
+    mel = torch.randn(1, 10, 5)
+    with torch.no_grad():
+        before = generator(x=mel)
+        generator.remove_weight_norm()
+        after = generator(x=mel)
+    assert "conv_pre.weight" in generator.state_dict()
+    torch.testing.assert_close(before, after, atol=1e-5, rtol=1e-4)
+
+
+def test_generator_config_errors_name_the_keys():
+    with pytest.raises(ValueError, match="upsample_kernel_sizes"):
+        Generator(**{**SMALL_V3, "upsample_kernel_sizes": [8]})
+    with pytest.raises(ValueError, match="resblock must be 1 or 2"):
+        Generator(**{**SMALL_V3, "resblock": 3})
+
+
+def test_period_discriminator_folds_any_length():
+    discriminator = DiscriminatorP(period=3, debug=True)
+    for length in (2, 100, 101):  # shorter than the padding, and lengths needing padding or not
+        score, maps = discriminator(x=torch.randn(2, 1, length))
+        assert score.shape[0] == 2 and len(maps) == 6
+        assert maps[0].shape[-1] == 3
+
+
+def test_multi_discriminators_return_scores_and_maps_for_real_and_fake():
+    torch.manual_seed(0)
+    y, y_hat = torch.randn(2, 1, 1024), torch.randn(2, 1, 1024)
+    mpd, msd = MultiPeriodDiscriminator(debug=True), MultiScaleDiscriminator(debug=True)
+    real, fake, real_maps, fake_maps = mpd(y=y, y_hat=y_hat)
+    assert len(real) == len(fake) == len(real_maps) == 5 and len(real_maps[0]) == 6
+    real, fake, real_maps, fake_maps = msd(y=y, y_hat=y_hat)
+    assert len(real) == 3 and len(real_maps[0]) == 8
+    assert real_maps[1][0].shape[-1] < real_maps[0][0].shape[-1]  # the 2nd scale sees pooled audio
+    assert not torch.equal(real[0], fake[0])
