@@ -50,7 +50,21 @@ PROVIDES = {
         "nemo.collections.nlp.models.text_classification",
         "nemo.collections.nlp.models.machine_translation",
     ],
-    "nemo-tts": ["nemo.collections.tts"],
+    "nemo-tts": [
+        "nemo.collections.tts",
+        "nemo.collections.tts.models",
+        "nemo.collections.tts.models.base",
+        "nemo.collections.tts.models.fastpitch",
+        "nemo.collections.tts.models.griffin_lim",
+        "nemo.collections.tts.models.tacotron2",
+        "nemo.collections.tts.models.hifigan",
+        "nemo.collections.tts.models.pipeline",
+        "nemo.collections.tts.data.tts_dataset",
+        "nemo.collections.tts.parts.mel",
+        "nemo.collections.tts.parts.text.tokenizers",
+        "nemo.collections.tts.losses",
+        "nemo.collections.tts.metrics",
+    ],
 }
 
 # Reference material some suites compare against, installed without its own dependencies (data-sources.md).

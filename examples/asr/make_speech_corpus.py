@@ -5,7 +5,7 @@
 
 Writes ``<out-dir>/wavs/<split>_<n>.wav`` (16 kHz mono PCM-16) and ``train_manifest.json``,
 ``validation_manifest.json``, ``test_manifest.json`` (NeMo JSON lines with relative ``audio_filepath``, ``duration``,
-``text``, plus ``speaker``, ``rate`` and ``pitch``). Sentences have 4-12 words: mostly random sequences of the 5,000
+``text``, plus ``speaker``, ``rate`` and ``pitch``). Sentences have 4-12 words: mostly random sequences of the 3,000
 most frequent English words (``wordfreq``; words eSpeak would spell out or expand are left out), some digit strings
 and some spoken commands. ``--commands`` instead writes single command words (``yes``, ``no``, ``up``, ...) with a
 ``label`` field, for ``speech_to_label.py``.

@@ -32,8 +32,13 @@ def main(cfg: DictConfig) -> TextClassificationModel:
         model.save_to(cfg.model.nemo_path)
 
     if cfg.model.get("test_ds") is not None and cfg.model.test_ds.get("file_path"):
-        test_trainer = pl.Trainer(devices=1, num_nodes=1, accelerator=trainer_cfg.get("accelerator", "auto"),
-                                  logger=False, enable_checkpointing=False)
+        test_trainer = pl.Trainer(
+            devices=1,
+            num_nodes=1,
+            accelerator=trainer_cfg.get("accelerator", "auto"),
+            logger=False,
+            enable_checkpointing=False,
+        )
         if model.prepare_test(test_trainer):
             model.setup_test_data(cfg.model.test_ds)
             test_trainer.test(model)

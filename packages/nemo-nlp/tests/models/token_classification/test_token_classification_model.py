@@ -86,14 +86,28 @@ def test_train_predict_evaluate_save_restore(tmp_path, vocab_file, bert_config, 
     trainer.fit(model)
     assert trainer.callback_metrics["val_f1"] > 60.0
 
+    # v1's validation_step: per-class counts over the first sub-token of each word, the report accumulates
+    model.eval()
+    batch = next(iter(model.val_dataloader()))
+    step = model.validation_step(batch, 0)
+    assert set(step) == {"val_loss", "tp", "fn", "fp"}
+    words = batch[3] > 0.5
+    assert (step["tp"] + step["fn"]).tolist() == torch.bincount(batch[5][words], minlength=4).tolist()
+    assert int(model.classification_report.tp.sum()) == int(step["tp"].sum())
+    model.classification_report.reset()
+
     predictions = model.add_predictions(dev_texts[:3], batch_size=2)
     assert len(predictions) == 3
     for query, marked in zip(dev_texts, predictions):
         assert [w.split("[")[0] for w in marked.split()] == query.split()
     assert predictions[0].split()[0].endswith("[O-U]")
 
-    metrics = model.evaluate_from_file(str(tmp_path / "out"), str(tmp_path / "text_dev.txt"),
-                                       str(tmp_path / "labels_dev.txt"), add_confusion_matrix=True)
+    metrics = model.evaluate_from_file(
+        str(tmp_path / "out"),
+        str(tmp_path / "text_dev.txt"),
+        str(tmp_path / "labels_dev.txt"),
+        add_confusion_matrix=True,
+    )
     assert set(metrics) == {"precision", "recall", "f1"} and metrics["f1"] > 60.0
     written = (tmp_path / "out" / "infer_text_dev.txt").read_text().splitlines()
     assert [len(line.split()) for line in written] == [len(t.split()) for t in dev_texts]

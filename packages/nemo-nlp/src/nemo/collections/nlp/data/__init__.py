@@ -6,8 +6,7 @@ from typing import Any, List
 _EXPORTS = {
     "TextClassificationDataset": "nemo.collections.nlp.data.text_classification.text_classification_dataset",
     "BertTokenClassificationDataset": "nemo.collections.nlp.data.token_classification.token_classification_dataset",
-    "BertTokenClassificationInferDataset":
-        "nemo.collections.nlp.data.token_classification.token_classification_dataset",
+    "BertTokenClassificationInferDataset": "nemo.collections.nlp.data.token_classification.token_classification_dataset",
     "TranslationDataset": "nemo.collections.nlp.data.machine_translation.machine_translation_dataset",
 }
 

@@ -129,8 +129,9 @@ class BertTokenClassificationDataset(Dataset):
         self.tokenizer = tokenizer
         self.label_ids = dict(label_ids)
         self.features = [
-            encode_words(tokenizer, w, max_seq_length, [label_ids[t] for t in line], ignore_extra_tokens,
-                         ignore_start_end)
+            encode_words(
+                tokenizer, w, max_seq_length, [label_ids[t] for t in line], ignore_extra_tokens, ignore_start_end
+            )
             for w, line in zip(words, tags)
         ]
         truncated = sum(sum(f["subtokens_mask"]) < len(w) for f, w in zip(self.features, words))
@@ -148,8 +149,11 @@ class BertTokenClassificationDataset(Dataset):
         pad_id = self.tokenizer.pad_id if self.tokenizer.pad_id is not None else 0
         input_ids, input_mask = pad_batch([f["input_ids"] for f in batch], pad_id)
         return (
-            input_ids, torch.zeros_like(input_ids), input_mask,
-            _pad([f["subtokens_mask"] for f in batch]), _pad([f["loss_mask"] for f in batch]),
+            input_ids,
+            torch.zeros_like(input_ids),
+            input_mask,
+            _pad([f["subtokens_mask"] for f in batch]),
+            _pad([f["loss_mask"] for f in batch]),
             _pad([f["labels"] for f in batch]),
         )
 

@@ -73,7 +73,8 @@ class BertModule(NeuralModule, Exportable):
                         break
             bare = key.split(".", 1)[1] if key.split(".", 1)[0] + "." in self.checkpoint_prefixes else key
             if key not in own and (
-                bare in self.ignored_checkpoint_keys or bare.startswith(self.ignored_checkpoint_prefixes)
+                bare in self.ignored_checkpoint_keys
+                or bare.startswith(self.ignored_checkpoint_prefixes)
                 or key.startswith(self.ignored_checkpoint_prefixes)
             ):
                 continue

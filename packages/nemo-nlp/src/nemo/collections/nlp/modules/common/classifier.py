@@ -34,7 +34,11 @@ class MultiLayerPerceptron(nn.Module):
     """``num_layers`` linear layers with ``activation`` between them, named ``layer0``, ``layer2``, ... as in v1."""
 
     def __init__(
-        self, hidden_size: int, num_classes: int, num_layers: int = 2, activation: str = "relu",
+        self,
+        hidden_size: int,
+        num_classes: int,
+        num_layers: int = 2,
+        activation: str = "relu",
         log_softmax: bool = True,
     ) -> None:
         super().__init__()

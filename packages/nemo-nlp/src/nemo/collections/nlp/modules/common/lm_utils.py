@@ -27,9 +27,16 @@ __all__ = [
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 # Names v1 listed for the BERT-family encoders this implementation builds (weights must be on disk).
 _KNOWN_MODELS = (
-    "bert-base-uncased", "bert-large-uncased", "bert-base-cased", "bert-large-cased",
-    "bert-base-multilingual-uncased", "bert-base-multilingual-cased", "bert-base-chinese",
-    "distilbert-base-uncased", "distilbert-base-cased", "distilbert-base-multilingual-cased",
+    "bert-base-uncased",
+    "bert-large-uncased",
+    "bert-base-cased",
+    "bert-large-cased",
+    "bert-base-multilingual-uncased",
+    "bert-base-multilingual-cased",
+    "bert-base-chinese",
+    "distilbert-base-uncased",
+    "distilbert-base-cased",
+    "distilbert-base-multilingual-cased",
 )
 
 

@@ -30,12 +30,18 @@ _ACTIVATIONS: Dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 def activation_function(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
     if name not in _ACTIVATIONS:
-        raise ValueError(f"Encoder config: hidden_act {name!r} is not supported; expected one of {sorted(_ACTIVATIONS)}")
+        raise ValueError(
+            f"Encoder config: hidden_act {name!r} is not supported; expected one of {sorted(_ACTIVATIONS)}"
+        )
     return _ACTIVATIONS[name]
 
 
 def multi_head_attention(
-    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, keep: Optional[torch.Tensor], heads: int,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    keep: Optional[torch.Tensor],
+    heads: int,
     dropout: float,
 ) -> torch.Tensor:
     """Scaled dot-product attention of ``[B, T, D]`` projections split into ``heads``; ``keep`` is ``[B, T]`` bool."""
@@ -189,5 +195,3 @@ class BertEncoder(BertModule):
         for layer in self.encoder.layer:
             x = layer(x, keep)
         return x
-
-

@@ -126,5 +126,3 @@ class DistilBertEncoder(BertModule):
         for layer in self.transformer.layer:
             x = layer(x, keep)
         return x
-
-

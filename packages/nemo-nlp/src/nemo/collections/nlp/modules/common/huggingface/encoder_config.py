@@ -8,20 +8,45 @@ __all__ = ["EncoderConfig", "BERT_DEFAULTS", "DISTILBERT_DEFAULTS", "read_config
 
 # bert-base-uncased / distilbert-base-uncased values, used for keys a given config leaves out.
 BERT_DEFAULTS: Dict[str, Any] = {
-    "model_type": "bert", "vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12,
-    "num_attention_heads": 12, "intermediate_size": 3072, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
-    "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 512, "type_vocab_size": 2,
-    "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0, "position_embedding_type": "absolute",
+    "model_type": "bert",
+    "vocab_size": 30522,
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+    "hidden_act": "gelu",
+    "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1,
+    "max_position_embeddings": 512,
+    "type_vocab_size": 2,
+    "initializer_range": 0.02,
+    "layer_norm_eps": 1e-12,
+    "pad_token_id": 0,
+    "position_embedding_type": "absolute",
 }
 DISTILBERT_DEFAULTS: Dict[str, Any] = {
-    "model_type": "distilbert", "vocab_size": 30522, "dim": 768, "n_layers": 6, "n_heads": 12, "hidden_dim": 3072,
-    "activation": "gelu", "dropout": 0.1, "attention_dropout": 0.1, "max_position_embeddings": 512,
-    "sinusoidal_pos_embds": False, "initializer_range": 0.02, "pad_token_id": 0,
+    "model_type": "distilbert",
+    "vocab_size": 30522,
+    "dim": 768,
+    "n_layers": 6,
+    "n_heads": 12,
+    "hidden_dim": 3072,
+    "activation": "gelu",
+    "dropout": 0.1,
+    "attention_dropout": 0.1,
+    "max_position_embeddings": 512,
+    "sinusoidal_pos_embds": False,
+    "initializer_range": 0.02,
+    "pad_token_id": 0,
 }
 # DistilBERT's own key -> the BERT name it is also readable under (as HF's attribute_map does).
 _DISTILBERT_ALIASES = {
-    "hidden_size": "dim", "num_hidden_layers": "n_layers", "num_attention_heads": "n_heads",
-    "intermediate_size": "hidden_dim", "hidden_act": "activation", "hidden_dropout_prob": "dropout",
+    "hidden_size": "dim",
+    "num_hidden_layers": "n_layers",
+    "num_attention_heads": "n_heads",
+    "intermediate_size": "hidden_dim",
+    "hidden_act": "activation",
+    "hidden_dropout_prob": "dropout",
     "attention_probs_dropout_prob": "attention_dropout",
 }
 
