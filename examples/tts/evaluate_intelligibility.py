@@ -1,7 +1,8 @@
 """How intelligible is synthesized speech? Transcribe it with an ASR model and compare with the real recordings.
 
     python examples/tts/evaluate_intelligibility.py --spec-model FastPitch.nemo --vocoder griffin_lim \
-        --asr-model QuartzNet_small.nemo --manifest /tmp/tts_corpus/test_manifest.json --limit 100 --out-dir /tmp/eval
+        --asr-model demo_output/QuartzNet_small.nemo --manifest /tmp/tts_corpus/test_manifest.json \
+        --limit 100 --out-dir /tmp/eval
 
 For each line of ``--manifest`` (NeMo JSON lines: ``audio_filepath`` absolute or relative to the manifest, ``text``;
 normally the held-out test split of ``make_tts_corpus.py``), the sentence is synthesized with the spectrogram

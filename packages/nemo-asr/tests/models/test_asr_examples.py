@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import runpy
 from pathlib import Path
 
 import pytest
@@ -97,9 +98,10 @@ def _run_cli(monkeypatch, tmp_path, script, *overrides):
              "exp_manager.create_tensorboard_logger=false"]  # fmt: skip
     for split in ("train_ds", "validation_ds"):
         quiet += [f"model.{split}.num_workers=0", f"model.{split}.pin_memory=false"]
-    monkeypatch.setattr("sys.argv", [str(EXAMPLES / f"{script}.py"), *overrides, *quiet])
+    path = str(EXAMPLES / f"{script}.py")
+    monkeypatch.setattr("sys.argv", [path, *overrides, *quiet])
     try:
-        _load(script).main()
+        runpy.run_path(path, run_name="__main__")  # as `python <script>.py ...`: Hydra finds conf/ next to the file
     finally:
         GlobalHydra.instance().clear()
 

@@ -2,7 +2,6 @@
 
 import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -112,4 +111,3 @@ def test_evaluate_intelligibility_end_to_end(fastpitch_nemo, tone_corpus, tmp_pa
 
     with pytest.raises(SystemExit):
         evaluate.main(["--asr-model", str(asr_path), "--manifest", tone_corpus["val"]])  # no TTS model given
-    sys.modules.pop("tts_infer", None)
