@@ -1,54 +1,14 @@
 """Tacotron2Model: training lowers the loss and logs images, inference API, a .nemo restored in a new process."""
 
-import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
-from omegaconf import OmegaConf
 
 from nemo.collections.tts.models import SpectrogramGenerator, Tacotron2Model
 
-CONF = Path(__file__).resolve().parents[4] / "examples" / "tts" / "conf"
-
-RESTORE_AND_GENERATE = """
-import sys, numpy, torch
-torch.set_num_threads(1)
-from nemo.collections.tts.models import Tacotron2Model
-model = Tacotron2Model.restore_from(sys.argv[1], map_location="cpu").eval()
-torch.manual_seed(1234)
-numpy.save(sys.argv[3], model.generate_spectrogram(tokens=model.parse(sys.argv[2])).numpy())
-"""
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny recurrent steps run faster on one thread, and restored-vs-original comparisons need the same count."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def tiny_config(train: str, val: str):
-    """tacotron2_small.yaml at a test size (the shipped layout and keys, smaller widths)."""
-    cfg = OmegaConf.load(CONF / "tacotron2_small.yaml")
-    cfg.train_dataset, cfg.validation_datasets = train, val
-    model = cfg.model
-    model.encoder.encoder_embedding_dim = 32
-    model.encoder.encoder_n_convolutions = 2
-    model.decoder.update(
-        decoder_rnn_dim=64, attention_rnn_dim=64, prenet_dim=32, attention_dim=32, attention_location_n_filters=8,
-        max_decoder_steps=60,
-    )  # fmt: skip
-    model.postnet.postnet_embedding_dim = 32
-    model.postnet.postnet_n_convolutions = 3
-    model.optim.lr = 3e-3
-    model.optim.pop("sched")  # a constant rate: the few steps of a test should all count
-    return cfg
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def teacher_forced_loss(model: Tacotron2Model, batch) -> float:
@@ -77,9 +37,9 @@ def image_tags(folder: Path) -> set:
     return tags
 
 
-def test_training_lowers_the_loss_and_validation_logs_images(tone_corpus, tmp_path):
+def test_training_lowers_the_loss_and_validation_logs_images(tacotron2_config, tmp_path):
     torch.manual_seed(0)
-    model = Tacotron2Model(cfg=tiny_config(tone_corpus["train"], tone_corpus["val"]).model)
+    model = Tacotron2Model(cfg=tacotron2_config().model)
     batch = next(iter(model.val_dataloader()))
     before = teacher_forced_loss(model, batch)
     logger = pl.loggers.TensorBoardLogger(str(tmp_path), name="tb")
@@ -99,8 +59,8 @@ def test_training_lowers_the_loss_and_validation_logs_images(tone_corpus, tmp_pa
     )
 
 
-def test_inference_api(tone_corpus):
-    model = Tacotron2Model(cfg=tiny_config(tone_corpus["train"], tone_corpus["val"]).model)
+def test_inference_api(tacotron2_config):
+    model = Tacotron2Model(cfg=tacotron2_config().model)
     assert isinstance(model, SpectrogramGenerator) and model.cfg.text_tokenizer._target_.endswith(
         "EnglishCharsTokenizer"
     )
@@ -119,8 +79,8 @@ def test_inference_api(tone_corpus):
     assert not torch.equal(model.generate_spectrogram(tokens=batch), spec)  # the prenet's dropout is on
 
 
-def test_nemo1_forward_outputs(tone_corpus):
-    model = Tacotron2Model(cfg=tiny_config(tone_corpus["train"], tone_corpus["val"]).model)
+def test_nemo1_forward_outputs(tacotron2_config):
+    model = Tacotron2Model(cfg=tacotron2_config().model)
     batch = next(iter(model.val_dataloader()))
     args = dict(tokens=batch["text"], token_len=batch["text_lens"], audio=batch["audio"], audio_len=batch["audio_lens"])
     dec, post, gate, spec, spec_len, alignments = model(**args)  # training: teacher-forced on the audio's mel
@@ -134,26 +94,12 @@ def test_nemo1_forward_outputs(tone_corpus):
         model(tokens=batch["text"], token_len=batch["text_lens"])
 
 
-def test_save_restore_in_a_fresh_process_gives_the_same_spectrogram(tone_corpus, tmp_path):
-    """Reproducible with the same seed: the prenet's dropout draws from torch's RNG in both processes."""
-    torch.manual_seed(0)
-    model = Tacotron2Model(cfg=tiny_config(tone_corpus["train"], tone_corpus["val"]).model).eval()
-    torch.manual_seed(1234)
-    expected = model.generate_spectrogram(tokens=model.parse("see ten"))
-    path, out = tmp_path / "tacotron2.nemo", tmp_path / "spec.npy"
-    model.save_to(str(path))
-    subprocess.run(
-        [sys.executable, "-c", RESTORE_AND_GENERATE, str(path), "see ten", str(out)], check=True, timeout=180
-    )
-    assert np.array_equal(np.load(out), expected.numpy())
-
-
-def test_config_errors_name_the_keys(tone_corpus):
-    cfg = tiny_config(tone_corpus["train"], tone_corpus["val"])
+def test_config_errors_name_the_keys(tacotron2_config):
+    cfg = tacotron2_config()
     cfg.model.postnet.n_mel_channels = 40
     with pytest.raises(ValueError, match=r"`postnet.n_mel_channels` \(40\) must equal `preprocessor.n_mels` \(80\)"):
         Tacotron2Model(cfg=cfg.model)
-    cfg = tiny_config(tone_corpus["train"], tone_corpus["val"])
+    cfg = tacotron2_config()
     cfg.model.train_ds.dataset = None
     with pytest.raises(ValueError, match="train_ds.dataset"):
         Tacotron2Model(cfg=cfg.model)

@@ -4,7 +4,6 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-import torch
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "tts"
 
@@ -24,12 +23,8 @@ def _compose(config_dir: Path, name: str, overrides):
 
 
 @pytest.fixture(autouse=True)
-def one_thread(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def in_tmp_path(tmp_path, monkeypatch, one_thread):
+    monkeypatch.chdir(tmp_path)  # anything a script writes relative to the working directory lands here
 
 
 def test_tacotron2_example_fast_dev_run(tone_corpus, tmp_path):
