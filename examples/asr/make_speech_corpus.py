@@ -5,13 +5,13 @@
 
 Writes ``<out-dir>/wavs/<split>_<n>.wav`` (16 kHz mono PCM-16) and ``train_manifest.json``,
 ``validation_manifest.json``, ``test_manifest.json`` (NeMo JSON lines with relative ``audio_filepath``, ``duration``,
-``text``, plus ``speaker``, ``rate`` and ``pitch``). Sentences have 4-12 words: mostly random sequences of the 3,000
-most frequent English words (``wordfreq``; words eSpeak would spell out or expand are left out), some digit strings
-and some spoken commands. ``--commands`` instead writes single command words (``yes``, ``no``, ``up``, ...) with a
+``text``, plus ``speaker``, ``rate``, ``pitch`` and ``warp``). Sentences have 4-12 words: mostly random sequences of
+the 3,000 most frequent English words drawn with their frequency in English text (``wordfreq``; words eSpeak would
+spell out or expand are left out), some digit strings and some spoken commands. ``--commands`` instead writes single command words (``yes``, ``no``, ``up``, ...) with a
 ``label`` field, for ``speech_to_label.py``.
 
-Each utterance gets a voice (accent + voice variant), speaking rate and pitch drawn from ``--seed``: the same
-arguments give byte-identical files. Validation and test use voice variants never heard in training, and sentences
+Each utterance gets a voice (accent + voice variant), speaking rate and pitch drawn from ``--seed`` (training audio
+also a playback-speed warp that shifts formants, for voice variety): the same arguments give byte-identical files. Validation and test use voice variants never heard in training, and sentences
 that do not occur in training. The voices in ``RESERVED_VARIANTS`` / ``RESERVED_ACCENTS`` are kept for the project
 owner's own evaluation and are never used by any split.
 
@@ -55,19 +55,23 @@ ESPEAK_SAMPLE_RATE = 22050
 
 # Voice = accent + "+" + variant (espeak-ng-data/voices/!v). An unknown variant silently falls back to the plain
 # voice, so the lists are fixed rather than user-supplied. Variants whose samples differ between two identical calls
-# (caleb, Reed) are left out. These voices are reserved for the project owner's evaluation: no split uses them.
+# (caleb, Reed) are left out. The reserved voices are kept for the project owner's evaluation: no split uses them.
 RESERVED_VARIANTS = ("m6", "m7", "m8", "f5", "klatt4", "klatt5", "klatt6")
 RESERVED_ACCENTS = ("en-029", "en-us-nyc")
 _TRAIN_ACCENTS = ("en-us", "en", "en-gb-x-rp", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd")
-_TRAIN_VARIANT_NAMES = ("m1", "m2", "m3", "m4", "f1", "klatt", "klatt2", "john", "linda", "Alex", "Annie", "adam",
-                        "belinda", "boris", "david", "edward", "max", "norbert", "paul", "quincy", "robert", "shelby",
-                        "steph", "travis", "victor", "zac", "grandma", "Michael")  # fmt: skip
+_TRAIN_VARIANT_NAMES = ("m1", "m2", "m3", "m4", "f1", "f2", "f3", "klatt", "klatt2", "john", "linda", "Alex", "Annie",
+                        "adam", "belinda", "boris", "david", "edward", "max", "norbert", "paul", "quincy", "robert",
+                        "shelby", "steph", "travis", "victor", "zac", "grandma", "Michael", "anika", "aunty", "Alicia",
+                        "Andrea", "ian", "Mario", "Lee", "Gene")  # fmt: skip
 _HELD_OUT_ACCENTS = ("en-us", "en", "en-gb-x-rp")
 _HELD_OUT_VARIANT_NAMES = ("m5", "f4", "klatt3", "Andy")
 TRAIN_VARIANTS = tuple(f"{a}+{v}" for a, v in itertools.product(_TRAIN_ACCENTS, _TRAIN_VARIANT_NAMES))
 HELD_OUT_VARIANTS = tuple(f"{a}+{v}" for a, v in itertools.product(_HELD_OUT_ACCENTS, _HELD_OUT_VARIANT_NAMES))
-TRAIN_RATES, EVAL_RATES = (130, 210), (150, 190)  # words per minute
+TRAIN_RATES, EVAL_RATES = (140, 200), (150, 190)  # words per minute
 TRAIN_PITCHES, EVAL_PITCHES = (25, 75), (35, 65)  # espeak pitch, 0-100
+# Training audio is also played back 0.88-1.12x as fast (formants, pitch and tempo scale together), as if spoken by a
+# shorter or longer vocal tract: many more voices than eSpeak's variants, so the model generalizes to unseen ones.
+TRAIN_WARPS, EVAL_WARPS = (0.88, 1.12), (1.0, 1.0)
 
 VOCABULARY_SIZE = 3000
 # Frequent tokens eSpeak does not read as written: it spells them letter by letter or expands them (found by
@@ -121,7 +125,7 @@ def common_words(size: int = VOCABULARY_SIZE) -> Tuple[Tuple[str, ...], Tuple[fl
 
 
 def _word_sequence(rng: random.Random) -> str:
-    """4-12 words drawn with probability ~ sqrt(frequency): common words dominate, the long tail still shows up."""
+    """4-12 words drawn with their frequency in English text: as in real sentences, common words dominate."""
     words, weights = _sampling_table()
     picked: List[str] = []
     length = rng.randint(4, 12)
@@ -135,7 +139,7 @@ def _word_sequence(rng: random.Random) -> str:
 @functools.lru_cache(maxsize=1)
 def _sampling_table() -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
     words, frequencies = common_words()
-    return words, tuple(itertools.accumulate(f**0.5 for f in frequencies))
+    return words, tuple(itertools.accumulate(frequencies))
 
 
 def _digit_string(rng: random.Random) -> str:
@@ -290,12 +294,16 @@ def _trim_silence(samples: np.ndarray, sample_rate: int, margin_s: float = 0.05)
     return samples[max(loud[0] - margin, 0) : loud[-1] + margin + 1]
 
 
-def _render(synth: EspeakSynthesizer, text: str, voice: str, rate: int, pitch: int, sample_rate: int) -> np.ndarray:
+def _render(
+    synth: EspeakSynthesizer, text: str, voice: str, rate: int, pitch: int, sample_rate: int, warp: float = 1.0
+) -> np.ndarray:
+    """Synthesize, then resample to ``sample_rate`` as if recorded at ``warp`` x eSpeak's rate (1.0: unchanged)."""
     import soxr
 
     audio = synth.synthesize(text, voice, rate, pitch).astype(np.float32) / 32768.0
-    if sample_rate != ESPEAK_SAMPLE_RATE:
-        audio = soxr.resample(audio, ESPEAK_SAMPLE_RATE, sample_rate)
+    source_rate = ESPEAK_SAMPLE_RATE * warp
+    if source_rate != sample_rate:
+        audio = soxr.resample(audio, source_rate, sample_rate)
     return np.clip(_trim_silence(audio, sample_rate), -1.0, 1.0)
 
 
@@ -307,10 +315,11 @@ def _write_split(
     voices: Sequence[str],
     rates: Sequence[int],
     pitches: Sequence[int],
+    warps: Sequence[float],
     rng: random.Random,
     sample_rate: int,
 ) -> str:
-    """Render each item's ``text`` with a voice, rate and pitch from ``rng``; write the wavs and the manifest."""
+    """Render each item's ``text`` with a voice, rate, pitch and warp from ``rng``; write the wavs and the manifest."""
     import soundfile
 
     reserved = [voice for voice in voices if is_reserved_voice(voice)]
@@ -321,11 +330,12 @@ def _write_split(
     lines = []
     for idx, item in enumerate(items):
         voice, rate, pitch = rng.choice(voices), rng.randint(*rates), rng.randint(*pitches)
-        audio = _render(synth, item["text"], voice, rate, pitch, sample_rate)
+        warp = round(rng.uniform(*warps), 3) if warps[0] != warps[1] else warps[0]
+        audio = _render(synth, item["text"], voice, rate, pitch, sample_rate, warp)
         relative = f"wavs/{split}_{idx:05d}.wav"
         soundfile.write(os.path.join(out_dir, relative), audio, sample_rate, subtype="PCM_16")
         entry = {"audio_filepath": relative, "duration": round(len(audio) / sample_rate, 4), **item}
-        lines.append(json.dumps({**entry, "speaker": voice, "rate": rate, "pitch": pitch}) + "\n")
+        lines.append(json.dumps({**entry, "speaker": voice, "rate": rate, "pitch": pitch, "warp": warp}) + "\n")
     _write_atomically(manifest, "".join(lines))
     return manifest
 
@@ -337,11 +347,12 @@ def _write_atomically(path: str, text: str) -> None:
     os.replace(temporary, path)
 
 
-def _plan(num_train: int, num_val: int, num_test: int) -> Tuple[Tuple[str, int, Sequence[str], Tuple, Tuple], ...]:
+def _plan(num_train: int, num_val: int, num_test: int) -> Tuple[Tuple[str, int, Sequence[str], Tuple, ...], ...]:
+    """Per split: its name, size, voices, rate range, pitch range and warp range."""
     return (
-        ("train", num_train, TRAIN_VARIANTS, TRAIN_RATES, TRAIN_PITCHES),
-        ("validation", num_val, HELD_OUT_VARIANTS, EVAL_RATES, EVAL_PITCHES),
-        ("test", num_test, HELD_OUT_VARIANTS, EVAL_RATES, EVAL_PITCHES),
+        ("train", num_train, TRAIN_VARIANTS, TRAIN_RATES, TRAIN_PITCHES, TRAIN_WARPS),
+        ("validation", num_val, HELD_OUT_VARIANTS, EVAL_RATES, EVAL_PITCHES, EVAL_WARPS),
+        ("test", num_test, HELD_OUT_VARIANTS, EVAL_RATES, EVAL_PITCHES, EVAL_WARPS),
     )
 
 
@@ -355,10 +366,8 @@ def make_corpus(
     texts = {split: make_sentences(count, rng, seen) for split, count, *_ in plan}
     synth = EspeakSynthesizer()
     return {
-        split: _write_split(
-            synth, out_dir, split, [{"text": t} for t in texts[split]], voices, rates, pitches, rng, sample_rate
-        )
-        for split, _, voices, rates, pitches in plan
+        split: _write_split(synth, out_dir, split, [{"text": t} for t in texts[split]], *ranges, rng, sample_rate)
+        for split, _, *ranges in plan
     }
 
 
@@ -369,12 +378,12 @@ def make_commands_corpus(
     rng = random.Random(seed)
     synth = EspeakSynthesizer()
     manifests = {}
-    for split, count, voices, rates, pitches in _plan(num_train, num_val, num_test):
+    for split, count, *ranges in _plan(num_train, num_val, num_test):
         # Every label equally often, in a seeded order.
         labels = [COMMANDS[i % len(COMMANDS)] for i in range(count)]
         rng.shuffle(labels)
         items = [{"text": label, "label": label} for label in labels]
-        manifests[split] = _write_split(synth, out_dir, split, items, voices, rates, pitches, rng, sample_rate)
+        manifests[split] = _write_split(synth, out_dir, split, items, *ranges, rng, sample_rate)
     return manifests
 
 

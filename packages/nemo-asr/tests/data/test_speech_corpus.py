@@ -20,7 +20,7 @@ pytest.importorskip("soxr", reason="soxr resamples the 22.05 kHz eSpeak output")
 pytest.importorskip("wordfreq", reason="wordfreq (the corpus word list) is an example/test-only dependency")
 
 # The demo's sizes (noxfile.py, session `demo`).
-DEMO_TRAIN, DEMO_VAL, DEMO_TEST = 3000, 60, 200
+DEMO_TRAIN, DEMO_VAL, DEMO_TEST = 4000, 60, 200
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,7 @@ def test_corpus_is_deterministic_with_held_out_voices_and_loads(corpus_module, t
     assert {r["speaker"] for r in train} <= set(corpus_module.TRAIN_VARIANTS)
     assert {r["speaker"] for r in val + test} <= set(corpus_module.HELD_OUT_VARIANTS)
     assert not {r["text"] for r in train} & {r["text"] for r in val + test}
+    assert all(0.88 <= r["warp"] <= 1.12 for r in train) and all(r["warp"] == 1.0 for r in val + test)
 
     info = soundfile.info(str(tmp_path / "a" / train[0]["audio_filepath"]))
     assert info.samplerate == 16000 and info.channels == 1 and info.subtype == "PCM_16"
@@ -92,6 +93,7 @@ def test_writing_a_reserved_voice_is_refused(corpus_module, tmp_path):
             ["en-us+f5"],
             (150, 150),
             (50, 50),
+            (1.0, 1.0),
             random.Random(0),
             16000,
         )
@@ -134,6 +136,8 @@ def test_synthesizer_is_usable_on_its_own(corpus_module):
     assert synth.SAMPLE_RATE == 22050 and first.dtype.name == "int16"
     assert 0.5 < len(first) / synth.SAMPLE_RATE < 3.0
     assert (synth.synthesize("hello world", "en-gb-x-rp+m3", 160, 40) == first).all()
+    breathy = synth.synthesize("hello world", "en-us+f3", 160, 40)  # its noise is reseeded with each private library
+    assert (synth.synthesize("hello world", "en-us+f3", 160, 40) == breathy).all()
     with pytest.raises(ValueError, match="no voice"):
         synth.synthesize("hello", "xx-nonexistent", 160, 40)
 
