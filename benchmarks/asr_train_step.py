@@ -146,7 +146,7 @@ def main() -> None:
                 "benchmark": "asr_train_step",
                 "model": f"QuartzNet 5x5, {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters",
                 "batch": f"{BATCH} x {SECONDS:g} s at {SAMPLE_RATE} Hz, {TEXT_LENGTH}-character targets",
-                "statistic": f"best of {args.repeat} interleaved repeats, process CPU time, {args.threads} threads",
+                "statistic": f"best of {args.repeat} interleaved repeats, process CPU time, torch threads: {args.threads}",
                 "cpu_s_per_step": {name: round(value, 4) for name, value in best.items()},
                 "ratio_vs_plain": {name: round(value / base, 3) for name, value in best.items()},
                 "torch": torch.__version__,

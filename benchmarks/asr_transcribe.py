@@ -41,7 +41,7 @@ def main() -> None:
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    logging.setLevel(logging.WARNING)
+    logging.set_verbosity(logging.WARNING)
     cfg = OmegaConf.load(CONFIG).model
     for key in ("train_ds", "validation_ds", "test_ds"):
         cfg.pop(key)
@@ -87,7 +87,7 @@ def main() -> None:
                 "model": f"QuartzNet_small (examples/asr/conf/config.yaml), "
                 f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters",
                 "audio": f"{args.files} files, {audio_seconds:.1f} s in all, batch_size {args.batch_size}",
-                "statistic": f"best of {args.repeat} repeats, wall clock, {args.threads} threads",
+                "statistic": f"best of {args.repeat} repeats, wall clock, torch threads: {args.threads}",
                 "rtf": {name: round(seconds / audio_seconds, 5) for name, seconds in best.items()},
                 "x_real_time": {name: round(audio_seconds / seconds, 1) for name, seconds in best.items()},
                 "transcribe_overhead_ratio": round(best["transcribe"] / best["forward_only"], 3),

@@ -5,10 +5,10 @@
         model.train_ds.manifest_filepath=/tmp/speech/train_manifest.json \
         model.validation_ds.manifest_filepath=/tmp/speech/validation_manifest.json \
         model.test_ds.manifest_filepath=/tmp/speech/test_manifest.json \
-        trainer.max_epochs=25
+        trainer.max_epochs=6
 
-Other layouts: ``--config-name=quartznet_15x5`` (the full-size model; add ``trainer.accelerator=gpu``). Several
-validation sets: ``model.validation_ds.manifest_filepath=[a.json,b.json]``. The experiment (TensorBoard logs,
+Other layouts: ``--config-path=conf/quartznet --config-name=quartznet_15x5`` or ``--config-path=conf/jasper
+--config-name=jasper_10x5dr`` (full-size models; add ``trainer.accelerator=gpu``). Several validation sets: ``model.validation_ds.manifest_filepath=[a.json,b.json]``. The experiment (TensorBoard logs,
 checkpoints, the final ``.nemo``) goes to ``./nemo_experiments/<name>/<version>`` unless ``exp_manager.exp_dir`` says
 otherwise. Old Lightning 1.x keys (``trainer.gpus``, ``trainer.checkpoint_callback``...) are translated.
 """

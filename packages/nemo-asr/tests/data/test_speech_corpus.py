@@ -136,8 +136,8 @@ def test_synthesizer_is_usable_on_its_own(corpus_module):
     assert synth.SAMPLE_RATE == 22050 and first.dtype.name == "int16"
     assert 0.5 < len(first) / synth.SAMPLE_RATE < 3.0
     assert (synth.synthesize("hello world", "en-gb-x-rp+m3", 160, 40) == first).all()
-    breathy = synth.synthesize("hello world", "en-us+f3", 160, 40)  # its noise is reseeded with each private library
-    assert (synth.synthesize("hello world", "en-us+f3", 160, 40) == breathy).all()
+    for voice in corpus_module.TRAIN_VARIANTS + corpus_module.HELD_OUT_VARIANTS:
+        assert "+f2" not in voice and "+f3" not in voice and "+victor" not in voice  # breath noise: not reproducible
     with pytest.raises(ValueError, match="no voice"):
         synth.synthesize("hello", "xx-nonexistent", 160, 40)
 
