@@ -4,7 +4,7 @@ matplotlib is imported on first use, with the non-interactive Agg backend, so im
 and training works without a display.
 """
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -38,31 +38,27 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_spectrogram_to_numpy(spec: Any, title: Optional[str] = None) -> np.ndarray:
-    """An RGB image (``[H, W, 3]`` uint8) of a spectrogram ``[n_mels, frames]``, low frequencies at the bottom."""
-    spec = _as_numpy(spec)
+def _heatmap_to_numpy(
+    data: Any, figsize: Tuple[int, int], xlabel: str, ylabel: str, title: Optional[str]
+) -> np.ndarray:
+    """An RGB image (``[H, W, 3]`` uint8) of a 2-D array drawn with row 0 at the bottom and a colour bar."""
     plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(12, 3))
-    im = axis.imshow(spec, aspect="auto", origin="lower", interpolation="none")
+    figure, axis = plt.subplots(figsize=figsize)
+    im = axis.imshow(_as_numpy(data), aspect="auto", origin="lower", interpolation="none")
     figure.colorbar(im, ax=axis)
-    axis.set_xlabel("frames")
-    axis.set_ylabel("channels")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
     if title:
         axis.set_title(title)
     figure.tight_layout()
     return _figure_to_numpy(figure)
+
+
+def plot_spectrogram_to_numpy(spec: Any, title: Optional[str] = None) -> np.ndarray:
+    """An RGB image (``[H, W, 3]`` uint8) of a spectrogram ``[n_mels, frames]``, low frequencies at the bottom."""
+    return _heatmap_to_numpy(spec, (12, 3), "frames", "channels", title)
 
 
 def plot_alignment_to_numpy(alignment: Any, title: Optional[str] = None) -> np.ndarray:
     """An RGB image (``[H, W, 3]`` uint8) of an alignment ``[text tokens, frames]`` (tokens bottom to top)."""
-    alignment = _as_numpy(alignment)
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(6, 4))
-    im = axis.imshow(alignment, aspect="auto", origin="lower", interpolation="none")
-    figure.colorbar(im, ax=axis)
-    axis.set_xlabel("decoder frames")
-    axis.set_ylabel("encoder tokens")
-    if title:
-        axis.set_title(title)
-    figure.tight_layout()
-    return _figure_to_numpy(figure)
+    return _heatmap_to_numpy(alignment, (6, 4), "decoder frames", "encoder tokens", title)
