@@ -31,6 +31,7 @@ import random
 import re
 import shutil
 import tempfile
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
@@ -308,6 +309,22 @@ def _render(
     return np.clip(_trim_silence(audio, sample_rate), -1.0, 1.0)
 
 
+def _render_job(job: Tuple[EspeakSynthesizer, str, str, int, int, float, int]) -> np.ndarray:
+    synth, text, voice, rate, pitch, warp, sample_rate = job
+    return _render(synth, text, voice, rate, pitch, sample_rate, warp)
+
+
+def _render_pool(num_jobs: int) -> Executor:
+    """One process per core for large splits (each utterance is rendered independently); in-process otherwise."""
+    workers = min(os.cpu_count() or 1, max(num_jobs // 64, 1))
+    return ProcessPoolExecutor(workers) if workers > 1 else _InProcess()
+
+
+class _InProcess(Executor):
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        return map(fn, *iterables)
+
+
 def _write_split(
     synth: EspeakSynthesizer,
     out_dir: str,
@@ -328,15 +345,22 @@ def _write_split(
         raise ValueError(f"{split}: voices {reserved} are reserved for the project owner's evaluation")
     os.makedirs(os.path.join(out_dir, "wavs"), exist_ok=True)
     manifest = os.path.join(out_dir, f"{split}_manifest.json")
-    lines = []
-    for idx, item in enumerate(items):
+    # Every random draw happens here, in order, so rendering in parallel cannot change what is written.
+    settings = []
+    for _ in items:
         voice, rate, pitch = rng.choice(voices), rng.randint(*rates), rng.randint(*pitches)
         warp = round(rng.uniform(*warps), 3) if warps[0] != warps[1] else warps[0]
-        audio = _render(synth, item["text"], voice, rate, pitch, sample_rate, warp)
-        relative = f"wavs/{split}_{idx:05d}.wav"
-        soundfile.write(os.path.join(out_dir, relative), audio, sample_rate, subtype="PCM_16")
-        entry = {"audio_filepath": relative, "duration": round(len(audio) / sample_rate, 4), **item}
-        lines.append(json.dumps({**entry, "speaker": voice, "rate": rate, "pitch": pitch, "warp": warp}) + "\n")
+        settings.append((voice, rate, pitch, warp))
+    jobs = [(synth, item["text"], *setting, sample_rate) for item, setting in zip(items, settings)]
+    lines = []
+    with _render_pool(len(jobs)) as pool:
+        for idx, (item, (voice, rate, pitch, warp), audio) in enumerate(
+            zip(items, settings, pool.map(_render_job, jobs, chunksize=8))
+        ):
+            relative = f"wavs/{split}_{idx:05d}.wav"
+            soundfile.write(os.path.join(out_dir, relative), audio, sample_rate, subtype="PCM_16")
+            entry = {"audio_filepath": relative, "duration": round(len(audio) / sample_rate, 4), **item}
+            lines.append(json.dumps({**entry, "speaker": voice, "rate": rate, "pitch": pitch, "warp": warp}) + "\n")
     _write_atomically(manifest, "".join(lines))
     return manifest
 

@@ -4,6 +4,7 @@ import importlib.util
 import json
 import random
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,11 @@ DEMO_TRAIN, DEMO_VAL, DEMO_TEST = 4000, 60, 200
 def corpus_module():
     spec = importlib.util.spec_from_file_location("make_speech_corpus", SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    # Registered so that worker processes can unpickle its functions by name.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    return module
+    yield module
+    del sys.modules[spec.name]
 
 
 def _rows(path):
@@ -62,6 +66,18 @@ def test_corpus_is_deterministic_with_held_out_voices_and_loads(corpus_module, t
         ).read_bytes()
     other_seed = corpus_module.make_corpus(str(tmp_path / "c"), num_train=3, num_val=0, num_test=0, seed=4)
     assert [r["text"] for r in _rows(other_seed["train"])] != [r["text"] for r in train]
+
+
+def test_parallel_rendering_writes_the_same_corpus(corpus_module, tmp_path, monkeypatch):
+    serial = corpus_module.make_corpus(str(tmp_path / "serial"), num_train=6, num_val=0, num_test=0, seed=5)
+    monkeypatch.setattr(corpus_module, "_render_pool", lambda num_jobs: corpus_module.ProcessPoolExecutor(2))
+    parallel = corpus_module.make_corpus(str(tmp_path / "parallel"), num_train=6, num_val=0, num_test=0, seed=5)
+    rows = _rows(serial["train"])
+    assert _rows(parallel["train"]) == rows
+    for row in rows:
+        assert (tmp_path / "serial" / row["audio_filepath"]).read_bytes() == (
+            tmp_path / "parallel" / row["audio_filepath"]
+        ).read_bytes()
 
 
 def test_reserved_voices_are_never_used(corpus_module):

@@ -64,14 +64,14 @@ def test_train_then_transcribe_with_the_example_scripts(tmp_path, corpus, monkey
 
 def test_bpe_example_trains_and_packs_the_tokenizer(tmp_path, corpus, monkeypatch):
     from nemo.collections.asr.models import EncDecCTCModelBPE
-    from nemo.collections.common.tokenizers.sentencepiece_tokenizer import create_spt_model
 
     monkeypatch.chdir(tmp_path)
-    text = tmp_path / "text.txt"
-    text.write_text("\n".join(TEXTS * 20) + "\n", encoding="utf-8")
-    create_spt_model(str(text), 24, -1, True, "bpe", str(tmp_path / "tok"))
+    tokenizer_dir = _load("process_asr_text_tokenizer").main(
+        [f"--manifest={corpus['train']}", f"--data_root={tmp_path / 'tokenizers'}", "--vocab_size=24"]
+    )
+    assert tokenizer_dir == str(tmp_path / "tokenizers" / "tokenizer_spe_bpe_v24")
     cfg = OmegaConf.load(EXAMPLES / "conf" / "config_bpe.yaml")
-    cfg.model.tokenizer.dir = str(tmp_path / "tok")
+    cfg.model.tokenizer.dir = tokenizer_dir
     cfg.model.encoder = OmegaConf.merge(cfg.model.encoder, tiny_encoder(feat_in=64))
     cfg.model.decoder.feat_in = 32
     cfg.model.train_ds.manifest_filepath = str(corpus["train"])
@@ -86,6 +86,33 @@ def test_bpe_example_trains_and_packs_the_tokenizer(tmp_path, corpus, monkeypatc
     (nemo_file,) = (tmp_path / "exp").rglob("*.nemo")
     restored = EncDecCTCModelBPE.restore_from(str(nemo_file))
     assert restored.tokenizer.vocab == model.tokenizer.vocab
+
+
+def test_tokenizer_script_writes_a_wordpiece_vocabulary(tmp_path, corpus):
+    from nemo.collections.common.tokenizers.bert_wordpiece_tokenizer import BertWordPieceTokenizer
+
+    folder = Path(
+        _load("process_asr_text_tokenizer").main(
+            [
+                f"--manifest={corpus['train']},{corpus['validation']}",
+                f"--data_root={tmp_path}",
+                "--vocab_size=30",
+                "--tokenizer=wpe",
+            ]
+        )
+    )
+    assert sorted(p.name for p in folder.iterdir()) == ["vocab.txt"]
+    corpus_lines = (tmp_path / "text_corpus" / "document.txt").read_text().splitlines()
+    assert len(corpus_lines) == sum(1 for _ in open(corpus["train"])) + sum(1 for _ in open(corpus["validation"]))
+    tokenizer = BertWordPieceTokenizer(str(folder / "vocab.txt"))
+    assert tokenizer.ids_to_text(tokenizer.text_to_ids(corpus_lines[0])) == corpus_lines[0]
+
+
+def test_tokenizer_script_names_a_bad_manifest_line(tmp_path):
+    manifest = tmp_path / "bad.json"
+    manifest.write_text('{"audio_filepath": "a.wav", "duration": 1.0, "text": "fine"}\n{"text": "no audio"}\n')
+    with pytest.raises(ValueError, match=r"bad.json line 2: missing required key 'audio_filepath'"):
+        _load("process_asr_text_tokenizer").main([f"--manifest={manifest}", f"--data_root={tmp_path}"])
 
 
 def _run_cli(monkeypatch, tmp_path, script, model_class, *overrides):

@@ -9,6 +9,7 @@ from nemo.collections.asr.parts.preprocessing.manifest import (
     item_iter,
     manifest_paths,
     parse_line,
+    read_transcripts,
 )
 
 
@@ -71,3 +72,13 @@ def test_tracker_raises_or_counts_into_one_warning(caplog):
     assert len(warnings) == 1 and tracker.count == 3
     assert "skipped 3 bad sample(s)" in warnings[0].getMessage()
     assert "2 empty transcript, 1 missing audio file" in warnings[0].getMessage()
+
+
+def test_read_transcripts_spans_manifests_and_names_a_line_without_text(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps({"audio_filepath": "x.wav", "duration": 1, "text": "one two"}) + "\n\n")
+    b.write_text(json.dumps({"audio_filepath": "y.wav", "duration": 1, "text": "three"}) + "\n")
+    assert read_transcripts(f"{a},{b}") == ["one two", "three"]
+    b.write_text(b.read_text() + json.dumps({"audio_filepath": "z.wav", "duration": 1}) + "\n")
+    with pytest.raises(ManifestError, match=r"b.json line 2: no 'text'"):
+        read_transcripts([str(a), str(b)])

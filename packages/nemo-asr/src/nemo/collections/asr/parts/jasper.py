@@ -9,6 +9,8 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
+from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d
+
 __all__ = [
     "GroupShuffle",
     "JasperBlock",
@@ -103,6 +105,25 @@ class MaskedConv1d(nn.Module):
         )
         self.use_mask = use_mask
         self.heads = heads
+        conv = self.conv
+        self._depthwise_stride1 = (
+            conv.groups == conv.in_channels == conv.out_channels
+            and conv.stride == (1,)
+            and conv.padding_mode == "zeros"
+            and isinstance(conv.padding, tuple)
+        )
+
+    def _convolve(self, x: torch.Tensor) -> torch.Tensor:
+        conv = self.conv
+        if (
+            self._depthwise_stride1
+            and x.device.type == "cpu"
+            and x.dtype in (torch.float32, torch.float64)
+            and not (torch.jit.is_scripting() or torch.jit.is_tracing() or torch.compiler.is_compiling())
+            and not torch.onnx.is_in_onnx_export()
+        ):
+            return depthwise_conv1d(x, conv.weight, conv.bias, padding=conv.padding[0], dilation=conv.dilation[0])
+        return conv(x)
 
     def get_seq_len(self, lens: torch.Tensor) -> torch.Tensor:
         return _conv_out_len(self.conv, lens)
@@ -117,7 +138,7 @@ class MaskedConv1d(nn.Module):
         shape = x.shape
         if self.heads != -1:
             x = x.reshape(-1, self.heads, shape[-1])
-        out = self.conv(x)
+        out = self._convolve(x)
         if self.heads != -1:
             out = out.reshape(shape[0], self.real_out_channels, -1)
         return out, lens

@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 from nemo.utils import logging
 
-__all__ = ["ManifestEntry", "ManifestError", "BadSampleTracker", "manifest_paths", "item_iter"]
+__all__ = ["ManifestEntry", "ManifestError", "BadSampleTracker", "manifest_paths", "item_iter", "read_transcripts"]
 
 
 class ManifestError(ValueError):
@@ -140,6 +140,21 @@ def item_iter(manifest_filepath: Union[str, Sequence[str]]) -> Iterator[Union[Ma
                     yield parse_line(line, manifest, line_no)
                 except ManifestError as err:
                     yield err
+
+
+def read_transcripts(manifest_filepath: Union[str, Sequence[str]]) -> List[str]:
+    """The ``text`` of every line of the manifests (for tokenizers and language models); the first bad line, or one
+    without a transcript, raises ``ManifestError`` naming it."""
+    texts = []
+    for entry in item_iter(manifest_filepath):
+        if isinstance(entry, ManifestError):
+            raise entry
+        if entry.text is None:
+            raise ManifestError(f"{entry.location}: no 'text' (a transcript is needed)", reason="missing text")
+        texts.append(entry.text)
+    if not texts:
+        raise ManifestError(f"no transcripts in {manifest_filepath!r}", reason="empty")
+    return texts
 
 
 class BadSampleTracker:
