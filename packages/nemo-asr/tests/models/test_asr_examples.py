@@ -209,3 +209,59 @@ def test_speech_to_label_trains_on_the_generated_commands(tmp_path, monkeypatch)
     restored = EncDecClassificationModel.restore_from(str(nemo_file))
     wavs = sorted(str(p) for p in (tmp_path / "commands" / "wavs").glob("test_*.wav"))
     assert set(restored.transcribe(wavs, batch_size=4)) <= set(corpus.COMMANDS)
+
+
+def test_ngram_lm_script_and_lm_decoding_in_transcribe_speech(tmp_path, corpus, monkeypatch, capsys):
+    """train_ngram_lm.py writes an ARPA LM from manifests; transcribe_speech.py decodes a tiny model with it."""
+    import torch
+    from asr_models_testing import ctc_config
+
+    from nemo.collections.asr.metrics.wer import word_error_rate
+    from nemo.collections.asr.models import EncDecCTCModel
+    from nemo.collections.asr.parts.ngram_lm import NGramLanguageModel
+
+    monkeypatch.chdir(tmp_path)
+    train_lm = _load("train_ngram_lm")
+    lm_path = train_lm.main([f"--manifest={corpus['train']},{corpus['validation']}", f"--out={tmp_path / 'lm.arpa'}"])
+    printed = capsys.readouterr().out
+    assert lm_path == str(tmp_path / "lm.arpa") and "Vocabulary: 9 words" in printed and lm_path in printed
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"audio_filepath": "a.wav", "duration": 1, "text": "fine"}\n\n{"audio_filepath": "b.wav"}\n')
+    with pytest.raises(ValueError, match=r"bad.json line 3: missing required key 'duration'"):
+        train_lm.main([f"--manifest={bad}", f"--out={tmp_path / 'bad.arpa'}"])
+    assert not (tmp_path / "bad.arpa").exists()
+    (tmp_path / "sentences.txt").write_text("Hello World\n\nhello there\n", encoding="utf-8")
+    unigram = train_lm.main(
+        [f"--data_file={tmp_path / 'sentences.txt'}", "--order=1", "--lower_case", "--out=uni.arpa"]
+    )
+    assert NGramLanguageModel.from_arpa(unigram).vocabulary == {"hello", "world", "there", "<unk>"}
+
+    torch.manual_seed(0)
+    model_path = tmp_path / "tiny.nemo"
+    EncDecCTCModel(cfg=ctc_config()).save_to(str(model_path))
+    transcribe = _load("transcribe_speech")
+    output = tmp_path / "lm_predictions.json"
+    options = transcribe.TranscriptionConfig(
+        model_path=str(model_path),
+        dataset_manifest=str(corpus["test"]),
+        output_filename=str(output),
+        batch_size=2,
+        lm_path=lm_path,
+        beam_width=8,
+        alpha=2.0,
+        beta=1.0,
+        show_examples=1,
+    )
+    wer = transcribe.main(OmegaConf.structured(options))
+    printed = capsys.readouterr().out
+    assert "WER on 3 utterances:" in printed and "WER with the LM on 3 utterances:" in printed
+    assert "  with LM:    " in printed
+    lines = [json.loads(line) for line in output.read_text().splitlines()]
+    words = set(" ".join(TEXTS[:6]).split())
+    assert [line["text"] for line in lines] == TEXTS[:3]
+    assert all(set(line["pred_text"].split()) <= words and "pred_text_greedy" in line for line in lines)
+    assert wer == word_error_rate([line["pred_text"] for line in lines], TEXTS[:3])  # the returned WER is pred_text's
+    assert all(line["pred_text"].strip() for line in lines)  # an untrained model: only the LM makes these words
+    assert all(set(line["pred_text_greedy"].split()) - words for line in lines)
+    with pytest.raises(ValueError, match="LM decoding needs a character CTC model"):
+        transcribe.transcribe_with_lm(object(), [], options)
