@@ -124,14 +124,21 @@ def isolation(session: nox.Session, package: str) -> None:
     shutil.rmtree(dist, ignore_errors=True)
     session.install(TORCH, "build")
     for name in [package, *nemo_edges(package)]:
-        session.run("python", "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT / "packages" / name), silent=True)
+        session.run(
+            "python", "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT / "packages" / name), silent=True
+        )
     wheel = next(dist.glob(package.replace("-", "_") + "-*.whl"))
     session.install("--find-links", str(dist), str(wheel))
     allowed = {package, *nemo_edges(package)}
     forbidden = [mod for name, mods in PROVIDES.items() if name not in allowed for mod in mods]
     expected = [mod for name in allowed for mod in PROVIDES[name]]
-    session.run("python", str(ROOT / "tools" / "check_isolation.py"), ",".join(sorted(allowed)), ",".join(expected),
-                ",".join(forbidden))
+    session.run(
+        "python",
+        str(ROOT / "tools" / "check_isolation.py"),
+        ",".join(sorted(allowed)),
+        ",".join(expected),
+        ",".join(forbidden),
+    )
 
 
 @nox.session(python="3.11")
@@ -163,7 +170,6 @@ def demo(session: nox.Session) -> None:
     """
     out = ROOT / "demo_output"
     data, experiments = out / "speech", out / "experiments"
-    env: dict[str, str] = {}
     session.install(TORCH)
     session.install(
         *[str(ROOT / "packages" / p) for p in ("nemo-core", "nemo-expmanager", "nemo-asr")],
@@ -182,7 +188,6 @@ def demo(session: nox.Session) -> None:
             "--out-dir",
             str(data),
             *[item for pair in DEMO_CORPUS.items() for item in pair],
-            env=env,
         )
         stamp.write_text(arguments)
     shutil.rmtree(experiments, ignore_errors=True)
@@ -196,7 +201,6 @@ def demo(session: nox.Session) -> None:
         f"trainer.max_epochs={DEMO_EPOCHS}",
         f"++trainer.max_time={DEMO_MAX_TIME}",
         *session.posargs,
-        env=env,
     )
     (trained,) = experiments.glob("*/demo/checkpoints/*.nemo")
     partial = DEMO_NEMO.with_suffix(".nemo.partial")
@@ -209,7 +213,6 @@ def demo(session: nox.Session) -> None:
         f"--manifest={data / 'train_manifest.json'}",
         "--order=2",
         f"--out={DEMO_LM}",
-        env=env,
     )
     # A fresh process restores the .nemo and transcribes the held-out test voices (greedy, then with the LM).
     session.run(
@@ -220,7 +223,6 @@ def demo(session: nox.Session) -> None:
         f"output_filename={out / 'transcriptions.json'}",
         f"lm_path={DEMO_LM}",
         "show_examples=5",
-        env=env,
     )
     session.log(f"The trained model: {DEMO_NEMO}")
 

@@ -31,8 +31,8 @@ import random
 import re
 import shutil
 import tempfile
-from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -314,15 +314,19 @@ def _render_job(job: Tuple[EspeakSynthesizer, str, str, int, int, float, int]) -
     return _render(synth, text, voice, rate, pitch, sample_rate, warp)
 
 
-def _render_pool(num_jobs: int) -> Executor:
+def _render_workers(num_jobs: int) -> int:
     """One process per core for large splits (each utterance is rendered independently); in-process otherwise."""
-    workers = min(os.cpu_count() or 1, max(num_jobs // 64, 1))
-    return ProcessPoolExecutor(workers) if workers > 1 else _InProcess()
+    return min(os.cpu_count() or 1, max(num_jobs // 64, 1))
 
 
-class _InProcess(Executor):
-    def map(self, fn, *iterables, timeout=None, chunksize=1):
-        return map(fn, *iterables)
+def _rendered(jobs: List[tuple]) -> Iterator[np.ndarray]:
+    """Each job's audio, in order, streamed (a split's audio need not fit in memory)."""
+    workers = _render_workers(len(jobs))
+    if workers == 1:
+        yield from map(_render_job, jobs)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(_render_job, jobs, chunksize=8)
 
 
 def _write_split(
@@ -353,14 +357,11 @@ def _write_split(
         settings.append((voice, rate, pitch, warp))
     jobs = [(synth, item["text"], *setting, sample_rate) for item, setting in zip(items, settings)]
     lines = []
-    with _render_pool(len(jobs)) as pool:
-        for idx, (item, (voice, rate, pitch, warp), audio) in enumerate(
-            zip(items, settings, pool.map(_render_job, jobs, chunksize=8))
-        ):
-            relative = f"wavs/{split}_{idx:05d}.wav"
-            soundfile.write(os.path.join(out_dir, relative), audio, sample_rate, subtype="PCM_16")
-            entry = {"audio_filepath": relative, "duration": round(len(audio) / sample_rate, 4), **item}
-            lines.append(json.dumps({**entry, "speaker": voice, "rate": rate, "pitch": pitch, "warp": warp}) + "\n")
+    for idx, (item, (voice, rate, pitch, warp), audio) in enumerate(zip(items, settings, _rendered(jobs))):
+        relative = f"wavs/{split}_{idx:05d}.wav"
+        soundfile.write(os.path.join(out_dir, relative), audio, sample_rate, subtype="PCM_16")
+        entry = {"audio_filepath": relative, "duration": round(len(audio) / sample_rate, 4), **item}
+        lines.append(json.dumps({**entry, "speaker": voice, "rate": rate, "pitch": pitch, "warp": warp}) + "\n")
     _write_atomically(manifest, "".join(lines))
     return manifest
 

@@ -39,7 +39,6 @@ import torch
 from nemo.collections.asr.metrics.wer import word_error_rate
 from nemo.collections.asr.models import ASRModel, EncDecCTCModel, EncDecCTCModelBPE
 from nemo.collections.asr.modules import BeamSearchDecoderWithLM
-from nemo.collections.asr.parts.ctc_greedy_decoding import ctc_greedy_decode
 from nemo.core.config import hydra_runner
 from nemo.utils import logging
 
@@ -111,11 +110,10 @@ def transcribe_with_lm(model: ASRModel, paths: List[str], cfg: TranscriptionConf
         )
     vocab = list(model.decoder.vocabulary)
     decoder = BeamSearchDecoderWithLM(vocab, cfg.beam_width, cfg.alpha, cfg.beta, cfg.lm_path)  # a bad LM fails early
-    log_probs = model.transcribe(paths, batch_size=cfg.batch_size, logprobs=True)
-    greedy = []
-    for utterance in log_probs:
-        labels = ctc_greedy_decode(torch.as_tensor(utterance)[None], None, blank_id=len(vocab))[0][0]
-        greedy.append("".join(vocab[i] for i in labels))
+    # Greedy hypotheses carry their log-probabilities (y_sequence): one pass of the model serves both decodings.
+    hypotheses = model.transcribe(paths, batch_size=cfg.batch_size, return_hypotheses=True)
+    greedy = [hypothesis.text for hypothesis in hypotheses]
+    log_probs = [hypothesis.y_sequence for hypothesis in hypotheses]
     start = time.perf_counter()
     results = decoder.decode(log_probs)
     seconds = time.perf_counter() - start

@@ -70,7 +70,7 @@ def test_corpus_is_deterministic_with_held_out_voices_and_loads(corpus_module, t
 
 def test_parallel_rendering_writes_the_same_corpus(corpus_module, tmp_path, monkeypatch):
     serial = corpus_module.make_corpus(str(tmp_path / "serial"), num_train=6, num_val=0, num_test=0, seed=5)
-    monkeypatch.setattr(corpus_module, "_render_pool", lambda num_jobs: corpus_module.ProcessPoolExecutor(2))
+    monkeypatch.setattr(corpus_module, "_render_workers", lambda num_jobs: 2)
     parallel = corpus_module.make_corpus(str(tmp_path / "parallel"), num_train=6, num_val=0, num_test=0, seed=5)
     rows = _rows(serial["train"])
     assert _rows(parallel["train"]) == rows

@@ -375,7 +375,6 @@ class BeamSearchDecoderWithLM(NeuralModule):
 
     def decode(self, log_probs: Sequence[Any]) -> List[List[Tuple[float, str]]]:
         """Decode per-utterance ``(T_i, len(vocab) + 1)`` log-probability arrays (e.g. ``transcribe(logprobs=True)``)."""
-        log_probs = [p.detach().cpu().double().numpy() if isinstance(p, torch.Tensor) else p for p in log_probs]
         if self.num_cpus == 1 or len(log_probs) < 2:
             return [self.search.decode(p) for p in log_probs]
         method = "fork" if "fork" in get_all_start_methods() else None
