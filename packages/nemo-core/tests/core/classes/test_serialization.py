@@ -6,6 +6,7 @@ import pytest
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from nemo.core.classes.construction import trusted_config
 from nemo.core.classes.module import NeuralModule
 from nemo.core.classes.serialization import FileIO, Serialization
 
@@ -147,8 +148,12 @@ def test_nested_target_must_be_a_module_dataset_or_serialization_class():
     assert CALLS == []
 
 
-def test_base_serialization_instantiates_any_target_for_trusted_configs():
-    result = Serialization.from_config_dict({"_target_": _path(record_call), "value": 3})
+def test_base_serialization_is_checked_and_builds_any_target_only_for_trusted_configs():
+    with pytest.raises(ValueError, match=r"'_target_' names '.*record_call', which is not a class"):
+        Serialization.from_config_dict({"_target_": _path(record_call), "value": 3})
+    assert CALLS == []
+    with trusted_config():
+        result = Serialization.from_config_dict({"_target_": _path(record_call), "value": 3})
     assert result == {"value": 3} and CALLS == [{"value": 3}]
 
 

@@ -11,6 +11,7 @@ import torch
 from omegaconf import OmegaConf
 
 import nemo.core.optim as optim_pkg
+from nemo.core.classes.construction import trusted_config
 from nemo.core.config import optimizers as optimizer_params
 from nemo.core.optim.novograd import Novograd
 from nemo.core.optim.optimizers import AVAILABLE_OPTIMIZERS, get_optimizer, parse_optimizer_args, register_optimizer
@@ -161,7 +162,9 @@ def test_parse_target_instantiates_params_dataclass():
 
 
 def test_parse_target_must_build_a_dataclass():
-    with pytest.raises(ValueError, match="expected a params dataclass"):
+    with pytest.raises(ValueError, match="'optim.args._target_' names 'builtins.dict'.*OptimizerParams"):
+        parse_optimizer_args("adam", {"_target_": "builtins.dict", "lr": 0.1})
+    with trusted_config(), pytest.raises(ValueError, match="expected a params dataclass"):
         parse_optimizer_args("adam", {"_target_": "builtins.dict", "lr": 0.1})
 
 

@@ -3,8 +3,8 @@ import pickle
 import pytest
 from omegaconf import OmegaConf
 
+from nemo.collections.tts.data.tts_dataset import build_text_tokenizer
 from nemo.collections.tts.parts.text.tokenizers import PHONEMES, EnglishCharsTokenizer, EnglishPhonemesTokenizer
-from nemo.core.classes.serialization import Serialization
 
 
 def test_chars_round_trip_with_pauses_and_stable_ids():
@@ -44,7 +44,7 @@ def test_phoneme_tokenizer_from_config_and_pickle():
     config = OmegaConf.create(
         {"_target_": "nemo.collections.tts.parts.text.tokenizers.EnglishPhonemesTokenizer", "add_blank": False}
     )
-    tok = Serialization.from_config_dict(config)
+    tok = build_text_tokenizer(config)
     assert isinstance(tok, EnglishPhonemesTokenizer)
     copy = pickle.loads(pickle.dumps(tok))
     assert copy.encode("turn on the lights") == tok.encode("turn on the lights")

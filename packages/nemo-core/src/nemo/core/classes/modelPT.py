@@ -30,6 +30,13 @@ from nemo.core.classes.artifacts import (
     is_model_being_restored,
     model_restore_state,
 )
+from nemo.core.classes.construction import (
+    archive_config,
+    buildable_bases,
+    check_targets,
+    resolve_target,
+    trusted_config,
+)
 from nemo.core.classes.dataloaders import (
     merge_dataloader_results,
     resolve_test_dataloaders,
@@ -47,11 +54,7 @@ from nemo.core.optim.optimizers import get_optimizer, parse_optimizer_args
 from nemo.utils import logging
 from nemo.utils.app_state import AppState
 from nemo.utils.get_rank import is_global_rank_zero
-from nemo.utils.model_utils import (
-    convert_model_config_to_dict_config,
-    import_class_by_path,
-    maybe_update_config_version,
-)
+from nemo.utils.model_utils import convert_model_config_to_dict_config, maybe_update_config_version
 
 __all__ = ["ModelPT"]
 
@@ -339,9 +342,7 @@ class ModelPT(pl.LightningModule, Model):
             kwargs["lr"] = lr
 
         if target is not None:
-            optimizer_cls = import_class_by_path(str(target))
-            if not (isinstance(optimizer_cls, type) and issubclass(optimizer_cls, torch.optim.Optimizer)):
-                raise ValueError(f"optim._target_ must name a torch.optim.Optimizer subclass, got {target!r}")
+            optimizer_cls = resolve_target(target, torch.optim.Optimizer, "optim._target_")
             self._optimizer = optimizer_cls(self.parameters(), **kwargs)
         else:
             self._optimizer = get_optimizer(optimizer_name, **kwargs)(self.parameters())
@@ -481,6 +482,7 @@ class ModelPT(pl.LightningModule, Model):
         map_location: Optional[Union[torch.device, str]] = None,
         strict: bool = True,
         return_config: bool = False,
+        trusted: bool = False,
     ) -> Any:
         """Build a model from the ``.nemo`` file ``restore_path`` and load its weights.
 
@@ -488,13 +490,17 @@ class ModelPT(pl.LightningModule, Model):
         then the model moves to ``map_location`` (default: cuda when available). ``override_config_path`` (YAML
         path or DictConfig, its ``model`` sub-tree if present) replaces the stored config; ``return_config=True``
         returns the config instead of a model.
+
+        An archive never runs code: every ``_target_`` in its config must name a class of the kind its key builds
+        (``nemo.core.classes.construction``), new imports are limited to ``nemo`` and ``torch``, and resolvers such
+        as ``${oc.env:...}`` are refused. ``trusted=True`` lifts these checks, for archives whose origin you trust.
         """
         path = Path(restore_path).expanduser()
         if not path.exists():
             raise FileNotFoundError(f"Cannot restore {cls.__name__}: {restore_path} does not exist")
         path = path.resolve()
         with NemoArchive(path) as archive:
-            conf = load_restore_config(archive, override_config_path)
+            conf = load_restore_config(archive, override_config_path, trusted=trusted)
             if return_config:
                 return conf
             if not {MODEL_WEIGHTS, MODEL_WEIGHTS_SAFETENSORS} & set(archive.names()):
@@ -504,7 +510,10 @@ class ModelPT(pl.LightningModule, Model):
             store = ArtifactStore(path, archive)
             try:
                 state_dict = archive.load_state_dict(map_location="cpu")
-                with model_restore_state(store):
+                checks = trusted_config() if trusted else archive_config()
+                with model_restore_state(store), checks:
+                    if not trusted:  # every target of the archive checked before anything is built
+                        check_targets(conf, buildable_bases, "", buildable_bases)
                     instance = build_with_weights(lambda: target_cls(cfg=conf), state_dict, strict, path)
             except BaseException:
                 store.cleanup()

@@ -7,16 +7,23 @@ Archives are untrusted input, so the class named by the config's ``target`` is o
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union
 
 import torch
 from omegaconf import DictConfig, OmegaConf
 
 from nemo.core.archive import ArchiveError, NemoArchive
+from nemo.core.classes.construction import resolve_target
 from nemo.utils import logging
-from nemo.utils.model_utils import import_class_by_path
 
-__all__ = ["class_path", "load_restore_config", "resolve_restore_target", "load_checked_state_dict", "build_with_weights"]
+__all__ = [
+    "class_path",
+    "load_restore_config",
+    "refuse_resolvers",
+    "resolve_restore_target",
+    "load_checked_state_dict",
+    "build_with_weights",
+]
 
 
 def class_path(klass: type) -> str:
@@ -50,8 +57,53 @@ def _subclass_named(base: type, path: str) -> Optional[type]:
     return None
 
 
-def load_restore_config(archive: NemoArchive, override: Optional[Union[str, DictConfig, Mapping]]) -> DictConfig:
-    """The resolved struct-mode config: the archive's ``model_config.yaml`` or ``override`` (its ``model`` node)."""
+def _resolver_calls(value: str) -> List[str]:
+    """The resolver names (``oc.env``, ...) called by the interpolations in ``value``; plain ``${key}`` calls none."""
+    from omegaconf import grammar_parser
+    from omegaconf.grammar.gen.OmegaConfGrammarParser import OmegaConfGrammarParser
+
+    try:
+        tree = grammar_parser.parse(value)
+    except Exception:  # noqa: BLE001 - not valid interpolation syntax: OmegaConf treats it as text or fails later
+        return []
+    names, pending = [], [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, OmegaConfGrammarParser.InterpolationResolverContext):
+            names.append(node.resolverName().getText())
+        pending.extend(getattr(node, "children", None) or [])
+    return names
+
+
+def refuse_resolvers(conf: Any, origin: str, where: str = "") -> None:
+    """Refuse any interpolation that calls a resolver (``${oc.env:...}``, ``${oc.create:...}``...) in ``conf``.
+
+    Resolving them would read the restoring machine (its environment, files) into a model that may later be saved
+    and shared; plain ``${key}`` references are kept. ``conf`` is a raw (unresolved) container.
+    """
+    if isinstance(conf, Mapping):
+        for key, value in conf.items():
+            refuse_resolvers(value, origin, f"{where}.{key}" if where else str(key))
+    elif isinstance(conf, list):
+        for index, value in enumerate(conf):
+            refuse_resolvers(value, origin, f"{where}[{index}]")
+    elif isinstance(conf, str) and "${" in conf:
+        names = _resolver_calls(conf)
+        if names:
+            raise ArchiveError(
+                f"{origin}: config key '{where}' calls the resolver {names[0]!r} ({conf!r}); a restored config may "
+                "only hold plain ${key} references. Pass trusted=True to restore_from if you trust this archive"
+            )
+
+
+def load_restore_config(
+    archive: NemoArchive, override: Optional[Union[str, DictConfig, Mapping]], trusted: bool = False
+) -> DictConfig:
+    """The resolved struct-mode config: the archive's ``model_config.yaml`` or ``override`` (its ``model`` node).
+
+    An archive's own config may not call resolvers (see ``refuse_resolvers``) unless ``trusted``; an override comes
+    from the caller and is resolved as given.
+    """
     if override is None:
         try:
             conf = OmegaConf.create(archive.read_config())  # OmegaConf's YAML loader is a yaml.SafeLoader
@@ -67,6 +119,8 @@ def load_restore_config(archive: NemoArchive, override: Optional[Union[str, Dict
         conf = OmegaConf.load(override)
     if not isinstance(conf, DictConfig):
         raise ValueError(f"The config to restore from must be a mapping, got {type(conf).__name__}")
+    if override is None and not trusted:
+        refuse_resolvers(OmegaConf.to_container(conf, resolve=False), str(archive.path))
     if "model" in conf:
         conf = conf.model
     conf = OmegaConf.create(OmegaConf.to_container(conf, resolve=True))
@@ -86,7 +140,7 @@ def resolve_restore_target(cls: type, conf: DictConfig) -> type:
     klass = _loaded_class(target)
     if klass is None and target.startswith("nemo."):
         with contextlib.suppress(ImportError):
-            klass = import_class_by_path(target)
+            klass = resolve_target(target, object, "target")  # the checks below decide
     if klass is None:
         if getattr(cls, "__abstractmethods__", None):
             raise ValueError(

@@ -1,10 +1,10 @@
 """Building objects from configs (``Serialization``) and the save/restore/config-file interface (``FileIO``).
 
-Configs may come from untrusted ``.nemo`` archives, so ``from_config_dict`` called on a class builds, for a ``target``
-key (the model class ModelPT records), only that class or one of its subclasses; ``_target_`` nodes, at the top as
-in NeMo's ``Model.from_config_dict(cfg.encoder)`` or nested ones that Hydra instantiates recursively, must name
-``torch.nn.Module``, ``Serialization`` or ``torch.utils.data.Dataset`` subclasses. Only ``Serialization.from_config_dict`` itself (the
-base, for trusted configs) builds whatever the config names.
+Configs may come from untrusted ``.nemo`` archives, so ``from_config_dict`` builds through nemo-core's one checked
+construction path (``nemo.core.classes.construction``): a ``target`` key (the model class ModelPT records) must name
+the class it is called on or a subclass; ``_target_`` nodes, at the top as in NeMo's ``Model.from_config_dict(cfg.encoder)``
+or nested, must name ``torch.nn.Module``, ``torch.utils.data.Dataset`` or ``Serialization`` subclasses (or the class
+itself). ``trusted_config()`` lifts the checks for configs the caller trusts.
 """
 
 import os
@@ -13,18 +13,30 @@ from abc import ABC
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
-from nemo.utils import logging
-from nemo.utils.model_utils import (
-    convert_model_config_to_dict_config,
-    import_class_by_path,
-    maybe_update_config_version,
+from nemo.core.classes.construction import (
+    ConfigTargetError,
+    build_from_config,
+    default_nested_bases,
+    is_trusted,
+    resolve_target,
 )
+from nemo.utils import logging
+from nemo.utils.model_utils import convert_model_config_to_dict_config, maybe_update_config_version
 
 __all__ = ["Serialization", "FileIO"]
 
-_TARGET_KEYS = ("_target_", "target")
+
+
+def _key_of(config: Any) -> str:
+    """The key path of an OmegaConf node inside its parent config (e.g. ``encoder``), or ``""``."""
+    if isinstance(config, DictConfig):
+        try:
+            return str(config._get_full_key(None) or "")
+        except Exception:  # noqa: BLE001 - only for error messages
+            return ""
+    return ""
 
 
 def _class_path(klass: type) -> str:
@@ -37,92 +49,56 @@ def _current_umask() -> int:
     return mask
 
 
-def _nested_target_bases() -> tuple:
-    import torch
-
-    return (torch.nn.Module, torch.utils.data.Dataset, Serialization)
-
-
-def _check_nested_targets(node: Any, where: str) -> None:
-    """Refuse nested ``_target_`` values that are not classes of the module/dataset/serializable kinds."""
-    if isinstance(node, DictConfig):
-        if where and "_target_" in node:
-            path = node["_target_"]
-            try:
-                target = import_class_by_path(path)
-            except ImportError as err:
-                raise ImportError(f"Config key '{where}._target_': {err}") from err
-            if not isinstance(target, type) or not issubclass(target, _nested_target_bases()):
-                raise ValueError(
-                    f"Config key '{where}._target_' names {path!r}, which is not a torch.nn.Module, "
-                    "torch.utils.data.Dataset or nemo Serialization subclass; refusing to instantiate it from a config"
-                )
-        if node.get("_recursive_", True) is False:
-            return
-        for key, value in node.items():
-            _check_nested_targets(value, f"{where}.{key}" if where else str(key))
-    elif isinstance(node, ListConfig):
-        for index, value in enumerate(node):
-            _check_nested_targets(value, f"{where}[{index}]")
-
-
 class Serialization(ABC):  # noqa: B024 - an ABC like in NeMo, so mixins share ABCMeta
     """Mixin that builds an instance from a config and returns the config the instance was built from."""
 
     @classmethod
-    def _resolve_config_target(cls, config: DictConfig, key: str) -> type:
-        """The class ``config[key]`` names, if calling ``cls.from_config_dict`` may build it.
-
-        A target that is a base of ``cls`` yields ``cls`` itself (build the more specific class asked for).
-        """
-        path = config[key]
-        try:
-            target = import_class_by_path(path)
-        except ImportError as err:
-            if key == "target" and cls is not Serialization:
-                logging.warning(f"Config key 'target' names {path!r}, which cannot be imported ({err}); using {cls}")
-                return cls
-            raise ImportError(f"Config key '{key}': {err}") from err
-        if cls is Serialization:
-            return target
-        if isinstance(target, type):
-            if issubclass(target, cls):
-                return target
-            if issubclass(cls, target):
-                return cls
-            if key == "_target_" and issubclass(target, _nested_target_bases()):
-                # NeMo models build their parts as ``Model.from_config_dict(cfg.encoder)``: a module-kind
-                # ``_target_`` is allowed, as it is for nested nodes; the model class (``target``) stays strict.
-                return target
-        raise ValueError(
-            f"Config key '{key}' names {path!r}, which is not {_class_path(cls)} or a subclass of it; "
-            f"{cls.__name__}.from_config_dict refuses to instantiate classes outside its hierarchy "
-            "(call it on a common base class such as NeuralModule if this config is trusted)"
+    def _model_target(cls, config: DictConfig) -> type:
+        """The class the ``target`` key (written by ModelPT) names: ``cls`` or a subclass; a base yields ``cls``."""
+        path = config["target"]
+        refusal = ConfigTargetError(
+            f"Config key 'target' names {path!r}, which is not {_class_path(cls)} or a subclass of it; "
+            f"{cls.__name__}.from_config_dict refuses to instantiate classes outside its hierarchy"
         )
+        try:
+            target = resolve_target(path, object, "target")
+        except ImportError as err:
+            if cls is Serialization:
+                raise
+            logging.warning(f"Config key 'target' names {path!r}, which cannot be imported ({err}); using {cls}")
+            return cls
+        except ConfigTargetError as err:
+            raise refusal from err
+        if cls is Serialization or is_trusted() or issubclass(target, cls):
+            return target
+        if issubclass(cls, target):
+            return cls
+        raise refusal
 
     @classmethod
     def from_config_dict(cls, config: Union[DictConfig, dict, Any], trainer: Optional[Any] = None) -> Any:
         """Instantiate from a config (DictConfig, dict or dataclass).
 
-        ``_target_`` (also the legacy ``cls``/``params`` form) goes through Hydra's recursive ``instantiate``;
-        ``target`` (written by ModelPT) is imported and called as ``target(cfg=config)``; with neither,
-        ``cls(cfg=config)``. ``trainer`` is forwarded as a keyword argument when given.
+        ``_target_`` (also the legacy ``cls``/``params`` form) is built through the checked construction path
+        (``nemo.core.classes.construction``): it must name ``cls``, a subclass, or a module, dataset or serializable
+        class, and so must every nested ``_target_``. ``target`` (written by ModelPT) is called as
+        ``target(cfg=config)`` and must be ``cls`` or a subclass; with neither, ``cls(cfg=config)``. ``trainer`` is
+        forwarded as a keyword argument when given.
         """
+        key = _key_of(config)
         config = convert_model_config_to_dict_config(config)
         config = maybe_update_config_version(config)  # a resolved deep copy in struct mode
         extra = {} if trainer is None else {"trainer": trainer}
         if "_target_" in config:
-            import hydra.utils
-
-            target = cls._resolve_config_target(config, "_target_")
-            if cls is not Serialization:
-                _check_nested_targets(config, "")
-            arguments = OmegaConf.to_container(config, resolve=True)
-            arguments["_target_"] = target
-            instance = hydra.utils.instantiate(arguments, **extra)
+            nested = default_nested_bases()
+            bases = nested if cls is Serialization else (cls, *nested)
+            target = resolve_target(config["_target_"], bases, f"{key}._target_" if key else "_target_")
+            if isinstance(target, type) and cls is not Serialization and target is not cls and issubclass(cls, target):
+                with open_dict(config):  # a base of cls was named: build the more specific class asked for
+                    config["_target_"] = _class_path(cls)
+            instance = build_from_config(config, bases, key, **extra)
         elif "target" in config:
-            target = cls._resolve_config_target(config, "target")
-            instance = target(cfg=config, **extra)
+            instance = cls._model_target(config)(cfg=config, **extra)
         else:
             instance = cls(cfg=config, **extra)
         if not hasattr(instance, "_cfg"):

@@ -498,10 +498,16 @@ def prepare_lr_scheduler(
 
 def _resolve_scheduler_args(config: Dict[str, Any], scheduler_args: Dict[str, Any]) -> Optional[tuple]:
     """Return ``(scheduler name, keyword arguments)`` from the ``_target_``, params-name or plain form."""
-    from nemo.core.config.schedulers import AVAILABLE_SCHEDULER_PARAMS, get_scheduler_config
+    from nemo.core.config.schedulers import (
+        AVAILABLE_SCHEDULER_PARAMS,
+        ReduceLROnPlateauParams,
+        SchedulerParams,
+        get_scheduler_config,
+    )
 
     if "_target_" in scheduler_args:
-        params = _instantiate_params(scheduler_args, "scheduler arguments (optim.sched)")
+        bases = (SchedulerParams, ReduceLROnPlateauParams)
+        params = _instantiate_params(scheduler_args, "scheduler arguments (optim.sched)", "optim.sched.args", bases)
         registered = [key for key, cls in AVAILABLE_SCHEDULER_PARAMS.items() if cls is type(params)]
         params_name = registered[0] if registered else type(params).__name__
         name = config.get("name") or params_name.removesuffix("Params")

@@ -80,7 +80,8 @@ def parse_optimizer_args(optimizer_name: str, optimizer_kwargs: Any) -> Dict[str
     optimizer_kwargs = _to_plain_dict(optimizer_kwargs, f"optimizer arguments of '{optimizer_name}'")
 
     if "_target_" in optimizer_kwargs:
-        return dict(vars(_instantiate_params(optimizer_kwargs, f"optimizer arguments of '{optimizer_name}'")))
+        what = f"optimizer arguments of '{optimizer_name}'"
+        return dict(vars(_instantiate_params(optimizer_kwargs, what, "optim.args")))
 
     if "name" in optimizer_kwargs:
         from nemo.core.config.optimizers import get_optimizer_config
@@ -111,13 +112,18 @@ def _to_plain_dict(value: Any, what: str) -> Dict[str, Any]:
     raise ValueError(f"Expected a mapping (dict or DictConfig) for the {what}, got {type(value).__name__}: {value!r}")
 
 
-def _instantiate_params(config: Dict[str, Any], what: str) -> Any:
-    """Instantiate the Params dataclass named by ``config['_target_']`` (Hydra 1.3 ``instantiate``)."""
+def _instantiate_params(config: Dict[str, Any], what: str, key: str, bases: Any = None) -> Any:
+    """The Params dataclass ``config['_target_']`` names, built through the checked construction path.
+
+    ``key`` is the config key path for errors; ``bases`` are the Params classes allowed (optimizer params by default).
+    """
     import dataclasses
 
-    from hydra.utils import instantiate
+    from nemo.core.classes.construction import build_from_config
+    from nemo.core.config.optimizers import OptimizerParams
 
-    params = instantiate(config, _convert_="all")
+    params = build_from_config({**config, "_convert_": "all"}, bases or OptimizerParams, key)
+
     if not dataclasses.is_dataclass(params):
         raise ValueError(
             f"The {what} have _target_={config['_target_']!r}, which built a {type(params).__name__}; "

@@ -46,14 +46,11 @@ def build_text_tokenizer(text_tokenizer: Any) -> Any:
 
         return EnglishCharsTokenizer()
     if isinstance(text_tokenizer, Mapping) or hasattr(text_tokenizer, "_target_"):
-        from omegaconf import OmegaConf
+        from nemo.collections.common.tokenizers.tokenizer_spec import TokenizerSpec
+        from nemo.collections.tts.parts.text.tokenizers import BaseTokenizer
+        from nemo.core.classes.construction import build_from_config
 
-        from nemo.core.classes.serialization import Serialization
-
-        config = OmegaConf.create(dict(text_tokenizer)) if not OmegaConf.is_config(text_tokenizer) else text_tokenizer
-        if "_target_" not in config:
-            raise ValueError(f"text_tokenizer config needs a `_target_` class path, got keys {list(config.keys())}")
-        return Serialization.from_config_dict(config)
+        return build_from_config(text_tokenizer, (BaseTokenizer, TokenizerSpec), "text_tokenizer")
     if not callable(getattr(text_tokenizer, "encode", None)):
         raise TypeError(f"text_tokenizer must have an encode(text) method, got {type(text_tokenizer).__name__}")
     return text_tokenizer

@@ -5,6 +5,7 @@ from typing import Any, Optional
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from nemo.core.classes.construction import build_from_config
 from nemo.utils import logging
 
 __all__ = ["dataloader_from_config", "masked_mel_l1", "tensorboard_experiment"]
@@ -18,8 +19,6 @@ def dataloader_from_config(
     This is the TTS data-config shape (``{dataset: {_target_, ...}, dataloader_params: {...}}``); errors name the
     model and the config key. ``dataset_kwargs`` are passed to the dataset's constructor next to the config's keys.
     """
-    from hydra.utils import instantiate
-
     cfg = cfg if isinstance(cfg, DictConfig) else OmegaConf.create(cfg)
     if cfg.get("dataset") is None or not isinstance(cfg.dataset, DictConfig) or "_target_" not in cfg.dataset:
         raise ValueError(f"{owner}: `{name}_ds.dataset` must be a config with a `_target_`, got {cfg.get('dataset')!r}")
@@ -32,7 +31,7 @@ def dataloader_from_config(
         logging.warning(
             f"{owner}: `{name}_ds.dataloader_params.shuffle` is {params['shuffle']}, expected {shuffle_should_be}"
         )
-    dataset = instantiate(cfg.dataset, **dataset_kwargs)
+    dataset = build_from_config(cfg.dataset, torch.utils.data.Dataset, f"{name}_ds.dataset", **dataset_kwargs)
     collate = getattr(dataset, "collate_fn", None)
     return torch.utils.data.DataLoader(dataset, collate_fn=collate, **params)
 

@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from nemo.collections.tts.models.base import SpectrogramGenerator, ngc_model
 from nemo.collections.tts.modules.aligner import BinLoss, ForwardSumLoss, beta_binomial_prior
 from nemo.collections.tts.modules.fastpitch import FastPitchModule, lengths_to_mask
+from nemo.core.classes.construction import build_from_config
 from nemo.core.classes.model import PretrainedModelInfo
 from nemo.core.classes.typecheck import typecheck
 from nemo.core.neural_types import NeuralType
@@ -36,7 +37,6 @@ from nemo.core.neural_types.elements import (
     VoidType,
 )
 from nemo.utils import logging
-from nemo.utils.model_utils import import_class_by_path
 
 __all__ = ["FastPitchModel"]
 
@@ -85,10 +85,9 @@ class FastPitchModel(SpectrogramGenerator):
     def tokenizer(self) -> Any:
         """The text tokenizer the config's ``text_tokenizer`` node names (English phonemes by default)."""
         if self._tokenizer is None:
-            from nemo.core.classes.serialization import Serialization
+            from nemo.collections.tts.data.tts_dataset import build_text_tokenizer
 
-            node = self._cfg.get("text_tokenizer") or OmegaConf.create(_DEFAULT_TOKENIZER)
-            self._tokenizer = Serialization.from_config_dict(node)
+            self._tokenizer = build_text_tokenizer(self._cfg.get("text_tokenizer") or _DEFAULT_TOKENIZER)
         return self._tokenizer
 
     def parse(self, str_input: str, normalize: bool = True, **kwargs: Any) -> torch.Tensor:
@@ -295,7 +294,6 @@ class FastPitchModel(SpectrogramGenerator):
     # ------------------------------------------------------------------------------------------------------ data
     def _build_dataset(self, config: DictConfig) -> Any:
         dataset_cfg = OmegaConf.to_container(config.dataset, resolve=True)
-        target = dataset_cfg.pop("_target_", "nemo.collections.tts.data.tts_dataset.TTSDataset")
         for key, cfg_key in _MEL_KEYS.items():
             ours = self._cfg.get(cfg_key)
             if ours is None:
@@ -310,7 +308,8 @@ class FastPitchModel(SpectrogramGenerator):
         dataset_cfg.setdefault("sup_data_types", ["log_mel", "pitch"])
         if int(self._cfg.get("n_speakers", 1)) > 1 and "speaker_id" not in dataset_cfg["sup_data_types"]:
             dataset_cfg["sup_data_types"] = [*dataset_cfg["sup_data_types"], "speaker_id"]
-        return import_class_by_path(target)(text_tokenizer=self.tokenizer, **dataset_cfg)
+        dataset_cfg.setdefault("_target_", "nemo.collections.tts.data.tts_dataset.TTSDataset")
+        return build_from_config(dataset_cfg, torch.utils.data.Dataset, "dataset", text_tokenizer=self.tokenizer)
 
     def _setup_loader(self, name: str, config: Any, shuffle: bool) -> Optional[torch.utils.data.DataLoader]:
         config = config if isinstance(config, DictConfig) else OmegaConf.create(config)

@@ -23,13 +23,13 @@ from nemo.collections.tts.models._common import dataloader_from_config, masked_m
 from nemo.collections.tts.models.base import Vocoder, ngc_model
 from nemo.collections.tts.modules.hifigan import MultiPeriodDiscriminator, MultiScaleDiscriminator
 from nemo.collections.tts.parts.mel import MelSpectrogram
+from nemo.core.classes.construction import build_from_config, resolve_target
 from nemo.core.classes.exportable import Exportable
 from nemo.core.classes.model import PretrainedModelInfo
 from nemo.core.classes.typecheck import typecheck
 from nemo.core.neural_types import AudioSignal, MelSpectrogramType, NeuralType
 from nemo.core.optim.lr_scheduler import prepare_lr_scheduler
 from nemo.core.optim.optimizers import get_optimizer
-from nemo.utils.model_utils import import_class_by_path
 
 __all__ = ["HifiGanModel"]
 
@@ -55,7 +55,8 @@ class HifiGanModel(Vocoder, Exportable):
     def __init__(self, cfg: Union[DictConfig, Dict[str, Any]], trainer: Optional[Any] = None) -> None:
         super().__init__(cfg=cfg, trainer=trainer)
         self.audio_to_melspec_precessor = self._build_preprocessor(self._cfg.preprocessor)
-        self.trg_melspec_fn = self._build_preprocessor(self._cfg.preprocessor, fmax=None)
+        # NeMo: the loss mels reach Nyquist and keep a 1e-5 guard under the magnitude's root (use_grads)
+        self.trg_melspec_fn = self._build_preprocessor(self._cfg.preprocessor, fmax=None, use_grads=True)
         self._check_generator_config()
         self.generator = HifiGanModel.from_config_dict(self._cfg.generator)
         debug = bool(self._cfg.get("debug", False))
@@ -71,15 +72,7 @@ class HifiGanModel(Vocoder, Exportable):
 
     @staticmethod
     def _build_preprocessor(config: DictConfig, **overrides: Any) -> MelSpectrogram:
-        from hydra.utils import instantiate
-
-        module = instantiate(config, **overrides)
-        if not isinstance(module, MelSpectrogram):
-            raise ValueError(
-                f"HifiGanModel: `preprocessor._target_` must build nemo.collections.tts.parts.mel.MelSpectrogram, "
-                f"got {type(module).__module__}.{type(module).__name__}"
-            )
-        return module
+        return build_from_config(config, MelSpectrogram, "preprocessor", **overrides)
 
     def _check_generator_config(self) -> None:
         generator, mel = self._cfg.generator, self.audio_to_melspec_precessor
@@ -137,10 +130,7 @@ class HifiGanModel(Vocoder, Exportable):
         optim.pop("cls", None)
         kwargs = {key: tuple(value) if isinstance(value, list) else value for key, value in optim.items()}
         if target is not None:
-            optimizer_cls = import_class_by_path(str(target))
-            if not (isinstance(optimizer_cls, type) and issubclass(optimizer_cls, torch.optim.Optimizer)):
-                raise ValueError(f"HifiGanModel: `optim._target_` must name a torch.optim.Optimizer, got {target!r}")
-            return optimizer_cls(params, **kwargs)
+            return resolve_target(target, torch.optim.Optimizer, "optim._target_")(params, **kwargs)
         return get_optimizer(name, **kwargs)(params)
 
     def _scheduler_horizon(self, sched: Dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from nemo.collections.tts.models._common import dataloader_from_config, tensorbo
 from nemo.collections.tts.models.base import SpectrogramGenerator, ngc_model
 from nemo.collections.tts.modules.tacotron2 import get_mask_from_lengths
 from nemo.collections.tts.parts.mel import MelSpectrogram
+from nemo.core.classes.construction import build_from_config
 from nemo.core.classes.model import PretrainedModelInfo
 from nemo.core.classes.typecheck import typecheck
 from nemo.core.neural_types import (
@@ -68,18 +69,12 @@ class Tacotron2Model(SpectrogramGenerator):
         # The tokenizer fixes the embedding size and the data sets need it, so it exists before ModelPT builds them.
         self.tokenizer = build_text_tokenizer(cfg.get("text_tokenizer"))
         super().__init__(cfg=cfg, trainer=trainer)
-        from hydra.utils import instantiate
 
         if self._cfg.get("text_tokenizer") is None:  # record the default, so a restored model tokenizes the same way
             with open_dict(self._cfg):
                 self._cfg.text_tokenizer = {"_target_": _DEFAULT_TOKENIZER}
 
-        self.audio_to_melspec_precessor = instantiate(self._cfg.preprocessor)
-        if not isinstance(self.audio_to_melspec_precessor, MelSpectrogram):
-            raise ValueError(
-                "Tacotron2Model: `preprocessor._target_` must build nemo.collections.tts.parts.mel.MelSpectrogram, "
-                f"got {type(self.audio_to_melspec_precessor).__name__}"
-            )
+        self.audio_to_melspec_precessor = build_from_config(self._cfg.preprocessor, MelSpectrogram, "preprocessor")
         self.pad_value = float(self._cfg.get("pad_value", self.audio_to_melspec_precessor.pad_value))
         self.encoder = Tacotron2Model.from_config_dict(self._cfg.encoder)
         self.decoder = Tacotron2Model.from_config_dict(self._cfg.decoder)

@@ -9,6 +9,7 @@ a config node: ``{_target_: nemo.collections.tts.parts.text.tokenizers.EnglishPh
 from typing import Dict, List, Optional, Sequence
 
 from nemo.collections.tts.parts.text.normalizer import normalize_text
+from nemo.core.classes.construction import register_buildable_base
 
 __all__ = ["BaseTokenizer", "EnglishCharsTokenizer", "EnglishPhonemesTokenizer", "PUNCTUATION", "PHONEMES"]
 
@@ -83,6 +84,9 @@ class BaseTokenizer:
             if idx not in skip:
                 out.append(self.tokens[idx])
         return "".join(out)
+
+
+register_buildable_base(BaseTokenizer)  # `text_tokenizer` nodes build these; restore_from checks them upfront
 
 
 class EnglishCharsTokenizer(BaseTokenizer):

@@ -1,13 +1,16 @@
 """Test helpers shared by every package's suite.
 
 ``run_if`` turns requirements into a ``pytest.mark.skipif`` with a readable reason, in the spirit of Lightning's
-``RunIf``. GPU tests are marked ``gpu`` (so the cpu suite deselects them) and skip where CUDA is absent.
+``RunIf``. GPU tests are marked ``gpu`` (so the cpu suite deselects them) and skip where CUDA is absent. ``archive_safety``
+tampers with saved archives to prove restoring them never runs code.
 """
 
 from __future__ import annotations
 
 import importlib.util
 from typing import Any, Optional
+
+__all__ = ["run_if"]
 
 
 def run_if(*, min_cuda_gpus: int = 0, module: Optional[str] = None) -> Any:
