@@ -15,24 +15,31 @@ def _featurizer(**kwargs):
     return FilterbankFeatures(**base).eval()
 
 
+@pytest.mark.parametrize("legacy", [False, True])
 @pytest.mark.parametrize("n_fft,exact_pad", [(None, False), (400, False), (512, True), (320, True)])
-def test_lengths_follow_the_formula_and_match_stft_frames(n_fft, exact_pad):
-    feat = _featurizer(n_fft=n_fft, exact_pad=exact_pad, normalize=None)
+def test_lengths_follow_the_formula_and_match_stft_frames(n_fft, exact_pad, legacy):
+    feat = _featurizer(n_fft=n_fft, exact_pad=exact_pad, normalize=None, legacy_v1_features=legacy)
     lengths = torch.tensor([4000, 3999, 1601, 700])
     x = torch.randn(4, 4000)
     out, out_len = feat(x, lengths)
     fft = n_fft or 512
     pad = 2 * ((fft - 160) // 2) if exact_pad else 2 * (fft // 2)
-    expected = [math.floor((n + pad - fft) / 160) + 1 for n in lengths.tolist()]
-    assert out_len.tolist() == expected
-    assert out.shape == (4, 16, expected[0])  # the longest utterance fills the batch exactly (pad_to=0)
+    stft_frames = [math.floor((n + pad - fft) / 160) + 1 for n in lengths.tolist()]
+    # NeMo >= 2.5 counts one frame fewer than the STFT yields (len // hop when centred); NeMo 1.0 to 2.4 counted all
+    assert out_len.tolist() == [f if legacy else f - 1 for f in stft_frames]
+    assert out.shape == (4, 16, stft_frames[0])  # the longest utterance fills the batch exactly (pad_to=0)
+    assert torch.all(out[0, :, int(out_len[0]) :] == 0)
 
 
-def test_matches_librosa_melspectrogram_for_one_utterance():
+@pytest.mark.parametrize("legacy,pad_mode", [(False, "constant"), (True, "reflect")])
+def test_matches_librosa_melspectrogram_for_one_utterance(legacy, pad_mode):
     sr, win, hop = 16000, 400, 160
-    feat = _featurizer(n_window_size=win, n_window_stride=hop, preemph=None, log=False, normalize=None, nfilt=40)
+    feat = _featurizer(
+        n_window_size=win, n_window_stride=hop, preemph=None, log=False, normalize=None, nfilt=40,
+        legacy_v1_features=legacy,
+    )  # fmt: skip
     y = np.random.default_rng(0).standard_normal(8000).astype(np.float32)
-    ours, _ = feat(torch.from_numpy(y)[None], torch.tensor([8000]))
+    ours, ours_len = feat(torch.from_numpy(y)[None], torch.tensor([8000]))
     ref = librosa.feature.melspectrogram(
         y=y,
         sr=sr,
@@ -41,12 +48,14 @@ def test_matches_librosa_melspectrogram_for_one_utterance():
         win_length=win,
         window=scipy.signal.get_window("hann", win, fftbins=False),
         center=True,
-        pad_mode="reflect",
+        pad_mode=pad_mode,
         power=2.0,
         n_mels=40,
     )
     assert ours.shape[1:] == ref.shape
-    np.testing.assert_allclose(ours[0].numpy(), ref, rtol=1e-3, atol=1e-3 * ref.max())
+    assert int(ours_len[0]) == (51 if legacy else 50)
+    valid = int(ours_len[0])
+    np.testing.assert_allclose(ours[0, :, :valid].numpy(), ref[:, :valid], rtol=1e-3, atol=1e-3 * ref.max())
 
 
 def test_filterbank_is_a_buffer_like_nemo():
@@ -66,6 +75,19 @@ def test_batched_equals_single_on_frames_inside_the_signal():
     assert blen[1] == slen[0]
     inner = (3200 - 256) // 160  # frames whose window does not reach the padding
     torch.testing.assert_close(batched[1, :, :inner], single[0, :, :inner], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("exact_pad", [False, True])
+def test_samples_past_the_length_do_not_change_valid_frames(exact_pad):
+    """NeMo >= 2.5 zeroes them after pre-emphasis, so padding (even garbage) leaves every valid frame unchanged."""
+    feat = _featurizer(exact_pad=exact_pad)
+    x = torch.randn(1, 3200)
+    padded = torch.cat([x, torch.full((1, 1600), 0.7)], dim=1)
+    alone, alone_len = feat(x, torch.tensor([3200]))
+    batched, batched_len = feat(padded, torch.tensor([3200]))
+    n = int(alone_len[0])
+    assert int(batched_len[0]) == n
+    torch.testing.assert_close(batched[0, :, :n], alone[0, :, :n], rtol=1e-5, atol=1e-5)
 
 
 def test_log_guards_and_masking_and_pad_to():
@@ -122,3 +144,30 @@ def test_invalid_window_arguments():
         FilterbankFeatures(n_window_size=0)
     with pytest.raises(ValueError, match="window="):
         FilterbankFeatures(window="kaiser")
+
+
+def test_nemo_options_narrowband_grads_mel_norm_and_deprecated_stft_keys():
+    x = torch.randn(2, 3200)
+    lengths = torch.tensor([3200, 3200])
+    nb = _featurizer(n_fft=512, nb_augmentation_prob=1.0, nb_max_freq=2000, log=False, normalize=None, rng=0)
+    plain = _featurizer(n_fft=512, log=False, normalize=None)
+    torch.testing.assert_close(nb(x, lengths)[0], plain(x, lengths)[0])  # eval: no augmentation
+    nb.train()
+    only_high = nb.fb[0, :, :64].sum(1) == 0  # mel bins that see frequencies >= 2 kHz (FFT bin 64) only
+    assert only_high.sum() >= 3
+    assert torch.all(nb(x, lengths)[0][:, only_high] == 0)
+
+    grads = _featurizer(use_grads=True, normalize=None)
+    y = torch.randn(1, 1600, requires_grad=True)
+    grads(y, torch.tensor([1600]))[0].sum().backward()
+    assert y.grad is not None and torch.isfinite(y.grad).all()
+    assert not _featurizer()(y, torch.tensor([1600]))[0].requires_grad
+
+    no_norm = _featurizer(mel_norm=None)
+    expected = librosa.filters.mel(sr=16000, n_fft=512, n_mels=16, fmin=0, fmax=8000, norm=None)
+    np.testing.assert_allclose(no_norm.fb[0].numpy(), expected, rtol=1e-6)
+
+    assert not _featurizer(stft_exact_pad=True, stft_conv=True).exact_pad  # ignored, as in NeMo >= 1.1
+    assert _featurizer(stft_exact_pad=True, legacy_v1_features=True).exact_pad
+    with pytest.raises(ValueError, match="even hop"):
+        _featurizer(n_window_stride=161, exact_pad=True)

@@ -1,6 +1,7 @@
 """Audio front ends (waveform -> mel/MFCC features) and spectrogram augmentations, as typed NeMo modules."""
 
 import math
+import random
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from typing import Dict, Optional, Tuple, Union
@@ -20,6 +21,7 @@ from nemo.core.neural_types import (
     NeuralType,
     SpectrogramType,
 )
+from nemo.utils import logging
 
 __all__ = [
     "AudioPreprocessor",
@@ -75,11 +77,17 @@ class AudioPreprocessor(NeuralModule, ABC):
 
 
 class AudioToMelSpectrogramPreprocessor(AudioPreprocessor):
-    """Log-mel spectrogram front end (NeMo's ``FilterbankFeatures``), batched.
+    """Log-mel spectrogram front end (NeMo's ``FilterbankFeatures``), batched, with current NeMo's features.
 
     Window arguments come either in seconds (``window_size``/``window_stride``) or in samples
     (``n_window_size``/``n_window_stride``). ``features`` is the number of mel bins; ``log_zero_guard_value`` may be a
-    number, ``"tiny"`` or ``"eps"``; ``pad_to`` pads time to a multiple (0: none). Dither is applied in training only.
+    number, ``"tiny"`` or ``"eps"``; ``pad_to`` pads time to a multiple (0: none; frames past a length hold
+    ``pad_value``). Dither and narrow-band augmentation (``nb_augmentation_prob``: drop bins above ``nb_max_freq``)
+    apply in training only. ``exact_pad`` zero-pads ``(n_fft - hop) // 2`` samples each side and frames without
+    centring. ``mel_norm`` is librosa's filter normalisation (``"slaney"`` or None). Valid frames are ``len // hop``
+    (centred), as in NeMo >= 2.5; ``legacy_v1_features=True`` gives the features of NeMo 1.0 to 2.4 (``len // hop + 1``
+    frames, reflect padding) for models trained with them. ``stft_conv``, ``stft_exact_pad`` and ``use_torchaudio``
+    are accepted and ignored, as in current NeMo.
     """
 
     def __init__(
@@ -103,12 +111,20 @@ class AudioToMelSpectrogramPreprocessor(AudioPreprocessor):
         pad_to: Union[int, str] = 16,
         frame_splicing: int = 1,
         exact_pad: bool = False,
-        stft_exact_pad: bool = False,
-        stft_conv: bool = False,
         pad_value: float = 0,
         mag_power: float = 2.0,
+        rng: Union[None, int, random.Random] = None,
+        nb_augmentation_prob: float = 0.0,
+        nb_max_freq: float = 4000,
+        mel_norm: Optional[str] = "slaney",
+        use_torchaudio: bool = False,
+        stft_exact_pad: bool = False,
+        stft_conv: bool = False,
+        legacy_v1_features: bool = False,
     ) -> None:
         self._sample_rate = sample_rate
+        if use_torchaudio:
+            logging.warning(f"{type(self).__name__}: use_torchaudio is deprecated (as in NeMo 3) and ignored")
         win, hop = _window_samples(
             type(self).__name__, sample_rate, window_size, window_stride, n_window_size, n_window_stride
         )
@@ -131,10 +147,15 @@ class AudioToMelSpectrogramPreprocessor(AudioPreprocessor):
             pad_to=pad_to,
             frame_splicing=frame_splicing,
             exact_pad=exact_pad,
-            stft_exact_pad=stft_exact_pad,
-            stft_conv=stft_conv,
             pad_value=pad_value,
             mag_power=mag_power,
+            rng=rng,
+            nb_augmentation_prob=nb_augmentation_prob,
+            nb_max_freq=nb_max_freq,
+            mel_norm=mel_norm,
+            stft_exact_pad=stft_exact_pad,
+            stft_conv=stft_conv,
+            legacy_v1_features=legacy_v1_features,
         )
 
     @property
@@ -164,26 +185,30 @@ class AudioToMelSpectrogramPreprocessor(AudioPreprocessor):
 
 
 def _htk_mel_filterbank(n_freqs: int, f_min: float, f_max: float, n_mels: int, sample_rate: int) -> torch.Tensor:
-    """Unnormalised triangular HTK-mel filters ``(n_freqs, n_mels)`` (torchaudio's ``melscale_fbanks`` layout)."""
-    freqs = torch.linspace(0, sample_rate // 2, n_freqs, dtype=torch.float64)
+    """Unnormalised triangular HTK-mel filters ``(n_freqs, n_mels)`` (torchaudio's ``melscale_fbanks`` layout).
+
+    Computed in float32 as NeMo/torchaudio do, so dB-scaled MFCCs (values in the hundreds) agree to float rounding.
+    """
+    freqs = torch.linspace(0, sample_rate // 2, n_freqs, dtype=torch.float32)
     mel_pts = torch.linspace(
         2595.0 * math.log10(1.0 + f_min / 700.0),
         2595.0 * math.log10(1.0 + f_max / 700.0),
         n_mels + 2,
-        dtype=torch.float64,
+        dtype=torch.float32,
     )
     hz_pts = 700.0 * (10.0 ** (mel_pts / 2595.0) - 1.0)
     widths = hz_pts[1:] - hz_pts[:-1]
     slopes = hz_pts.unsqueeze(0) - freqs.unsqueeze(1)  # (n_freqs, n_mels + 2)
     rising = -slopes[:, :-2] / widths[:-1]
     falling = slopes[:, 2:] / widths[1:]
-    return torch.clamp(torch.minimum(rising, falling), min=0.0).float()
+    return torch.clamp(torch.minimum(rising, falling), min=0.0)
 
 
 def _dct_matrix(n_mfcc: int, n_mels: int, norm: Optional[str]) -> torch.Tensor:
-    """DCT-II basis ``(n_mels, n_mfcc)``; ``norm='ortho'`` makes it orthonormal, ``None`` scales by 2."""
-    n = torch.arange(n_mels, dtype=torch.float64)
-    k = torch.arange(n_mfcc, dtype=torch.float64).unsqueeze(1)
+    """DCT-II basis ``(n_mels, n_mfcc)`` in float32 like NeMo's; ``norm='ortho'`` makes it orthonormal, ``None``
+    scales by 2."""
+    n = torch.arange(n_mels, dtype=torch.float32)
+    k = torch.arange(n_mfcc, dtype=torch.float32).unsqueeze(1)
     dct = torch.cos(math.pi / n_mels * (n + 0.5) * k)  # (n_mfcc, n_mels)
     if norm is None:
         dct = dct * 2.0
@@ -192,7 +217,7 @@ def _dct_matrix(n_mfcc: int, n_mels: int, norm: Optional[str]) -> torch.Tensor:
         dct = dct * math.sqrt(2.0 / n_mels)
     else:
         raise ValueError(f"AudioToMFCCPreprocessor: norm must be 'ortho' or None, got {norm!r}")
-    return dct.t().float()
+    return dct.t()
 
 
 class _Spectrogram(nn.Module):
@@ -235,7 +260,8 @@ class _MelSpectrogram(nn.Module):
 
 
 class _MFCC(nn.Module):
-    """Power mel spectrogram -> log (``+1e-6``) or dB (top 80 dB) -> DCT; buffers laid out like torchaudio's MFCC."""
+    """Power mel spectrogram -> log (``+1e-6``) or dB (top 80 dB of the batch) -> DCT; buffers laid out like
+    torchaudio's MFCC."""
 
     def __init__(self, mel: _MelSpectrogram, dct_mat: torch.Tensor, log_mels: bool) -> None:
         super().__init__()
@@ -249,7 +275,9 @@ class _MFCC(nn.Module):
             mel = torch.log(mel + 1e-6)
         else:
             mel = 10.0 * torch.log10(torch.clamp(mel, min=1e-10))
-            mel = torch.maximum(mel, mel.amax(dim=(-2, -1), keepdim=True) - 80.0)
+            # NeMo (torchaudio's amplitude_to_DB) takes one ceiling over a whole (B, D, T) batch, not per item
+            ceiling = mel.amax(dim=tuple(range(max(mel.dim() - 3, 0), mel.dim())), keepdim=True)
+            mel = torch.maximum(mel, ceiling - 80.0)
         return torch.matmul(mel.transpose(-1, -2), self.dct_mat).transpose(-1, -2)
 
 

@@ -1,11 +1,17 @@
-"""``FilterbankFeatures``: batched log-mel spectrograms exactly as NeMo's ASR preprocessor computes them.
+"""``FilterbankFeatures``: batched log-mel spectrograms exactly as current NeMo's ASR preprocessor computes them.
 
-The mel filterbank (librosa, Slaney-normalised) and the analysis window are buffers named ``fb`` and ``window``, so a
-preprocessor's state dict has NeMo's keys (``featurizer.fb``, ``featurizer.window``) and `.nemo` weights load strictly.
+Defaults follow NeMo >= 2.5 (``nemo.collections.asr.parts.preprocessing.features.FilterbankFeatures``): the centred
+STFT pads with zeros, valid frames are ``(len + 2 * pad - n_fft) // hop`` (``len // hop`` when centred), samples past
+an utterance's length are zeroed after pre-emphasis. ``legacy_v1_features=True`` restores the features of NeMo 1.0
+to 2.4 (reflect padding, ``len // hop + 1`` valid frames, no masking before the STFT) for models trained with them.
+
+The mel filterbank (librosa) and the analysis window are buffers named ``fb`` and ``window``, so a preprocessor's
+state dict has NeMo's keys (``featurizer.fb``, ``featurizer.window``) and `.nemo` weights load strictly.
 """
 
 import math
-from typing import Dict, Optional, Union
+import random
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 from torch import nn
@@ -14,7 +20,7 @@ from nemo.utils import logging
 
 __all__ = ["CONSTANT", "FilterbankFeatures", "make_seq_mask", "normalize_batch", "splice_frames", "TORCH_WINDOWS"]
 
-CONSTANT = 1e-5  # added to standard deviations so a constant feature does not divide by zero
+CONSTANT = 1e-5  # added to standard deviations (and, with use_grads, under the magnitude's square root)
 
 TORCH_WINDOWS = {
     "hann": torch.hann_window,
@@ -41,20 +47,21 @@ def normalize_batch(x: torch.Tensor, seq_len: torch.Tensor, normalize_type: Unio
     if not normalize_type:
         return x
     if isinstance(normalize_type, str):
-        valid = make_seq_mask(seq_len, x.shape[-1]).unsqueeze(1).to(x.dtype)  # (B, 1, T)
+        valid = make_seq_mask(seq_len, x.shape[-1]).unsqueeze(1)  # (B, 1, T)
         if normalize_type == "per_feature":
-            count = valid.sum(-1, keepdim=True)  # (B, 1, 1)
-            mean = (x * valid).sum(-1, keepdim=True) / count
-            var = (((x - mean) * valid) ** 2).sum(-1, keepdim=True) / (count - 1)
+            dims: Tuple[int, ...] = (2,)
+            count = valid.sum(-1, keepdim=True).to(x.dtype)  # (B, 1, 1)
         elif normalize_type == "all_features":
-            count = valid.sum(-1, keepdim=True) * x.shape[1]
-            mean = (x * valid).sum((1, 2), keepdim=True) / count
-            var = (((x - mean) * valid) ** 2).sum((1, 2), keepdim=True) / (count - 1)
+            dims = (1, 2)
+            count = valid.sum(-1, keepdim=True).to(x.dtype) * x.shape[1]
         else:
             raise ValueError(
                 f"normalize='{normalize_type}' is not supported; expected 'per_feature', 'all_features', a dict with "
                 "'fixed_mean' and 'fixed_std', or None"
             )
+        # torch.where, not a product with the mask: padded frames may hold inf/nan and must not leak into the stats
+        mean = torch.where(valid, x, 0.0).sum(dims, keepdim=True) / count
+        var = (torch.where(valid, x - mean, 0.0) ** 2).sum(dims, keepdim=True) / (count - 1)
         std = torch.nan_to_num(var.sqrt(), nan=0.0, posinf=0.0)  # a single valid frame has no spread
         return (x - mean) / (std + CONSTANT)
     if "fixed_mean" in normalize_type and "fixed_std" in normalize_type:
@@ -76,11 +83,24 @@ def splice_frames(x: torch.Tensor, frame_splicing: int) -> torch.Tensor:
     return torch.cat([padded[:, :, n : n + steps] for n in range(frame_splicing)], dim=1)
 
 
-def _mel_filterbank(sample_rate: int, n_fft: int, nfilt: int, lowfreq: float, highfreq: float) -> torch.Tensor:
+def _mel_filterbank(
+    sample_rate: int, n_fft: int, nfilt: int, lowfreq: float, highfreq: float, mel_norm: Optional[str]
+) -> torch.Tensor:
     import librosa  # heavy: imported only when a featurizer is built
 
-    fb = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=nfilt, fmin=lowfreq, fmax=highfreq)
+    fb = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=nfilt, fmin=lowfreq, fmax=highfreq, norm=mel_norm)
     return torch.tensor(fb, dtype=torch.float).unsqueeze(0)  # (1, nfilt, n_fft // 2 + 1)
+
+
+def _python_rng(rng: Union[None, int, random.Random]) -> random.Random:
+    """NeMo draws narrow-band augmentation from a ``random.Random``; an int seeds one."""
+    if rng is None:
+        return random.Random()
+    if isinstance(rng, random.Random):
+        return rng
+    if isinstance(rng, int) and not isinstance(rng, bool):
+        return random.Random(rng)
+    raise TypeError(f"FilterbankFeatures: rng must be None, an int seed or a random.Random, got {type(rng).__name__}")
 
 
 class FilterbankFeatures(nn.Module):
@@ -107,10 +127,16 @@ class FilterbankFeatures(nn.Module):
         max_duration: float = 16.7,
         frame_splicing: int = 1,
         exact_pad: bool = False,
-        stft_exact_pad: bool = False,
-        stft_conv: bool = False,
         pad_value: float = 0,
         mag_power: float = 2.0,
+        use_grads: bool = False,
+        rng: Union[None, int, random.Random] = None,
+        nb_augmentation_prob: float = 0.0,
+        nb_max_freq: float = 4000,
+        mel_norm: Optional[str] = "slaney",
+        stft_exact_pad: bool = False,
+        stft_conv: bool = False,
+        legacy_v1_features: bool = False,
     ) -> None:
         super().__init__()
         for name, value in (("n_window_size", n_window_size), ("n_window_stride", n_window_stride)):
@@ -128,13 +154,26 @@ class FilterbankFeatures(nn.Module):
             )
         if not (pad_to == "max" or (isinstance(pad_to, int) and pad_to >= 0)):
             raise ValueError(f"FilterbankFeatures: pad_to must be a non-negative int or 'max', got {pad_to!r}")
-        if stft_conv:
-            logging.info("stft_conv=True: the STFT is computed with torch.stft, which gives the same values")
+        self.legacy_v1_features = bool(legacy_v1_features)
+        if stft_conv or stft_exact_pad:
+            # NeMo >= 1.1 dropped the conv STFT and ignores both keys; NeMo 1.0's exact-pad STFT padded like exact_pad.
+            use = self.legacy_v1_features and stft_exact_pad
+            logging.warning(
+                "FilterbankFeatures: stft_conv/stft_exact_pad are deprecated; torch.stft is used"
+                + (" and stft_exact_pad acts as exact_pad (legacy_v1_features)" if use else " and they are ignored")
+                + " (set exact_pad instead)"
+            )
+            exact_pad = exact_pad or use
+        if exact_pad and n_window_stride % 2 == 1:
+            raise ValueError(
+                f"FilterbankFeatures: exact_pad needs an even hop (n_window_stride), got {n_window_stride}: with an "
+                "odd hop the frame count is not length // hop"
+            )
 
         self.win_length = n_window_size
         self.hop_length = n_window_stride
         self.n_fft = n_fft or 2 ** math.ceil(math.log2(self.win_length))
-        self.exact_pad = bool(exact_pad or stft_exact_pad)
+        self.exact_pad = bool(exact_pad)
         self.stft_pad_amount = (self.n_fft - self.hop_length) // 2 if self.exact_pad else None
         self.stft_conv = stft_conv
         window_fn = TORCH_WINDOWS[window]
@@ -152,9 +191,16 @@ class FilterbankFeatures(nn.Module):
         self.mag_power = mag_power
         self.log_zero_guard_type = log_zero_guard_type
         self.log_zero_guard_value = log_zero_guard_value
+        self.use_grads = bool(use_grads)
         highfreq = highfreq or sample_rate / 2
-        self.register_buffer("fb", _mel_filterbank(sample_rate, self.n_fft, nfilt, lowfreq, highfreq))
+        self.register_buffer("fb", _mel_filterbank(sample_rate, self.n_fft, nfilt, lowfreq, highfreq, mel_norm))
         self.max_length = int(self.get_seq_len(torch.tensor(max_duration * sample_rate)))
+
+        self._rng = _python_rng(rng)
+        self.nb_augmentation_prob = float(nb_augmentation_prob)
+        self._nb_max_fft_bin = int(nb_max_freq / sample_rate * self.n_fft)
+        if self.nb_augmentation_prob > 0 and nb_max_freq >= sample_rate / 2:
+            self.nb_augmentation_prob = 0.0  # nothing above Nyquist to remove
 
     @property
     def filter_banks(self) -> torch.Tensor:
@@ -168,12 +214,18 @@ class FilterbankFeatures(nn.Module):
         return self.log_zero_guard_value
 
     def get_seq_len(self, seq_len: torch.Tensor) -> torch.Tensor:
-        """Number of STFT frames for ``seq_len`` samples: ``floor((len + P - n_fft) / hop) + 1``."""
-        pad_amount = 2 * self.stft_pad_amount if self.exact_pad else 2 * (self.n_fft // 2)
-        frames = torch.div(seq_len.to(torch.long) + pad_amount - self.n_fft, self.hop_length, rounding_mode="floor")
-        return frames + 1
+        """Valid frames for ``seq_len`` samples: ``(len + P - n_fft) // hop``, ``P`` the STFT's total padding.
 
-    def _power_spectrum(self, x: torch.Tensor) -> torch.Tensor:
+        That is ``len // hop`` for centred frames: NeMo counts only frames whose window ends inside the padded
+        signal's first ``len + P`` samples. NeMo 1.0 to 2.4 (``legacy_v1_features``) counted one more.
+        """
+        pad_amount = 2 * self.stft_pad_amount if self.exact_pad else 2 * (self.n_fft // 2)
+        frames = torch.div(seq_len + pad_amount - self.n_fft, self.hop_length, rounding_mode="floor").to(torch.long)
+        return frames + 1 if self.legacy_v1_features else frames
+
+    def _magnitude(self, x: torch.Tensor) -> torch.Tensor:
+        """``|STFT(x)|`` ``(B, n_fft // 2 + 1, T)``, in float32 even under autocast (fp16 overflows here)."""
+        pad_mode = "reflect" if self.legacy_v1_features else "constant"
         with torch.autocast(device_type=x.device.type, enabled=False):
             spec = torch.stft(
                 x.float(),
@@ -182,25 +234,48 @@ class FilterbankFeatures(nn.Module):
                 win_length=self.win_length,
                 window=None if self.window is None else self.window.float(),
                 center=not self.exact_pad,
-                pad_mode="reflect",
+                pad_mode=pad_mode,
                 return_complex=True,
             )
-        x = spec.abs()
-        return x.pow(self.mag_power) if self.mag_power != 1.0 else x
+        # NeMo's form, with use_grads' guard under the root so its gradient is finite at silent bins
+        guard = CONSTANT if self.use_grads else 0.0
+        return torch.sqrt(torch.view_as_real(spec).pow(2).sum(-1) + guard)
 
-    @torch.no_grad()
-    def forward(self, x: torch.Tensor, seq_len: torch.Tensor) -> tuple:
-        seq_len = self.get_seq_len(seq_len.to(x.device))
+    def forward(self, x: torch.Tensor, seq_len: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Features ``(B, nfilt * frame_splicing, T')`` and valid frame counts ``(B,)``; no gradients unless
+        ``use_grads``."""
+        with torch.set_grad_enabled(self.use_grads and torch.is_grad_enabled()):
+            return self._features(x, seq_len)
+
+    def _features(self, x: torch.Tensor, seq_len: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        x = x.float()
+        seq_len_time = seq_len.to(x.device)
+        seq_len = self.get_seq_len(seq_len_time)
+        if not self.legacy_v1_features:
+            seq_len = torch.where(seq_len_time == 0, torch.zeros_like(seq_len), seq_len)  # empty input, no frame
         if self.exact_pad:
             pad = self.stft_pad_amount
-            x = nn.functional.pad(x.unsqueeze(1), (pad, pad), mode="reflect").squeeze(1)
+            mode = "reflect" if self.legacy_v1_features else "constant"
+            x = nn.functional.pad(x.unsqueeze(1), (pad, pad), mode=mode).squeeze(1)
         if self.training and self.dither > 0:
             x = x + self.dither * torch.randn_like(x)
         if self.preemph is not None:
             x = torch.cat((x[:, :1], x[:, 1:] - self.preemph * x[:, :-1]), dim=1)
+            if not self.legacy_v1_features:
+                # NeMo zeroes sample indices >= the input length here, counted on the (exact_pad-)padded signal.
+                x = x.masked_fill(~make_seq_mask(seq_len_time, x.shape[1]), 0.0)
 
-        x = self._power_spectrum(x)
-        x = torch.matmul(self.fb.to(x.dtype), x)
+        x = self._magnitude(x)
+        if self.training and self.nb_augmentation_prob > 0:
+            keep = torch.ones(x.shape[0], x.shape[1], 1, dtype=x.dtype, device=x.device)
+            for idx in range(x.shape[0]):
+                if self._rng.random() < self.nb_augmentation_prob:
+                    keep[idx, self._nb_max_fft_bin :] = 0.0  # narrow-band: drop everything above nb_max_freq
+            x = x * keep
+        if self.mag_power != 1.0:
+            x = x.pow(self.mag_power)
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            x = torch.matmul(self.fb.to(x.dtype), x)
         if self.log:
             guard = self.log_zero_guard_value_fn(x)
             x = torch.log(x + guard) if self.log_zero_guard_type == "add" else torch.log(torch.clamp(x, min=guard))
