@@ -82,3 +82,16 @@ def test_inference_export_and_config_errors(hifigan_config, tmp_path):
     cfg.model.generator.upsample_rates = [8, 8, 2]
     with pytest.raises(ValueError, match=r"upsample_rates.*must equal `preprocessor.hop_length` \(256\)"):
         HifiGanModel(cfg=cfg.model)
+
+
+def test_restored_model_exports_to_torchscript_without_a_trainer(hifigan_config, tmp_path):
+    HifiGanModel(cfg=hifigan_config().model).save_to(str(tmp_path / "hifigan.nemo"))
+    restored = HifiGanModel.restore_from(str(tmp_path / "hifigan.nemo"), map_location="cpu")
+    assert restored._trainer is None
+    restored.export(str(tmp_path / "hifigan.ts"))  # used to fail: "HifiGanModel is not attached to a `Trainer`"
+    spec = torch.randn(2, 80, 9)
+    restored.eval()
+    with torch.no_grad():
+        expected = restored.convert_spectrogram_to_audio(spec=spec)
+        exported = torch.jit.load(str(tmp_path / "hifigan.ts"))(spec)
+    torch.testing.assert_close(exported.squeeze(1), expected, atol=1e-4, rtol=1e-4)

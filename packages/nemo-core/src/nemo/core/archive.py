@@ -5,7 +5,8 @@ opened (no absolute paths, no ``..``, no links, no device or FIFO members), extr
 destination folder, weights are loaded only through ``torch.load(weights_only=True)`` (or safetensors) and the config
 only through ``yaml.safe_load``. Nothing in an archive can run code.
 
-Writing is atomic (temp file, fsync, ``os.replace``) and streams the weights into the archive (through a temp file
+Writing is atomic (temp file, fsync, ``os.replace``); temp files of a writer that was killed are removed by the next
+write or open in that folder (see :func:`remove_stale_temp_files`). Writing streams the weights into the archive (through a temp file
 when gzip-compressed) instead of holding a second in-memory copy, so peak memory stays close to the weights' size.
 """
 
@@ -16,8 +17,10 @@ import errno
 import io
 import lzma
 import os
+import re
 import secrets
 import shutil
+import signal
 import stat
 import tarfile
 import tempfile
@@ -26,9 +29,14 @@ import time
 import zlib
 from collections import OrderedDict
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Mapping, Optional, Union
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 import torch
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, stale temp files go by age only
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "MODEL_CONFIG_YAML",
@@ -36,6 +44,7 @@ __all__ = [
     "MODEL_WEIGHTS_SAFETENSORS",
     "ArchiveError",
     "NemoArchive",
+    "remove_stale_temp_files",
     "write_archive",
 ]
 
@@ -170,6 +179,8 @@ class NemoArchive:
         if not self.path.exists():
             raise FileNotFoundError(errno.ENOENT, f"NeMo archive not found: {self.path}", str(self.path))
         self.is_directory = self.path.is_dir()
+        if not self.is_directory:
+            remove_stale_temp_files(self.path.absolute().parent)  # left by a killed save_to beside this file
         if self.is_directory:
             self._scan_directory()
         elif not self.path.is_file():  # a FIFO or device would block or stream forever
@@ -564,6 +575,132 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+# Temp files: ``.<target name>.nemo-<token>.tmp`` (the archive being written) and ``...<token>.weights.tmp``.
+_TEMP_PATTERN = re.compile(r"^\.(?P<target>.+)\.nemo-(?P<token>[0-9a-f]{12})(?P<weights>\.weights)?\.tmp$")
+_UNLOCKED_STALE_AGE_S = 24 * 3600  # where there are no file locks, a temp file untouched this long is abandoned
+_RENAME_OPEN_FILES = os.name == "posix"  # Windows cannot rename a file that is still open
+
+
+def _temp_paths(target: Path, token: str) -> Tuple[Path, Path]:
+    """(temp archive, temp weights) of the write identified by ``token``."""
+    stem = f".{target.name}.nemo-{token}"
+    return target.with_name(f"{stem}.tmp"), target.with_name(f"{stem}.weights.tmp")
+
+
+def _create_locked_temp(target: Path) -> Tuple[int, Path, Path]:
+    """Create the temp archive and hold an exclusive ``flock`` on it until the write ends.
+
+    The kernel drops the lock when the process dies, however it dies, so a temp file whose lock can be taken
+    belongs to no running write. A sweeper may take the lock in the instant between creation and locking; it then
+    unlinks the file before releasing it, which the writer sees (no links left) and answers with a fresh name.
+    """
+    for _ in range(100):
+        tmp_archive, tmp_weights = _temp_paths(target, secrets.token_hex(6))
+        fd = os.open(tmp_archive, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        if fcntl is None:
+            return fd, tmp_archive, tmp_weights
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # blocks only while a sweeper removes it
+        except OSError:  # a filesystem without locks: sweepers fall back to the file's age
+            return fd, tmp_archive, tmp_weights
+        if os.fstat(fd).st_nlink > 0:
+            return fd, tmp_archive, tmp_weights
+        os.close(fd)
+    raise RuntimeError(f"could not create a temp file beside {target}: each one was removed as soon as created")
+
+
+def _is_abandoned(fd: int) -> bool:
+    """Whether nobody writes the temp file open at ``fd``; leaves it locked (by this process) when True."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False  # a running write holds it
+        except OSError:
+            pass  # no locks on this filesystem
+    return time.time() - os.fstat(fd).st_mtime > _UNLOCKED_STALE_AGE_S
+
+
+def remove_stale_temp_files(directory: PathLike) -> List[Path]:
+    """Remove the temp files that killed :func:`write_archive` calls left in ``directory``; returns them.
+
+    Only files named like ours are considered, and of those only the ones no running write holds (see
+    :func:`_create_locked_temp`): PIDs in names would be reused, or belong to another host or container sharing
+    the folder, while the lock is released by the kernel itself. Errors (a read-only or vanished folder, files of
+    another user) leave files in place: cleaning up must never make a save or restore fail.
+    """
+    folder = Path(directory)
+    removed: List[Path] = []
+    try:
+        if not os.access(folder, os.W_OK):
+            return removed
+        found = [(entry.name, _TEMP_PATTERN.match(entry.name)) for entry in os.scandir(folder)]
+    except OSError:
+        return removed
+    matches = [match for _, match in found if match is not None]
+    for match in sorted(matches, key=lambda m: bool(m["weights"])):  # archives first, then orphaned weights
+        target = folder / match["target"]
+        tmp_archive, tmp_weights = _temp_paths(target, match["token"])
+        try:
+            if match["weights"]:
+                # The writer creates its temp archive first and removes it last, so weights without one are orphans.
+                if not tmp_archive.exists() and tmp_weights.exists():
+                    tmp_weights.unlink()
+                    removed.append(tmp_weights)
+                continue
+            fd = os.open(tmp_archive, os.O_RDONLY | _OPEN_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            if _is_abandoned(fd) and os.path.samestat(os.fstat(fd), os.lstat(tmp_archive)):
+                for path in (tmp_weights, tmp_archive):  # unlinked while locked: see _create_locked_temp
+                    if path.exists():
+                        path.unlink()
+                        removed.append(path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+class _Terminated(SystemExit):
+    """SIGTERM received while writing; if it ever escapes, the process exits as a terminated one would (143)."""
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """Let SIGTERM remove the temp files before the process dies of it.
+
+    SIGTERM's default action ends the process on the spot, so no ``finally`` runs. While the archive is written,
+    and only when nothing else handles SIGTERM (main thread, default disposition), it raises instead; once the
+    write has unwound, the default action is restored and the signal raised again, so the process still dies of
+    SIGTERM. A handler installed by someone else (Lightning's, a cluster's) is left alone: it decides, and a
+    temp file it leaves is removed by the next write or open in that folder.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not (
+        signal.SIG_DFL
+    ):
+        yield
+        return
+    received = False
+
+    def unwind(signum: int, frame: Any) -> None:
+        nonlocal received
+        if not received:
+            received = True
+            raise _Terminated(128 + signum)
+
+    signal.signal(signal.SIGTERM, unwind)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if received:
+            signal.raise_signal(signal.SIGTERM)
+
+
 def write_archive(
     path: PathLike,
     *,
@@ -575,40 +712,43 @@ def write_archive(
     """Write a NeMo-compatible ``.nemo`` at ``path``: config, weights (``torch.save`` of CPU tensors), artifacts.
 
     The tar is uncompressed unless ``compress`` (gzip). The file appears atomically: a crash part-way leaves any
-    previous archive at ``path`` untouched and no temp file behind.
+    previous archive at ``path`` untouched; an exception or SIGTERM removes the temp files on the way out, and
+    those of a killed write are removed by the next write or open in that folder.
     """
     target = Path(path).absolute()
     checked = _check_artifacts(artifacts)
     state = _plain_state_dict(state_dict)
     target.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_hex(6)
-    tmp_archive = target.with_name(f".{target.name}.{token}.tmp")
-    tmp_weights = target.with_name(f".{target.name}.{token}.weights.tmp")
+    remove_stale_temp_files(target.parent)
     config_bytes = config_yaml.encode("utf-8")
-    try:
-        if compress:  # a gzip stream cannot be patched afterwards: the weights go through a temp file
-            torch.save(state, tmp_weights)
-        fd = os.open(tmp_archive, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        with os.fdopen(fd, "wb") as raw:
-            options: Dict[str, Any] = {"compresslevel": _GZIP_LEVEL} if compress else {}
-            mode = "w:gz" if compress else "w"
-            with tarfile.open(fileobj=raw, mode=mode, copybufsize=_COPY_BUFSIZE, **options) as tar:
-                _add_member(tar, MODEL_CONFIG_YAML, io.BytesIO(config_bytes), len(config_bytes))
-                if compress:
-                    with open(tmp_weights, "rb") as weights:
-                        _add_member(tar, MODEL_WEIGHTS, weights, os.fstat(weights.fileno()).st_size)
-                    tmp_weights.unlink()
-                else:
-                    _stream_weights_member(tar, raw, state)
-                for name, source in checked.items():
-                    with open(source, "rb") as handle:
-                        _add_member(tar, name, handle, os.fstat(handle.fileno()).st_size)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp_archive, target)
-        _fsync_directory(target.parent)
-    except BaseException:
-        tmp_archive.unlink(missing_ok=True)
-        raise
-    finally:
-        tmp_weights.unlink(missing_ok=True)
+    with _sigterm_unwinds():
+        fd, tmp_archive, tmp_weights = _create_locked_temp(target)
+        try:
+            with os.fdopen(fd, "wb") as raw:
+                if compress:  # a gzip stream cannot be patched afterwards: the weights go through a temp file
+                    torch.save(state, tmp_weights)
+                options: Dict[str, Any] = {"compresslevel": _GZIP_LEVEL} if compress else {}
+                mode = "w:gz" if compress else "w"
+                with tarfile.open(fileobj=raw, mode=mode, copybufsize=_COPY_BUFSIZE, **options) as tar:
+                    _add_member(tar, MODEL_CONFIG_YAML, io.BytesIO(config_bytes), len(config_bytes))
+                    if compress:
+                        with open(tmp_weights, "rb") as weights:
+                            _add_member(tar, MODEL_WEIGHTS, weights, os.fstat(weights.fileno()).st_size)
+                        tmp_weights.unlink()
+                    else:
+                        _stream_weights_member(tar, raw, state)
+                    for name, source in checked.items():
+                        with open(source, "rb") as handle:
+                            _add_member(tar, name, handle, os.fstat(handle.fileno()).st_size)
+                raw.flush()
+                os.fsync(raw.fileno())
+                if _RENAME_OPEN_FILES:  # renamed while still locked, so no sweeper can take it first
+                    os.replace(tmp_archive, target)
+            if not _RENAME_OPEN_FILES:
+                os.replace(tmp_archive, target)
+            _fsync_directory(target.parent)
+        except BaseException:
+            tmp_archive.unlink(missing_ok=True)
+            raise
+        finally:
+            tmp_weights.unlink(missing_ok=True)

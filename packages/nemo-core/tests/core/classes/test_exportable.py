@@ -1,5 +1,7 @@
 """Exportable: ONNX and TorchScript export of a typed NeuralModule, checked by running the exported files."""
 
+import warnings
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -233,3 +235,31 @@ def test_untyped_module_cannot_name_its_ports():
 
     with pytest.raises(NotImplementedError, match="Untyped must define 'input_types'"):
         Untyped().get_input_names()
+
+
+@pytest.mark.parametrize("try_script", [False, True])
+def test_restored_model_without_a_trainer_exports_to_torchscript(tmp_path, mt, try_script):
+    class ExportableTinyModel(mt.TinyModel, Exportable):
+        @property
+        def input_types(self):
+            return {"x": NeuralType(("B", "D"), ChannelType())}
+
+        @property
+        def output_types(self):
+            return {"y": NeuralType(("B", "D"), ChannelType())}
+
+        def input_example(self):
+            return (torch.randn(2, mt.IN_FEATURES),)
+
+    ExportableTinyModel(cfg=mt.base_config()).save_to(str(tmp_path / "tiny.nemo"))
+    restored = ExportableTinyModel.restore_from(str(tmp_path / "tiny.nemo"), map_location="cpu")
+    assert restored._trainer is None
+    with pytest.raises(RuntimeError, match="not attached to a `Trainer`"):
+        restored.trainer  # noqa: B018 - what torch.jit used to trip over
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # try_script: scripting a ModelPT fails, and tracing follows with a warning
+        restored.export(str(tmp_path / "tiny.ts"), try_script=try_script)
+    with pytest.raises(RuntimeError, match="not attached to a `Trainer`"):
+        restored.trainer  # noqa: B018 - the Trainer check is back after the export
+    x = torch.randn(5, mt.IN_FEATURES)
+    torch.testing.assert_close(torch.jit.load(str(tmp_path / "tiny.ts"))(x), restored(x))

@@ -151,3 +151,31 @@ def test_bad_arguments():
         update_model_config({"model": {}}, {"model": {}})
     with pytest.raises(ValueError, match="update_cfg must have a 'model' section"):
         update_model_config(ToyConfig, {"trainer": {}})
+
+
+@pytest.mark.parametrize(
+    "model_cls",
+    [NemoConfig(model=ModelConfig()), NemoConfig(), NemoConfig],
+    ids=["model-defaults", "model-missing", "dataclass-type"],
+)
+def test_optim_declared_as_none_takes_the_users_optim(model_cls):
+    # ModelConfig.optim is Optional[OptimConfig] = None: a plain dict there used to be refused (ValidationError).
+    cfg = update_model_config(model_cls, {"model": {"optim": {"name": "adam"}}})
+    assert OmegaConf.to_container(cfg.model) == {"optim": {"name": "adam", "sched": None}}
+    assert OmegaConf.get_type(cfg.model.optim) is OptimConfig
+    with pytest.raises(ValidationError):
+        cfg.model.optim.sched = "CosineAnnealing"  # still an OptimConfig: sched must be a SchedConfig
+
+
+def test_optimizer_and_scheduler_keys_on_top_of_none_defaults():
+    user = {"model": {"optim": {"name": "adam", "lr": 0.1, "sched": {"name": "CosineAnnealing", "warmup_steps": 10}}}}
+    for model_cfg in (ModelConfig(), ModelConfig(optim=OptimConfig(name="sgd"))):  # optim None, then sched None
+        cfg = update_model_config(NemoConfig(name="run", model=model_cfg), user)
+        assert OmegaConf.to_container(cfg.model.optim) == {
+            "name": "adam",
+            "lr": 0.1,
+            "sched": {"name": "CosineAnnealing", "min_lr": 0.0, "last_epoch": -1, "warmup_steps": 10},
+        }
+        assert OmegaConf.get_type(cfg.model.optim.sched) is SchedConfig
+        with pytest.raises(ValidationError):
+            cfg.model.optim.sched.min_lr = "low"

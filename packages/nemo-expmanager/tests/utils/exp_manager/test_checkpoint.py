@@ -27,6 +27,7 @@ def callback_of(trainer) -> NeMoModelCheckpoint:
 
 def test_top_k_plus_last_end_and_nemo_however_long_the_run(tmp_path, make_trainer, tiny_module):
     trainer = make_trainer(max_epochs=12)
+    torch.manual_seed(0)  # an unseeded init can plateau, and then the final epoch is not among the best
     log_dir = run(tmp_path, trainer, tiny_module(batch_size=16), checkpoint_callback_params={"save_top_k": 2})
     files = names(log_dir / "checkpoints")
     assert len(files) == 2 + 3, files  # top-2 + last + end + .nemo
@@ -35,6 +36,37 @@ def test_top_k_plus_last_end_and_nemo_however_long_the_run(tmp_path, make_traine
     assert last.startswith("tiny--val_loss=") and "-epoch=11-step=12" in last
     top = [f for f in files if f.startswith("tiny--val_loss=") and f.endswith("step=12.ckpt")]
     assert top, files  # val loss decreases, so the final epoch is among the best
+
+
+@pytest.mark.parametrize("save_last", [True, "link"])
+def test_last_checkpoint_follows_the_run_when_the_monitor_stops_improving(
+    tmp_path, make_trainer, tiny_module, save_last
+):
+    # Lightning 2.6 alone leaves ``-last.ckpt`` at epoch 2, the last epoch that made the top-2.
+    callback = NeMoModelCheckpoint(
+        dirpath=str(tmp_path / "ck"),
+        filename="tiny--{val_loss:.2f}-{epoch}-{step}",
+        monitor="val_loss",
+        save_top_k=2,
+        save_last=save_last,
+        prefix="tiny",
+    )
+    callback.CHECKPOINT_NAME_LAST = "tiny--{val_loss:.2f}-{epoch}-{step}-last"
+    module = tiny_module(val_losses=[3.0, 2.0, 1.0, 4.0, 5.0, 6.0], batch_size=16)
+    make_trainer(max_epochs=6, enable_checkpointing=True, callbacks=[callback]).fit(module)
+    assert names(tmp_path / "ck") == [
+        "tiny--end.ckpt",
+        "tiny--val_loss=1.00-epoch=2-step=3.ckpt",
+        "tiny--val_loss=2.00-epoch=1-step=2.ckpt",
+        "tiny--val_loss=6.00-epoch=5-step=6-last.ckpt",
+        "tiny.nemo",
+    ]
+    last = tmp_path / "ck" / "tiny--val_loss=6.00-epoch=5-step=6-last.ckpt"
+    assert callback.last_model_path == str(last)
+    assert not last.is_symlink()  # a link could only point at an older top-k checkpoint
+    state = torch.load(last, weights_only=False)
+    assert (state["epoch"], state["global_step"]) == (5, 6)
+    assert torch.equal(state["state_dict"]["layer.weight"], module.layer.weight)
 
 
 def test_monitor_null_keeps_one_recent_checkpoint(tmp_path, make_trainer, tiny_module, caplog):

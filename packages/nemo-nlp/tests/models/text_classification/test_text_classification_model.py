@@ -201,3 +201,17 @@ def test_out_of_range_label_names_the_file(tmp_path, vocab_file, bert_config):
 def test_list_available_models_is_none():
     assert TextClassificationModel.list_available_models() is None
     assert Path(__file__).name  # the module imports without a device or data set
+
+
+def test_restored_model_exports_to_torchscript_without_a_trainer(tmp_path, vocab_file, bert_config):
+    cfg = make_cfg("bert-base-uncased", {"config": bert_config})
+    cfg.tokenizer.vocab_file = vocab_file
+    TextClassificationModel(cfg).save_to(str(tmp_path / "tc.nemo"))
+    restored = TextClassificationModel.restore_from(str(tmp_path / "tc.nemo"), map_location="cpu").eval()
+    assert restored._trainer is None
+    # By keyword: forward's parameter order differs from the order of input_types and input_example().
+    example = dict(zip(restored.input_module.input_types, restored.input_module.input_example()))
+    path = str(tmp_path / "tc.ts")
+    restored.export(path, input_example=(example,))  # used to fail: "... is not attached to a `Trainer`"
+    with torch.no_grad():
+        torch.testing.assert_close(torch.jit.load(path)(**example), restored(**example))

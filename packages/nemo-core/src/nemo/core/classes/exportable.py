@@ -59,6 +59,27 @@ def _count_tensors(value: Any) -> int:
     return 0
 
 
+@contextmanager
+def _lightning_attributes_readable() -> Iterator[None]:
+    """Let torch's TorchScript compiler read every attribute of a LightningModule that has no Trainer.
+
+    ``torch.jit.trace``/``script`` call ``hasattr`` on every name in ``dir(module)``, which runs properties;
+    Lightning's ``trainer`` property raises "not attached to a `Trainer`" unless ``_jit_is_scripting`` is set, as
+    Lightning's own ``to_torchscript`` does (pytorch/pytorch#67146), so a restored model could not be exported.
+    """
+    try:
+        from pytorch_lightning import LightningModule
+    except ImportError:  # no Lightning, no LightningModule to export
+        yield
+        return
+    previous = LightningModule._jit_is_scripting
+    LightningModule._jit_is_scripting = True
+    try:
+        yield
+    finally:
+        LightningModule._jit_is_scripting = previous
+
+
 class Exportable(ABC):  # noqa: B024 - an ABC as in NeMo 1, so isinstance checks against it keep working
     """Mixin for ``torch.nn.Module`` + ``Typing`` classes that can be exported to ONNX and TorchScript."""
 
@@ -215,7 +236,8 @@ class Exportable(ABC):  # noqa: B024 - an ABC as in NeMo 1, so isinstance checks
                     with torch.no_grad():
                         output_example = self.forward(*args, **kwargs)
                 if fmt == ExportFormat.TORCHSCRIPT:
-                    self._export_torchscript(output, args, kwargs, try_script, check_trace, check_tolerance)
+                    with _lightning_attributes_readable():
+                        self._export_torchscript(output, args, kwargs, try_script, check_trace, check_tolerance)
                 else:
                     self._export_onnx(
                         output,

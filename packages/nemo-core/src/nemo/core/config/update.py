@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any
+import typing
+from typing import Any, Optional, Union
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -43,6 +44,9 @@ def update_model_config(model_cls: Any, update_cfg: Any, drop_missing_subconfigs
             f"got {type(model_cls).__name__}"
         )
     update = copy.deepcopy(update_cfg) if isinstance(update_cfg, DictConfig) else OmegaConf.create(update_cfg)
+    declared_model = _declared_dataclass(base, "model")
+    if declared_model is not None and OmegaConf.is_missing(base, "model"):
+        base.model = OmegaConf.structured(declared_model)  # NemoConfig() leaves it ???: start from its defaults
     for what, cfg in (("model_cls", base), ("update_cfg", update)):
         if "model" not in cfg or not isinstance(cfg.model, DictConfig):
             raise ValueError(
@@ -56,10 +60,17 @@ def update_model_config(model_cls: Any, update_cfg: Any, drop_missing_subconfigs
             elif key not in update.model and key in base.model and drop_missing_subconfigs:
                 base.model.pop(key)
 
-        # optim/sched keys beyond OptimConfig/SchedConfig are optimizer-specific: widen the default node with the
-        # user's keys (defaults win here; the user's values win in the final merge).
-        if OmegaConf.select(update, "model.optim") is not None:
-            base.model.optim = OmegaConf.merge(update.model.optim, base.model.optim or {})
+        # optim/sched keys beyond OptimConfig/SchedConfig are optimizer-specific: widen the default nodes so they
+        # accept the user's extra keys, while the keys they declare keep their types.
+        user_optim = OmegaConf.select(update, "model.optim")
+        if isinstance(user_optim, DictConfig):
+            user_sched = user_optim.get("sched")
+            user_rest = {key: value for key, value in user_optim.items_ex(resolve=False) if key != "sched"}
+            optim = _widen(base.model.get("optim"), _declared_dataclass(base.model, "optim"), user_rest)
+            if isinstance(user_sched, DictConfig):
+                with open_dict(optim):
+                    optim.sched = _widen(optim.get("sched"), _declared_dataclass(optim, "sched"), user_sched)
+            base.model.optim = optim
 
     # ModelPT stores its class path as ``model.target``; a dataclass without that key would reject it.
     if "target" in update.model and "target" not in base.model:
@@ -67,3 +78,29 @@ def update_model_config(model_cls: Any, update_cfg: Any, drop_missing_subconfigs
             update.model.pop("target")
 
     return OmegaConf.merge(base, update)
+
+
+def _declared_dataclass(parent: DictConfig, key: str) -> Optional[type]:
+    """The dataclass that ``parent``'s own dataclass declares for ``key`` (``Optional`` unwrapped), else None."""
+    owner = OmegaConf.get_type(parent)
+    if not dataclasses.is_dataclass(owner):
+        return None
+    hint = typing.get_type_hints(owner).get(key)
+    candidates = typing.get_args(hint) if typing.get_origin(hint) is Union else (hint,)
+    return next((c for c in candidates if isinstance(c, type) and dataclasses.is_dataclass(c)), None)
+
+
+def _widen(default: Any, declared: Optional[type], user: Any) -> DictConfig:
+    """``user`` merged onto ``default``, or onto ``declared``'s defaults when the dataclass default is None.
+
+    The node keeps its dataclass type (so the keys it declares are type-checked) but is opened to the extra keys an
+    optimizer or scheduler takes; a plain dict in its place would be refused by the ``Optional[OptimConfig]`` field.
+    """
+    if isinstance(default, DictConfig):
+        node = copy.deepcopy(default)
+    elif declared is not None:
+        node = OmegaConf.structured(declared)
+    else:
+        return OmegaConf.create(user)
+    OmegaConf.set_struct(node, False)
+    return OmegaConf.merge(node, user)

@@ -75,6 +75,7 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         self._nemo_source = ""  # the best checkpoint whose weights the .nemo holds (save_best_model)
         self._nemo_step = -1  # global step of the last always_save_nemo export
         self._resumed_from = ""
+        self._last_written_step = -1  # global step of the last ``-last.ckpt`` this callback wrote
         # A step redone after a resume saves under the name of the file the killed run wrote: replace it.
         kwargs.setdefault("enable_version_counter", False)
         super().__init__(**kwargs)
@@ -98,6 +99,28 @@ class NeMoModelCheckpoint(ModelCheckpoint):
             super().setup(trainer, pl_module, stage)
         in_dir = resumed and self.dirpath and Path(resumed).resolve().parent == Path(self.dirpath).resolve()
         self._resumed_from = resumed if in_dir else ""
+        self._last_written_step = -1
+
+    def _save_topk_checkpoint(self, trainer: pl.Trainer, monitor_candidates: Dict[str, torch.Tensor]) -> None:
+        """Rank for top-k, then write the last checkpoint even when this step did not make the top-k.
+
+        Lightning 2.6 writes ``-last.ckpt`` only at a step where it also saved a top-k checkpoint (and at the end of
+        training only if it never saved one), so once ``monitor`` stops improving the last checkpoint goes stale and
+        auto-resume would go back to it. NeMo's last checkpoint is the latest state at every checkpointing point.
+        """
+        super()._save_topk_checkpoint(trainer, monitor_candidates)
+        if self.save_last and self._last_global_step_saved != trainer.global_step:
+            self._save_last_checkpoint(trainer, monitor_candidates)
+
+    def _save_last_checkpoint(self, trainer: pl.Trainer, monitor_candidates: Dict[str, torch.Tensor]) -> None:
+        """Write ``-last.ckpt`` once per step (Lightning asks again after the top-k, see ``_save_topk_checkpoint``)."""
+        if not self.save_last or self._last_written_step == trainer.global_step:
+            return
+        if self.save_last == "link" and self._last_global_step_saved != trainer.global_step:
+            # The checkpoint Lightning would link to is from an earlier step: write the current state instead.
+            self._last_checkpoint_saved = ""
+        super()._save_last_checkpoint(trainer, monitor_candidates)
+        self._last_written_step = trainer.global_step
 
     def _should_remove_checkpoint(self, trainer: pl.Trainer, previous: str, current: str) -> bool:
         if super()._should_remove_checkpoint(trainer, previous, current):
