@@ -159,7 +159,7 @@ def test_config_errors(tone_corpus, tmp_path):
         FastPitchModel(cfg=bad)
     flat = copy.deepcopy(cfg)
     flat["train_ds"] = {"manifest_filepath": tone_corpus["train"], "batch_size": 4}
-    with pytest.raises(ValueError, match="needs `dataset`"):
+    with pytest.raises(ValueError, match="train_ds needs `dataset`"):
         FastPitchModel(cfg=flat)
     no_data = {k: v for k, v in cfg.items() if k not in ("train_ds", "validation_ds")}
     model = FastPitchModel(cfg=no_data)

@@ -51,7 +51,10 @@ def resolve_dataset_name_from_cfg(cfg: Mapping) -> Optional[str]:
         if isinstance(ds_item, str) and ds_item in cfg and ds_item != "ds_item":
             return ds_item
         return "ds_item"
-    for key, value in cfg.items():
+    for key in cfg:
+        if isinstance(cfg, DictConfig) and OmegaConf.is_missing(cfg, key):
+            continue  # a '???' value is reported, with its key, when the loader is built
+        value = cfg[key]
         if isinstance(value, _LIST_TYPES):
             if len(value) > 0 and all(_is_existing_path(item) for item in value):
                 return str(key)

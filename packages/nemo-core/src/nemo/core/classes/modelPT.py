@@ -8,11 +8,11 @@ Lightning 2 no longer hands step outputs to epoch-end hooks, so ``ModelPT`` coll
 
 import contextlib
 import copy
+import functools
 import math
 import os
-from abc import abstractmethod
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Tuple, Union
 
 import pytorch_lightning as pl
 import torch
@@ -34,9 +34,9 @@ from nemo.core.classes.construction import (
     archive_config,
     buildable_bases,
     check_targets,
-    resolve_target,
     trusted_config,
 )
+from nemo.core.classes.data_setup import make_dataloader, split_data_config
 from nemo.core.classes.dataloaders import (
     merge_dataloader_results,
     resolve_test_dataloaders,
@@ -50,13 +50,33 @@ from nemo.core.classes.restore import (
     resolve_restore_target,
 )
 from nemo.core.optim.lr_scheduler import prepare_lr_scheduler
-from nemo.core.optim.optimizers import get_optimizer, parse_optimizer_args
+from nemo.core.optim.optimizers import build_optimizer
 from nemo.utils import logging
 from nemo.utils.app_state import AppState
 from nemo.utils.get_rank import is_global_rank_zero
 from nemo.utils.model_utils import convert_model_config_to_dict_config, maybe_update_config_version
 
 __all__ = ["ModelPT"]
+
+
+def _set_up_data_after(init: Callable[..., None]) -> Callable[..., None]:
+    """``init``, then, when it was the outermost ModelPT constructor of this object, the config's data set-up."""
+    if getattr(init, "_nemo_sets_up_data", False):
+        return init
+
+    @functools.wraps(init)
+    def wrapper(self: "ModelPT", *args: Any, **kwargs: Any) -> None:
+        state = self.__dict__
+        state["_nemo_init_depth"] = state.get("_nemo_init_depth", 0) + 1
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            state["_nemo_init_depth"] -= 1
+        if state["_nemo_init_depth"] == 0:
+            self._setup_data_from_cfg()
+
+    wrapper._nemo_sets_up_data = True
+    return wrapper
 
 _EVAL_KINDS = ("validation", "test")
 
@@ -94,17 +114,24 @@ class ModelPT(pl.LightningModule, Model):
         if torch.cuda.is_available():
             AppState().device_id = torch.cuda.current_device()
 
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Wrap each subclass ``__init__`` so data loaders are set up once the outermost constructor has finished:
+        models can then build tokenizers and parts after ``super().__init__`` and still have their data set up."""
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _set_up_data_after(cls.__dict__["__init__"])
+
+    def _setup_data_from_cfg(self) -> None:
+        """Build the loaders of ``cfg.train_ds``/``validation_ds``/``test_ds`` (none while restoring an archive)."""
+        cfg = self._cfg
         if is_model_being_restored():
-            for key, method in (
-                ("train_ds", "setup_training_data"),
-                ("validation_ds", "setup_multiple_validation_data"),
-                ("test_ds", "setup_multiple_test_data"),
-            ):
-                if cfg.get(key) is not None:
-                    logging.warning(
-                        f"The restored model has a `{key}` config, but its data loader is not set up while restoring. "
-                        f"Call {method}(cfg.{key}) to use it:\n{OmegaConf.to_yaml(cfg[key])}"
-                    )
+            present = [key for key in ("train_ds", "validation_ds", "test_ds") if cfg.get(key) is not None]
+            if present:
+                logging.debug(
+                    f"{type(self).__name__}: restored without data loaders for {', '.join(present)}; call "
+                    "setup_training_data / setup_multiple_validation_data / setup_multiple_test_data to use them"
+                )
             return
         if cfg.get("train_ds") is not None:
             self.setup_training_data(cfg.train_ds)
@@ -174,17 +201,57 @@ class ModelPT(pl.LightningModule, Model):
             checkpoint.pop(self.CHECKPOINT_HYPER_PARAMS_TYPE, None)
 
     # ------------------------------------------------------------------------------------------------------ data
-    @abstractmethod
-    def setup_training_data(self, train_data_config: Union[DictConfig, Dict]) -> None:
-        """Build ``self._train_dl`` from ``train_data_config``."""
+    # The keys a flat data config (``train_ds`` ...) may hold besides the DataLoader's; None accepts any key.
+    dataset_config_keys: Optional[FrozenSet[str]] = None
+    # Extra keys that go to ``_build_dataloader`` with the DataLoader's (e.g. a batch sampler's settings).
+    dataloader_config_keys: FrozenSet[str] = frozenset()
+    # True: data configs are ``{dataset: {...}, dataloader_params: {...}}`` (NeMo's TTS shape); False: flat; None: both.
+    nested_data_config: Optional[bool] = None
 
-    @abstractmethod
+    def _build_dataset(self, config: DictConfig) -> Any:
+        """The data-setup hook: the dataset one data config describes, or None when it names no data.
+
+        ``config`` is the dataset part of a ``*_ds`` node (the loader keys are split off). Models implement this and
+        ModelPT does the rest; models that override ``setup_training_data`` etc. (NeMo v1 style) need not.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} implements neither _build_dataset nor "
+            "setup_training_data/setup_validation_data/setup_test_data"
+        )
+
+    def _build_dataloader(self, dataset: Any, params: DictConfig) -> torch.utils.data.DataLoader:
+        """The loader over a built dataset; ``params`` holds the loader keys (override for custom samplers)."""
+        return make_dataloader(dataset, params)
+
+    def _setup_dataloader_from_config(
+        self, config: Any, name: str = "data", shuffle: bool = False
+    ) -> Optional[torch.utils.data.DataLoader]:
+        """A loader from data config ``config`` (``name`` is its key, e.g. ``train``), or None when it has no data."""
+        if config is None:
+            return None
+        dataset_cfg, params = split_data_config(
+            config, f"{name}_ds", self.dataset_config_keys, shuffle, self.dataloader_config_keys, self.nested_data_config
+        )
+        dataset = self._build_dataset(dataset_cfg)
+        if dataset is None:
+            return None
+        return self._build_dataloader(dataset, params)
+
+    def _setup_data(self, name: str, config: Any, shuffle: bool) -> Optional[torch.utils.data.DataLoader]:
+        self._update_dataset_config(dataset_name=name, config=config)
+        return self._setup_dataloader_from_config(config, name, shuffle)
+
+    def setup_training_data(self, train_data_config: Union[DictConfig, Dict]) -> None:
+        """Build ``self._train_dl`` from ``train_data_config`` (shuffled unless it says ``shuffle: false``)."""
+        self._train_dl = self._setup_data("train", train_data_config, shuffle=True)
+
     def setup_validation_data(self, val_data_config: Union[DictConfig, Dict]) -> None:
-        """Build ``self._validation_dl`` from ``val_data_config``."""
+        """Build ``self._validation_dl`` from ``val_data_config`` (not shuffled unless it says so)."""
+        self._validation_dl = self._setup_data("validation", val_data_config, shuffle=False)
 
     def setup_test_data(self, test_data_config: Union[DictConfig, Dict]) -> None:
-        """Build ``self._test_dl`` from ``test_data_config``."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement setup_test_data")
+        """Build ``self._test_dl`` from ``test_data_config`` (not shuffled unless it says so)."""
+        self._test_dl = self._setup_data("test", test_data_config, shuffle=False)
 
     def setup_multiple_validation_data(self, val_data_config: Union[DictConfig, Dict, None] = None) -> None:
         """Build one validation loader per dataset item of ``validation_ds`` (see ``resolve_validation_dataloaders``)."""
@@ -331,21 +398,7 @@ class ModelPT(pl.LightningModule, Model):
         if scheduler_config is not None and trainer is not None:
             self._fill_scheduler_steps(scheduler_config, trainer)
 
-        target = optim.pop("_target_", None)
-        name = optim.pop("name", "adam")
-        optimizer_name = str(target).rsplit(".", 1)[-1].lower() if target is not None else name
-        lr = optim.pop("lr", None)
-        optim.pop("cls", None)
-        kwargs = parse_optimizer_args(optimizer_name, optim["args"]) if "args" in optim else optim
-        kwargs = {key: tuple(value) if isinstance(value, list) else value for key, value in kwargs.items()}
-        if lr is not None:
-            kwargs["lr"] = lr
-
-        if target is not None:
-            optimizer_cls = resolve_target(target, torch.optim.Optimizer, "optim._target_")
-            self._optimizer = optimizer_cls(self.parameters(), **kwargs)
-        else:
-            self._optimizer = get_optimizer(optimizer_name, **kwargs)(self.parameters())
+        self._optimizer = build_optimizer(optim, self.parameters())
         logging.info(f"Optimizer config = {self._optimizer}")
 
         self._scheduler = prepare_lr_scheduler(
@@ -573,3 +626,6 @@ class ModelPT(pl.LightningModule, Model):
         with NemoArchive(path2file) as archive:
             archive.extract(archive.names(), out_folder)
         return out_folder
+
+
+ModelPT.__init__ = _set_up_data_after(ModelPT.__init__)  # subclasses without an __init__ of their own

@@ -15,7 +15,7 @@ from torch.optim import Optimizer
 
 from nemo.core.optim.novograd import Novograd
 
-__all__ = ["AVAILABLE_OPTIMIZERS", "get_optimizer", "parse_optimizer_args", "register_optimizer"]
+__all__ = ["AVAILABLE_OPTIMIZERS", "build_optimizer", "get_optimizer", "parse_optimizer_args", "register_optimizer"]
 
 AVAILABLE_OPTIMIZERS: Dict[str, Type[Optimizer]] = {
     "sgd": optim.SGD,
@@ -95,6 +95,29 @@ def parse_optimizer_args(optimizer_name: str, optimizer_kwargs: Any) -> Dict[str
         return vars(get_optimizer_config(params_name, **overrides)())
 
     return optimizer_kwargs
+
+
+def build_optimizer(config: Dict[str, Any], params: Any) -> Optimizer:
+    """The optimizer an ``optim`` config describes (``sched`` excluded), over ``params``: the one path every model uses.
+
+    ``_target_`` (a ``torch.optim.Optimizer`` subclass, through the checked construction path) or ``name`` (the
+    registry, default ``adam``); ``lr``; ``args`` (see ``parse_optimizer_args``) or the remaining keys as keyword
+    arguments, lists turned into tuples (``betas``).
+    """
+    config = {key: value for key, value in config.items() if key not in ("sched", "cls")}
+    target = config.pop("_target_", None)
+    name = config.pop("name", "adam")
+    optimizer_name = str(target).rsplit(".", 1)[-1].lower() if target is not None else name
+    lr = config.pop("lr", None)
+    kwargs = parse_optimizer_args(optimizer_name, config["args"]) if "args" in config else config
+    kwargs = {key: tuple(value) if isinstance(value, list) else value for key, value in kwargs.items()}
+    if lr is not None:
+        kwargs["lr"] = lr
+    if target is not None:
+        from nemo.core.classes.construction import resolve_target
+
+        return resolve_target(target, Optimizer, "optim._target_")(params, **kwargs)
+    return get_optimizer(optimizer_name, **kwargs)(params)
 
 
 def _to_plain_dict(value: Any, what: str) -> Dict[str, Any]:

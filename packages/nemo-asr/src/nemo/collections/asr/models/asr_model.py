@@ -70,31 +70,45 @@ class ASRModel(ModelPT, ABC):
         return self._evaluation_summary(outputs, "test")
 
     # ------------------------------------------------------------------------------------------------ data loaders
-    def _build_dataset(self, config: DictConfig) -> Any:
-        """The dataset a data config describes (implemented by each model)."""
-        raise NotImplementedError(f"{type(self).__name__} does not build datasets")
+    # Keys of NeMo's ASR data configs (``train_ds`` ...) read by our datasets, plus NeMo's tarred/bucketing keys,
+    # which are refused with a clear error rather than silently ignored. Anything else is a typo.
+    dataset_config_keys = frozenset(
+        {
+            "manifest_filepath", "sample_rate", "labels", "int_values", "augmentor", "max_duration", "min_duration",
+            "max_utts", "trim_silence", "normalize_transcripts", "parser", "blank_index", "unk_index",
+            "return_sample_id", "skip_bad_samples", "use_start_end_token", "normalize_audio", "time_length",
+            "random_crop", "is_tarred", "tarred_audio_filepaths", "use_dali",
+            "shuffle_n", "bucketing_strategy", "bucketing_batch_size",
+        }
+    )  # fmt: skip
+
+    # sort_by_duration / shuffle_seed choose the batch sampler: they go with the loader keys.
+    dataloader_config_keys = frozenset({"sort_by_duration", "shuffle_seed"})
 
     def _setup_dataloader_from_config(
-        self, config: Optional[Mapping[str, Any]]
+        self, config: Any, name: str = "data", shuffle: bool = False
     ) -> Optional[torch.utils.data.DataLoader]:
-        """A ``DataLoader`` over ``self._build_dataset(config)`` (``batch_size``, ``shuffle``, ``num_workers``,
-        ``pin_memory``, ``drop_last``, ``sort_by_duration``); None, with a warning, when there is no manifest."""
+        """As ModelPT's, plus NeMo's ASR conventions: no loader (warned) for a null ``manifest_filepath``, and a
+        clear error for the tarred/DALI pipelines this implementation does not have."""
         if config is None:
             return None
         config = config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
         if config.get("is_tarred", False) or config.get("use_dali", False):
             raise ValueError(
-                f"{type(self).__name__}: data config sets is_tarred/use_dali, which this implementation does not "
+                f"{type(self).__name__}: {name}_ds sets is_tarred/use_dali, which this implementation does not "
                 "support; use a plain manifest (manifest_filepath)"
             )
-        if config.get("manifest_filepath") is None:
-            logging.warning(f"Could not load dataset as `manifest_filepath` was None. Provided config: {config}")
+        if "manifest_filepath" in config and not OmegaConf.is_missing(config, "manifest_filepath") \
+                and config.manifest_filepath is None:
+            logging.warning(f"{type(self).__name__}: no {name} data loader, as {name}_ds.manifest_filepath is null")
             return None
-        if "batch_size" not in config:
-            raise ValueError(f"{type(self).__name__}: data config needs `batch_size`, got keys {list(config.keys())}")
+        return super()._setup_dataloader_from_config(config, name, shuffle)
+
+    def _build_dataloader(self, dataset: Any, params: DictConfig) -> torch.utils.data.DataLoader:
+        """Duration-sorted batching when the data config asks for it (``sort_by_duration``)."""
         from nemo.collections.asr.data.batching import build_dataloader
 
-        return build_dataloader(self._build_dataset(config), config)
+        return build_dataloader(dataset, params)
 
     @staticmethod
     def _augmentor(config: DictConfig) -> Any:
@@ -104,26 +118,6 @@ class ASRModel(ModelPT, ABC):
         from nemo.collections.asr.parts.preprocessing.perturb import process_augmentations
 
         return process_augmentations(config.augmentor)
-
-    def _setup_data(self, name: str, config: Any, shuffle: bool) -> Optional[torch.utils.data.DataLoader]:
-        config = config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
-        if "shuffle" not in config:
-            with _writable(config):
-                config.shuffle = shuffle
-        self._update_dataset_config(dataset_name=name, config=config)
-        return self._setup_dataloader_from_config(config)
-
-    def setup_training_data(self, train_data_config: Any) -> None:
-        """Training loader from ``train_data_config`` (shuffled unless ``shuffle: false``), kept as ``cfg.train_ds``."""
-        self._train_dl = self._setup_data("train", train_data_config, shuffle=True)
-
-    def setup_validation_data(self, val_data_config: Any) -> None:
-        """Validation loader from ``val_data_config`` (not shuffled unless asked), kept as ``cfg.validation_ds``."""
-        self._validation_dl = self._setup_data("validation", val_data_config, shuffle=False)
-
-    def setup_test_data(self, test_data_config: Any) -> None:
-        """Test loader from ``test_data_config`` (not shuffled unless asked), kept as ``cfg.test_ds``."""
-        self._test_dl = self._setup_data("test", test_data_config, shuffle=False)
 
     # --------------------------------------------------------------------------------------------- inference state
     @contextmanager
@@ -214,13 +208,3 @@ def _duration(path: str) -> float:
         return float(soundfile.info(path).duration)
     except RuntimeError:
         return 100000.0
-
-
-@contextmanager
-def _writable(config: DictConfig) -> Iterator[DictConfig]:
-    struct = OmegaConf.is_struct(config)
-    OmegaConf.set_struct(config, False)
-    try:
-        yield config
-    finally:
-        OmegaConf.set_struct(config, struct)

@@ -49,9 +49,11 @@ _DEFAULT_TOKENIZER = {"_target_": "nemo.collections.tts.parts.text.tokenizers.En
 class FastPitchModel(SpectrogramGenerator):
     """FastPitch (Łańcucki, 2021) with the unsupervised alignment of Badlani et al. (2021), as in NeMo 1.x."""
 
+    nested_data_config = True  # NeMo TTS data configs: {dataset: {_target_: ...}, dataloader_params: {...}}
+
     def __init__(self, cfg: Union[DictConfig, Dict[str, Any]], trainer: Optional[Any] = None) -> None:
-        self._tokenizer: Any = None
         super().__init__(cfg=cfg, trainer=trainer)
+        self._tokenizer: Any = None
         cfg = self._cfg
         self.fastpitch = FastPitchModule(
             n_symbols=len(self.tokenizer),
@@ -69,7 +71,6 @@ class FastPitchModel(SpectrogramGenerator):
         self.bin_loss = BinLoss()
         self._validation_images: Optional[Dict[str, torch.Tensor]] = None
         self._vocoder: Any = None
-        self.cfg = self._cfg  # keep the Lightning hyper-parameters in step (pitch statistics may have been added)
 
     @classmethod
     def list_available_models(cls) -> List[PretrainedModelInfo]:
@@ -293,7 +294,11 @@ class FastPitchModel(SpectrogramGenerator):
 
     # ------------------------------------------------------------------------------------------------------ data
     def _build_dataset(self, config: DictConfig) -> Any:
-        dataset_cfg = OmegaConf.to_container(config.dataset, resolve=True)
+        """The ``dataset`` node of a TTS data config, featurized like the model; None without a manifest."""
+        if config.get("manifest_filepath") is None:
+            logging.warning("FastPitchModel: the data config's `dataset.manifest_filepath` is null; no data loader")
+            return None
+        dataset_cfg = OmegaConf.to_container(config, resolve=True)
         for key, cfg_key in _MEL_KEYS.items():
             ours = self._cfg.get(cfg_key)
             if ours is None:
@@ -311,25 +316,9 @@ class FastPitchModel(SpectrogramGenerator):
         dataset_cfg.setdefault("_target_", "nemo.collections.tts.data.tts_dataset.TTSDataset")
         return build_from_config(dataset_cfg, torch.utils.data.Dataset, "dataset", text_tokenizer=self.tokenizer)
 
-    def _setup_loader(self, name: str, config: Any, shuffle: bool) -> Optional[torch.utils.data.DataLoader]:
-        config = config if isinstance(config, DictConfig) else OmegaConf.create(config)
-        if "dataset" not in config or "dataloader_params" not in config:
-            raise ValueError(
-                f"FastPitchModel: `{name}_ds` needs `dataset` (with _target_) and `dataloader_params`, got keys "
-                f"{list(config.keys())}"
-            )
-        if config.dataset.get("manifest_filepath") is None:
-            logging.warning(f"FastPitchModel: `{name}_ds.dataset.manifest_filepath` is null; no {name} data loader")
-            return None
-        self._update_dataset_config(dataset_name="validation" if name == "validation" else name, config=config)
-        dataset = self._build_dataset(config)
-        params = OmegaConf.to_container(config.dataloader_params, resolve=True)
-        params.setdefault("shuffle", shuffle)
-        return torch.utils.data.DataLoader(dataset, collate_fn=dataset.collate_fn, **params)
-
     def setup_training_data(self, train_data_config: Any) -> None:
         """Training loader; computes ``pitch_mean``/``pitch_std`` from the training set when the config has none."""
-        self._train_dl = self._setup_loader("train", train_data_config, shuffle=True)
+        super().setup_training_data(train_data_config)
         if self._train_dl is not None and (self._cfg.get("pitch_mean") is None or self._cfg.get("pitch_std") is None):
             from nemo.collections.tts.data.tts_dataset import compute_pitch_stats
 
@@ -337,14 +326,7 @@ class FastPitchModel(SpectrogramGenerator):
             logging.info(f"FastPitchModel: pitch statistics of the training set: mean {mean:.2f} Hz, std {std:.2f} Hz")
             with open_dict(self._cfg):
                 self._cfg.pitch_mean, self._cfg.pitch_std = mean, std
-
-    def setup_validation_data(self, val_data_config: Any) -> None:
-        """Validation loader (not shuffled)."""
-        self._validation_dl = self._setup_loader("validation", val_data_config, shuffle=False)
-
-    def setup_test_data(self, test_data_config: Any) -> None:
-        """Test loader (not shuffled)."""
-        self._test_dl = self._setup_loader("test", test_data_config, shuffle=False)
+            self.cfg = self._cfg  # keep the Lightning hyper-parameters in step
 
 
 def _plain(node: Any) -> Optional[Dict[str, Any]]:

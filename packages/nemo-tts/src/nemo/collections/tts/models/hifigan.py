@@ -13,23 +13,23 @@ max_steps`` if given, else half of ``trainer.max_steps``, else the epochs times 
 import itertools
 import math
 from collections import OrderedDict
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nemo.collections.tts.losses.hifigan_losses import DiscriminatorLoss, FeatureMatchingLoss, GeneratorLoss
-from nemo.collections.tts.models._common import dataloader_from_config, masked_mel_l1, tensorboard_experiment
+from nemo.collections.tts.models._common import masked_mel_l1, tensorboard_experiment
 from nemo.collections.tts.models.base import Vocoder, ngc_model
 from nemo.collections.tts.modules.hifigan import MultiPeriodDiscriminator, MultiScaleDiscriminator
 from nemo.collections.tts.parts.mel import MelSpectrogram
-from nemo.core.classes.construction import build_from_config, resolve_target
+from nemo.core.classes.construction import build_from_config
 from nemo.core.classes.exportable import Exportable
 from nemo.core.classes.model import PretrainedModelInfo
 from nemo.core.classes.typecheck import typecheck
 from nemo.core.neural_types import AudioSignal, MelSpectrogramType, NeuralType
 from nemo.core.optim.lr_scheduler import prepare_lr_scheduler
-from nemo.core.optim.optimizers import get_optimizer
+from nemo.core.optim.optimizers import build_optimizer
 
 __all__ = ["HifiGanModel"]
 
@@ -51,6 +51,8 @@ class HifiGanModel(Vocoder, Exportable):
                 "with an American accent.",
             )
         ]
+
+    nested_data_config = True  # NeMo TTS data configs: {dataset: {_target_: ...}, dataloader_params: {...}}
 
     def __init__(self, cfg: Union[DictConfig, Dict[str, Any]], trainer: Optional[Any] = None) -> None:
         super().__init__(cfg=cfg, trainer=trainer)
@@ -123,16 +125,6 @@ class HifiGanModel(Vocoder, Exportable):
         return self.generator(x=spec)
 
     # ------------------------------------------------------------------------------------------- optimization
-    def _make_optimizer(self, optim: Dict[str, Any], params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
-        optim = dict(optim)
-        target = optim.pop("_target_", None)
-        name = optim.pop("name", "adam")
-        optim.pop("cls", None)
-        kwargs = {key: tuple(value) if isinstance(value, list) else value for key, value in optim.items()}
-        if target is not None:
-            return resolve_target(target, torch.optim.Optimizer, "optim._target_")(params, **kwargs)
-        return get_optimizer(name, **kwargs)(params)
-
     def _scheduler_horizon(self, sched: Dict[str, Any]) -> None:
         """Write ``sched['max_steps']`` = generator updates of the run, unless the config gives it."""
         trainer = self._trainer
@@ -148,8 +140,8 @@ class HifiGanModel(Vocoder, Exportable):
     def configure_optimizers(self) -> Any:
         optim = OmegaConf.to_container(self._cfg.optim, resolve=True)
         sched = optim.pop("sched", None)
-        optim_g = self._make_optimizer(optim, self.generator.parameters())
-        optim_d = self._make_optimizer(optim, itertools.chain(self.msd.parameters(), self.mpd.parameters()))
+        optim_g = build_optimizer(optim, self.generator.parameters())
+        optim_d = build_optimizer(optim, itertools.chain(self.msd.parameters(), self.mpd.parameters()))
         if sched is None:
             return [optim_g, optim_d]
         self._scheduler_horizon(sched)
@@ -241,16 +233,6 @@ class HifiGanModel(Vocoder, Exportable):
         experiment.add_audio("val_audio_pred", generated.detach().float().cpu(), step, sample_rate=self.sample_rate)
 
     # ------------------------------------------------------------------------------------------------------ data
-    def _setup_loader(self, cfg: Any, name: str, shuffle: bool) -> torch.utils.data.DataLoader:
-        cfg = cfg if isinstance(cfg, DictConfig) else OmegaConf.create(cfg)
-        self._update_dataset_config(name, cfg)
-        return dataloader_from_config("HifiGanModel", cfg, name, shuffle)
-
-    def setup_training_data(self, train_data_config: Union[DictConfig, Dict]) -> None:
-        self._train_dl = self._setup_loader(train_data_config, "train", shuffle=True)
-
-    def setup_validation_data(self, val_data_config: Union[DictConfig, Dict]) -> None:
-        self._validation_dl = self._setup_loader(val_data_config, "validation", shuffle=False)
-
-    def setup_test_data(self, test_data_config: Union[DictConfig, Dict]) -> None:
-        self._test_dl = self._setup_loader(test_data_config, "test", shuffle=False)
+    def _build_dataset(self, config: DictConfig) -> Any:
+        """The ``dataset`` node of a TTS data config (``{dataset: {_target_: ...}, dataloader_params: {...}}``)."""
+        return build_from_config(config, torch.utils.data.Dataset, "dataset")

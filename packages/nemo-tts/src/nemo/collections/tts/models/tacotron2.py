@@ -14,10 +14,10 @@ from collections import OrderedDict
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, open_dict
 
 from nemo.collections.tts.losses.tacotron2loss import Tacotron2Loss
-from nemo.collections.tts.models._common import dataloader_from_config, tensorboard_experiment
+from nemo.collections.tts.models._common import tensorboard_experiment
 from nemo.collections.tts.models.base import SpectrogramGenerator, ngc_model
 from nemo.collections.tts.modules.tacotron2 import get_mask_from_lengths
 from nemo.collections.tts.parts.mel import MelSpectrogram
@@ -62,13 +62,13 @@ class Tacotron2Model(SpectrogramGenerator):
             )
         ]
 
+    nested_data_config = True  # NeMo TTS data configs: {dataset: {_target_: ...}, dataloader_params: {...}}
+
     def __init__(self, cfg: Union[DictConfig, Dict[str, Any]], trainer: Optional[Any] = None) -> None:
         from nemo.collections.tts.data.tts_dataset import build_text_tokenizer
 
-        cfg = OmegaConf.create(cfg) if isinstance(cfg, Mapping) and not isinstance(cfg, DictConfig) else cfg
-        # The tokenizer fixes the embedding size and the data sets need it, so it exists before ModelPT builds them.
-        self.tokenizer = build_text_tokenizer(cfg.get("text_tokenizer"))
         super().__init__(cfg=cfg, trainer=trainer)
+        self.tokenizer = build_text_tokenizer(self._cfg.get("text_tokenizer"))  # fixes the embedding size
 
         if self._cfg.get("text_tokenizer") is None:  # record the default, so a restored model tokenizes the same way
             with open_dict(self._cfg):
@@ -297,20 +297,7 @@ class Tacotron2Model(SpectrogramGenerator):
             experiment.add_image(f"val_{name}", plot(value.float().cpu()), step, dataformats="HWC")
 
     # ------------------------------------------------------------------------------------------------------ data
-    def _setup_loader(self, cfg: Any, name: str, shuffle: bool) -> torch.utils.data.DataLoader:
-        cfg = cfg if isinstance(cfg, DictConfig) else OmegaConf.create(cfg)
-        self._update_dataset_config(name, cfg)
-        dataset_cfg = cfg.get("dataset")
-        extra = {}
-        if isinstance(dataset_cfg, DictConfig) and dataset_cfg.get("text_tokenizer") is None:
-            extra["text_tokenizer"] = self.tokenizer
-        return dataloader_from_config("Tacotron2Model", cfg, name, shuffle, **extra)
-
-    def setup_training_data(self, train_data_config: Union[DictConfig, Dict]) -> None:
-        self._train_dl = self._setup_loader(train_data_config, "train", shuffle=True)
-
-    def setup_validation_data(self, val_data_config: Union[DictConfig, Dict]) -> None:
-        self._validation_dl = self._setup_loader(val_data_config, "validation", shuffle=False)
-
-    def setup_test_data(self, test_data_config: Union[DictConfig, Dict]) -> None:
-        self._test_dl = self._setup_loader(test_data_config, "test", shuffle=False)
+    def _build_dataset(self, config: DictConfig) -> Any:
+        """The ``dataset`` node of a TTS data config; it gets the model's tokenizer unless it names its own."""
+        extra = {} if config.get("text_tokenizer") is not None else {"text_tokenizer": self.tokenizer}
+        return build_from_config(config, torch.utils.data.Dataset, "dataset", **extra)
