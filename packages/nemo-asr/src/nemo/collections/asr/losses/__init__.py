@@ -1,5 +1,6 @@
 """Losses of the ASR collection."""
 
 from nemo.collections.asr.losses.ctc import CTCLoss
+from nemo.collections.asr.losses.rnnt import RNNTLoss
 
-__all__ = ["CTCLoss"]
+__all__ = ["CTCLoss", "RNNTLoss"]
