@@ -67,10 +67,12 @@ def test_get_nmt_tokenizer_libraries(spm_model, vocab_file):
     hf = get_nmt_tokenizer("huggingface", model_name="bert-base-cased", vocab_file=vocab_file)
     assert isinstance(hf, AutoTokenizer) and hf.text_to_ids("A a") == [1, 5]
     assert isinstance(get_nmt_tokenizer("char", vocab_file=_chars(vocab_file)), CharTokenizer)
-    with pytest.raises(ValueError, match="YouTokenToMe"):
+    with pytest.raises(FileNotFoundError, match="YouTokenToMe model file model.yttm does not exist"):
         get_nmt_tokenizer("yttm", tokenizer_model="model.yttm")
-    with pytest.raises(ValueError, match="YouTokenToMe"):
+    with pytest.raises(FileNotFoundError, match="YouTokenToMe model file model.yttm does not exist"):
         get_tokenizer("yttm", tokenizer_model="model.yttm")
+    with pytest.raises(ValueError, match="needs tokenizer_model"):
+        get_nmt_tokenizer("yttm")
     with pytest.raises(ValueError, match="library='fairseq' is not supported"):
         get_nmt_tokenizer("fairseq")
     with pytest.raises(ValueError, match="needs model_name"):

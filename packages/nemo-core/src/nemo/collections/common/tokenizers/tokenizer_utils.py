@@ -11,15 +11,6 @@ NMT_LIBRARIES = ("yttm", "huggingface", "sentencepiece", "byte-level", "char")
 _BUILTIN = ("sentencepiece", "word", "char")
 
 
-def _no_yttm() -> ValueError:
-    return ValueError(
-        "YouTokenToMe ('yttm') tokenizers are not supported: the youtokentome package is unmaintained (last release "
-        "1.0.6, February 2020) and has no wheels for Python 3.9 or newer. Use library 'sentencepiece' with a "
-        "SentencePiece model (examples/nlp/machine_translation/enc_dec_nmt.py trains one from the training text) or "
-        "'huggingface' with a WordPiece vocab.txt"
-    )
-
-
 def get_tokenizer_list() -> List[str]:
     """Tokenizer names ``get_tokenizer`` handles itself; other names are treated as HuggingFace WordPiece models."""
     return list(_BUILTIN)
@@ -38,7 +29,7 @@ def get_tokenizer(
 
     ``sentencepiece`` loads ``tokenizer_model`` (legacy mode, so ``special_tokens`` are added), ``word``/``char``
     read ``vocab_file``; any other name goes to :class:`AutoTokenizer` (a BERT-family name with ``vocab_file``, or a
-    local model directory). ``bpe_dropout`` only applied to YouTokenToMe, which is not available.
+    local model directory), ``yttm`` a YouTokenToMe model file with ``bpe_dropout``.
     """
     from nemo.collections.common.tokenizers.char_tokenizer import CharTokenizer
     from nemo.collections.common.tokenizers.huggingface.auto_tokenizer import AutoTokenizer
@@ -46,7 +37,9 @@ def get_tokenizer(
     from nemo.collections.common.tokenizers.word_tokenizer import WordTokenizer
 
     if tokenizer_name == "yttm":
-        raise _no_yttm()
+        from nemo.collections.common.tokenizers.youtokentome_tokenizer import YouTokenToMeTokenizer
+
+        return YouTokenToMeTokenizer(model_path=tokenizer_model, bpe_dropout=bpe_dropout or 0.0)
     if tokenizer_name == "sentencepiece":
         return SentencePieceTokenizer(model_path=tokenizer_model, special_tokens=special_tokens, legacy=True)
     named = _as_named(special_tokens, tokenizer_name)
@@ -76,7 +69,11 @@ def get_nmt_tokenizer(
     from nemo.collections.common.tokenizers.sentencepiece_tokenizer import SentencePieceTokenizer
 
     if library == "yttm":
-        raise _no_yttm()
+        from nemo.collections.common.tokenizers.youtokentome_tokenizer import YouTokenToMeTokenizer
+
+        if not tokenizer_model:
+            raise ValueError("get_nmt_tokenizer(library='yttm') needs tokenizer_model (a YouTokenToMe model file)")
+        return YouTokenToMeTokenizer(model_path=tokenizer_model, bpe_dropout=bpe_dropout or 0.0)
     if library == "sentencepiece":
         return SentencePieceTokenizer(
             model_path=tokenizer_model, special_tokens=special_tokens or None, legacy=bool(special_tokens)
