@@ -1,86 +1,171 @@
-"""Depthwise convolution forward+backward on CPU: ``nemo.collections.asr.parts.depthwise_conv`` against
-``torch.nn.functional.conv1d(groups=channels)`` (oneDNN) on the same tensors, at the layer sizes of the demo's small
-QuartzNet (batch 8, 256 channels, 110 frames: 2.2 s of audio after the stride-2 prologue; kernels 13-29, one dilated).
+"""Stride-1 depthwise convolutions of each shipped example config on CPU: the kernel ``MaskedConv1d`` chooses
+(``nemo.collections.asr.parts.depthwise_conv.use_depthwise_kernel``: ``depthwise_conv1d`` or ``conv1d``) against plain
+``nn.Conv1d``, forward plus backward (input and weight gradients) by default, forward only under ``no_grad`` with
+``--forward-only``.
 
-Each case is timed interleaved, best of ``--repeat`` rounds of ``--iters`` calls; prints one JSON line with
-milliseconds per call and the speed-up (conv1d time / ours) per kernel, and the max absolute output difference.
+Each config's encoder is built from its YAML; one forward pass records every depthwise layer's input shape (batch
+``--batch`` of ``--seconds`` of audio; frames from the preprocessor's ``window_stride``, halved by stride-2
+prologues). Each distinct shape is timed on random inputs, both variants interleaved, the median over ``--repeat``
+rounds of ``--iters`` calls, then weighted by its number of layers. Prints one JSON line per config: total
+milliseconds per step for the chosen kernels and for ``nn.Conv1d``, the speed-up (conv1d / chosen), the 1-minute load
+average before and after, and per shape the path taken, both times and the max absolute output difference.
+Configs without depthwise layers (Jasper 10x5 is not separable) print zero layers and a null speed-up.
 
-Usage: python benchmarks/asr_depthwise_conv.py [--repeat 5] [--iters 20] [--threads N]
+Usage: python benchmarks/asr_depthwise_conv.py [--batch 8] [--seconds 2.2] [--repeat 5] [--iters 3] [--threads N]
+       [--forward-only] [--configs conf/config.yaml ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import statistics
 import time
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
 
 import torch
-import torch.nn.functional as F
+from omegaconf import OmegaConf
 
-from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d
+from nemo.collections.asr.modules import ConvASREncoder
+from nemo.collections.asr.parts.depthwise_conv import use_depthwise_kernel
+from nemo.collections.asr.parts.jasper import MaskedConv1d
 
-BATCH, CHANNELS, FRAMES = 8, 256, 110
-CASES = [(13, 1), (15, 1), (17, 1), (29, 2)]  # (kernel, dilation) of the demo config's separable blocks
-
-
-def _best_ms(step: Callable[[], None], repeat: int, iters: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(iters):
-            step()
-        best = min(best, (time.perf_counter() - start) / iters)
-    return best * 1000.0
+CONF_DIR = Path(__file__).resolve().parents[1] / "examples" / "asr" / "conf"
+CONFIGS = [
+    "config.yaml",
+    "config_bpe.yaml",
+    "quartznet/quartznet_15x5.yaml",
+    "jasper/jasper_10x5dr.yaml",
+    "matchboxnet/matchboxnet_3x1x64_v1.yaml",
+]
 
 
-def _case(x: torch.Tensor, kernel: int, dilation: int, repeat: int, iters: int) -> dict:
-    weight = torch.randn(CHANNELS, 1, kernel, requires_grad=True)
-    padding = dilation * (kernel - 1) // 2
-    grad = torch.randn(BATCH, CHANNELS, FRAMES)
+def _encoder_and_frames(path: Path, seconds: float) -> Tuple[ConvASREncoder, int]:
+    model = OmegaConf.to_container(OmegaConf.load(path), resolve=False)["model"]
+    encoder_cfg = {k: v for k, v in model["encoder"].items() if k != "_target_"}
+    window_stride = float(model.get("preprocessor", {}).get("window_stride", 0.01))
+    return ConvASREncoder(**encoder_cfg), int(round(seconds / window_stride))
 
-    def ours() -> None:
-        depthwise_conv1d(x, weight, padding=padding, dilation=dilation).backward(grad)
 
-    def onednn() -> None:
-        F.conv1d(x, weight, padding=padding, dilation=dilation, groups=CHANNELS).backward(grad)
+def _depthwise_shapes(encoder: ConvASREncoder, batch: int, frames: int) -> Dict[tuple, Tuple[MaskedConv1d, int]]:
+    """(input shape, padding, dilation) -> (a layer with that shape, number of such layers)."""
+    seen: Dict[tuple, Tuple[MaskedConv1d, int]] = {}
 
-    for step in (ours, onednn):  # warm-up
-        step()
-    ours_ms, conv_ms = _best_ms(ours, repeat, iters), _best_ms(onednn, repeat, iters)
+    def record(layer: MaskedConv1d, args: tuple) -> None:
+        shape = tuple(args[0].shape)
+        if layer.heads != -1:
+            shape = (shape[0] * shape[1] // layer.heads, layer.heads, shape[2])
+        key = (shape, layer.conv.kernel_size[0], layer.conv.padding[0], layer.conv.dilation[0])
+        first, count = seen.get(key, (layer, 0))
+        seen[key] = (first, count + 1)
+
+    layers = [m for m in encoder.modules() if isinstance(m, MaskedConv1d) and m._depthwise_stride1]
+    handles = [m.register_forward_pre_hook(record) for m in layers]
     with torch.no_grad():
-        diff = depthwise_conv1d(x, weight, padding=padding, dilation=dilation) - F.conv1d(
-            x, weight, padding=padding, dilation=dilation, groups=CHANNELS
+        encoder.eval()(audio_signal=torch.randn(batch, encoder._feat_in, frames), length=torch.full((batch,), frames))
+    for handle in handles:
+        handle.remove()
+    return seen
+
+
+def _median_ms(steps: Dict[str, Callable[[], None]], repeat: int, iters: int) -> Dict[str, float]:
+    times: Dict[str, List[float]] = {name: [] for name in steps}
+    for rnd in range(repeat):
+        for name in steps if rnd % 2 == 0 else reversed(list(steps)):
+            start = time.perf_counter()
+            for _ in range(iters):
+                steps[name]()
+            times[name].append((time.perf_counter() - start) / iters * 1000.0)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _time_shape(layer: MaskedConv1d, shape: tuple, forward_only: bool, repeat: int, iters: int) -> dict:
+    weight = layer.conv.weight
+    x = torch.randn(shape, requires_grad=not forward_only)
+    with torch.no_grad():
+        diff = float((layer._convolve(x) - layer.conv(x)).abs().max())
+    grad = torch.randn_like(layer.conv(x))
+
+    def step(fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[], None]:
+        if forward_only:
+
+            def run() -> None:
+                with torch.no_grad():
+                    fn(x)
+
+        else:
+
+            def run() -> None:
+                torch.autograd.grad(fn(x), (x, weight), grad)
+
+        return run
+
+    steps = {"chosen": step(layer._convolve), "conv1d": step(layer.conv)}
+    for run in steps.values():  # warm-up (oneDNN primitive creation)
+        run()
+    return {**_median_ms(steps, repeat, iters), "max_abs_diff": diff}
+
+
+def _config_line(name: str, args: argparse.Namespace) -> dict:
+    torch.manual_seed(0)
+    encoder, frames = _encoder_and_frames(CONF_DIR / name, args.seconds)
+    load_before = os.getloadavg()[0]
+    shapes, chosen_total, conv_total, layers_total = [], 0.0, 0.0, 0
+    for (shape, kernel, padding, dilation), (layer, count) in _depthwise_shapes(encoder, args.batch, frames).items():
+        numel = shape[0] * shape[1] * shape[2]
+        timed = _time_shape(layer, shape, args.forward_only, args.repeat, args.iters)
+        chosen_total += count * timed["chosen"]
+        conv_total += count * timed["conv1d"]
+        layers_total += count
+        path = use_depthwise_kernel(numel, padding, dilation, needs_grad=not args.forward_only)
+        shapes.append(
+            {
+                "channels": shape[1],
+                "kernel": kernel,
+                "dilation": dilation,
+                "steps": shape[2],
+                "layers": count,
+                "path": "depthwise_conv1d" if path else "conv1d",
+                "chosen_ms": round(timed["chosen"], 3),
+                "conv1d_ms": round(timed["conv1d"], 3),
+                "max_abs_diff": timed["max_abs_diff"],
+            }
         )
     return {
-        "shifted_sum_ms": round(ours_ms, 3),
-        "conv1d_ms": round(conv_ms, 3),
-        "speedup": round(conv_ms / ours_ms, 2),
-        "max_abs_diff": float(diff.abs().max()),
+        "benchmark": "asr_depthwise_conv",
+        "config": name,
+        "what": "forward only (no_grad)" if args.forward_only else "forward+backward (input and weight gradients)",
+        "batch": args.batch,
+        "input_frames": frames,
+        "threads": torch.get_num_threads(),
+        "depthwise_layers": layers_total,
+        "chosen_ms": round(chosen_total, 2),
+        "conv1d_ms": round(conv_total, 2),
+        "speedup": round(conv_total / chosen_total, 2) if chosen_total else None,
+        "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "torch": torch.__version__,
+        "machine": platform.machine(),
+        "shapes": shapes,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--configs", nargs="+", default=CONFIGS, help="paths under examples/asr/conf")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=2.2)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--iters", type=int, default=20)
+    parser.add_argument("--iters", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--forward-only", action="store_true")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    x = torch.randn(BATCH, CHANNELS, FRAMES, requires_grad=True)
-    results = {f"k{k}_d{d}": _case(x, k, d, args.repeat, args.iters) for k, d in CASES}
-    line = {
-        "benchmark": "asr_depthwise_conv",
-        "what": "forward+backward, batch 8 x 256 channels x 110 frames",
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "machine": platform.machine(),
-        "cases": results,
-    }
-    print(json.dumps(line))
+    for name in args.configs:
+        print(json.dumps(_config_line(name, args)), flush=True)
 
 
 if __name__ == "__main__":

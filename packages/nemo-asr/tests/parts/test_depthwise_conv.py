@@ -2,15 +2,32 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d
+from nemo.collections.asr.parts import depthwise_conv, jasper
+from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d, use_depthwise_kernel
 from nemo.collections.asr.parts.jasper import MaskedConv1d
 
 
 @pytest.mark.parametrize(
     "kernel,padding,dilation,bias",
-    [(1, 0, 1, False), (3, 1, 1, True), (13, 6, 1, False), (11, 2, 1, False), (29, 28, 2, True), (5, 0, 3, False)],
+    [
+        (1, 0, 1, False),
+        (3, 1, 1, True),
+        (13, 6, 1, False),
+        (15, 7, 1, True),
+        (11, 2, 1, False),
+        (29, 28, 2, True),
+        (5, 0, 3, False),
+        (7, 2, 2, False),
+        (3, 4, 1, True),  # padding wider than the kernel's span
+        (3, 5, 2, False),
+    ],
 )
-def test_matches_conv1d_values_and_gradients(kernel: int, padding: int, dilation: int, bias: bool) -> None:
+@pytest.mark.parametrize("tap_loop", [True, False])
+def test_matches_conv1d_values_and_gradients(
+    monkeypatch, tap_loop, kernel: int, padding: int, dilation: int, bias
+) -> None:
+    # The weight gradient's two routes: the per-tap loop (threshold 0) and oneDNN's kernel (threshold unreachable).
+    monkeypatch.setattr(depthwise_conv, "MIN_TAP_LOOP_ELEMENTS_PER_THREAD", 0 if tap_loop else 1 << 62)
     torch.manual_seed(0)
     x = torch.randn(3, 6, 40, dtype=torch.float64, requires_grad=True)
     w = torch.randn(6, 1, kernel, dtype=torch.float64, requires_grad=True)
@@ -23,13 +40,18 @@ def test_matches_conv1d_values_and_gradients(kernel: int, padding: int, dilation
     inputs = (x, w) if b is None else (x, w, b)
     for got, want in zip(torch.autograd.grad(ours, inputs, grad), torch.autograd.grad(ref, inputs, grad)):
         torch.testing.assert_close(got, want)
+    with torch.no_grad():  # the forward-only route skips the autograd function
+        torch.testing.assert_close(depthwise_conv1d(x, w, b, padding=padding, dilation=dilation), ref)
 
 
-def test_gradcheck() -> None:
+@pytest.mark.parametrize("tap_loop", [True, False])
+@pytest.mark.parametrize("padding,dilation", [(2, 2), (1, 1), (3, 1)])
+def test_gradcheck(monkeypatch, tap_loop: bool, padding: int, dilation: int) -> None:
+    monkeypatch.setattr(depthwise_conv, "MIN_TAP_LOOP_ELEMENTS_PER_THREAD", 0 if tap_loop else 1 << 62)
     torch.manual_seed(1)
     x = torch.randn(2, 3, 9, dtype=torch.float64, requires_grad=True)
     w = torch.randn(3, 1, 3, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda a, b: depthwise_conv1d(a, b, padding=2, dilation=2), (x, w))
+    assert torch.autograd.gradcheck(lambda a, b: depthwise_conv1d(a, b, padding=padding, dilation=dilation), (x, w))
 
 
 def test_only_the_needed_gradient_is_computed() -> None:
@@ -49,18 +71,118 @@ def test_too_short_input_raises_like_conv1d() -> None:
         depthwise_conv1d(torch.randn(1, 2, 3), torch.randn(2, 1, 9))
 
 
-@pytest.mark.parametrize("heads", [-1, 2])
-def test_masked_conv_fast_path_equals_its_conv(heads: int) -> None:
+def test_rule_keeps_conv1d_on_its_fast_kernel() -> None:
+    big = 1 << 24
+    # Undilated with padding <= 6 ("same" padding, kernels up to 13 taps): oneDNN's fast depthwise forward.
+    for padding in range(7):
+        assert not use_depthwise_kernel(big, padding, 1, needs_grad=True)
+        assert not use_depthwise_kernel(big, padding, 1, needs_grad=False)
+    # Wider padding (QuartzNet's 15-87 taps) or any dilation: this module.
+    for padding, dilation in [(7, 1), (16, 1), (43, 1), (0, 2), (28, 2), (86, 2)]:
+        assert use_depthwise_kernel(big, padding, dilation, needs_grad=True)
+        assert use_depthwise_kernel(big, padding, dilation, needs_grad=False)
+
+
+def test_rule_keeps_conv1d_for_small_inputs() -> None:
+    with_grad, no_grad = depthwise_conv.MIN_ELEMENTS_WITH_GRAD, depthwise_conv.MIN_ELEMENTS_NO_GRAD
+    per_thread = depthwise_conv.MIN_ELEMENTS_WITH_GRAD_PER_THREAD
+    assert no_grad < with_grad and 2 * per_thread <= with_grad
+    for threads in (1, 2):
+        assert use_depthwise_kernel(with_grad, 16, 1, needs_grad=True, threads=threads)
+        assert not use_depthwise_kernel(with_grad - 1, 16, 1, needs_grad=True, threads=threads)
+    # Many threads: the threshold grows with the thread count when a gradient is needed, not without one.
+    assert use_depthwise_kernel(16 * per_thread, 16, 1, needs_grad=True, threads=16)
+    assert not use_depthwise_kernel(16 * per_thread - 1, 16, 1, needs_grad=True, threads=16)
+    for threads in (1, 16):
+        assert use_depthwise_kernel(no_grad, 16, 1, needs_grad=False, threads=threads)
+        assert not use_depthwise_kernel(no_grad - 1, 16, 1, needs_grad=False, threads=threads)
+    # The default is this process's intra-op thread count.
+    elements = max(with_grad, per_thread * torch.get_num_threads())
+    assert use_depthwise_kernel(elements, 16, 1, needs_grad=True)
+    assert not use_depthwise_kernel(elements - 1, 16, 1, needs_grad=True)
+
+
+def test_weight_gradient_route_scales_with_threads() -> None:
+    per_thread = depthwise_conv.MIN_TAP_LOOP_ELEMENTS_PER_THREAD
+    assert depthwise_conv._use_tap_loop(per_thread, 1)
+    assert not depthwise_conv._use_tap_loop(per_thread - 1, 1)
+    assert depthwise_conv._use_tap_loop(16 * per_thread, 16)
+    assert not depthwise_conv._use_tap_loop(16 * per_thread - 1, 16)
+    assert depthwise_conv._use_tap_loop(per_thread, 0)  # treated as one thread
+
+
+def test_rule_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(depthwise_conv, "ENABLED", False)
+    assert not use_depthwise_kernel(1 << 24, 43, 1, needs_grad=True)
+    assert not use_depthwise_kernel(1 << 24, 28, 2, needs_grad=False)
+
+
+@pytest.mark.parametrize(
+    "value,enabled",
+    [(None, True), ("", True), ("1", True), ("yes", True), ("0", False), (" Off ", False), ("false", False)],
+)
+def test_env_flag(value, enabled: bool) -> None:
+    assert depthwise_conv._env_flag(value) is enabled
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Record the inputs ``MaskedConv1d`` sends to ``depthwise_conv1d``; thresholds independent of the thread count."""
+    monkeypatch.setattr(depthwise_conv, "MIN_ELEMENTS_WITH_GRAD_PER_THREAD", 0)
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(args[0].shape)
+        return depthwise_conv1d(*args, **kwargs)
+
+    monkeypatch.setattr(jasper, "depthwise_conv1d", spy)
+    return calls
+
+
+def _masked_reference(layer: MaskedConv1d, x: torch.Tensor, lens: torch.Tensor, heads: int) -> torch.Tensor:
+    steps = x.shape[-1]
+    masked = x.masked_fill(torch.arange(steps) >= lens.unsqueeze(1).unsqueeze(1), 0.0)
+    out = layer.conv(masked if heads == -1 else masked.reshape(-1, heads, steps))
+    return out.reshape(x.shape[0], layer.real_out_channels, -1)
+
+
+@pytest.mark.parametrize("heads", [-1, 4])
+@pytest.mark.parametrize("kernel,dilation", [(15, 1), (29, 2)])
+def test_masked_conv_fast_path_equals_its_conv(monkeypatch: pytest.MonkeyPatch, heads, kernel, dilation) -> None:
     torch.manual_seed(2)
-    layer = MaskedConv1d(8, 8, 7, padding=3, groups=8, heads=heads)
+    calls = _spy(monkeypatch)
+    padding = dilation * (kernel - 1) // 2
+    layer = MaskedConv1d(64, 64, kernel, padding=padding, dilation=dilation, groups=64, heads=heads).double()
     assert layer._depthwise_stride1
-    x, lens = torch.randn(2, 8, 20), torch.tensor([20, 11])
+    x = torch.randn(8, 64, 70, dtype=torch.float64, requires_grad=True)  # 35,840 elements: over both thresholds
+    lens = torch.tensor([70, 41, 70, 9, 70, 70, 55, 70])
     out, out_lens = layer(x, lens)
-    masked = x.masked_fill(torch.arange(20) >= lens.unsqueeze(1).unsqueeze(1), 0.0)
-    shape = masked.shape
-    ref = layer.conv(masked if heads == -1 else masked.reshape(-1, heads, 20)).reshape(shape[0], 8, -1)
+    assert len(calls) == 1
+    ref = _masked_reference(layer, x, lens, heads)
     torch.testing.assert_close(out, ref)
-    assert out_lens.tolist() == [20, 11]
+    assert out_lens.tolist() == lens.tolist()
+    grad = torch.randn_like(out)
+    params = (x, layer.conv.weight)
+    for got, want in zip(torch.autograd.grad(out, params, grad), torch.autograd.grad(ref, params, grad)):
+        torch.testing.assert_close(got, want)
+    with torch.no_grad():
+        torch.testing.assert_close(layer(x, lens)[0], ref)
+    assert len(calls) == 2
+
+
+def test_masked_conv_takes_conv1d_where_the_rule_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _spy(monkeypatch)
+    x, lens = torch.randn(8, 64, 70), torch.tensor([70] * 8)
+    on_fast_kernel = MaskedConv1d(64, 64, 13, padding=6, groups=64)
+    torch.testing.assert_close(on_fast_kernel(x, lens)[0], on_fast_kernel.conv(x))
+    small = MaskedConv1d(64, 64, 33, padding=16, groups=64)
+    small(x[:4], lens[:4])  # 17,920 elements, a gradient needed: conv1d
+    assert calls == []
+    with torch.no_grad():
+        small(x[:4], lens[:4])  # over the forward-only threshold: depthwise_conv1d
+    assert len(calls) == 1
+    monkeypatch.setattr(depthwise_conv, "ENABLED", False)
+    small(x, lens)
+    assert len(calls) == 1
 
 
 def test_strided_or_dense_convs_keep_the_plain_path() -> None:

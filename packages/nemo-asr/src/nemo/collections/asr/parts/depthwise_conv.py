@@ -1,51 +1,155 @@
-"""Depthwise 1D convolution for CPU as a sum of shifted, channel-scaled copies of the input.
+"""Stride-1 depthwise 1D convolution for CPU, routed through the oneDNN primitives that are fast there, and the rule
+that picks it over ``F.conv1d`` for a layer.
 
-oneDNN runs depthwise ``conv1d`` with QuartzNet's long kernels at about 1 GFLOP/s on CPU, far below its dense
-convolutions, and those layers take most of a small QuartzNet's training step. Summing ``kernel_size`` shifted copies
-(one fused multiply-add each) is about four times faster forward and twice as fast forward plus backward; the results
-equal ``F.conv1d`` up to float rounding. ``MaskedConv1d`` uses it for stride-1 depthwise convolutions on CPU, keeping
-its ``nn.Conv1d`` parameters, and falls back to ``F.conv1d`` elsewhere (CUDA, tracing, ONNX export).
+oneDNN (PyTorch's CPU convolution backend) has a fast depthwise forward kernel, but ``conv1d`` reaches it only with
+at most 6 steps of implicit zero padding (with "same" padding: kernels of at most 13 taps) and no dilation;
+QuartzNet's kernels of 15 to 87 taps fall to a path about 10x slower (measured: 30-60 ps per multiply-add at padding
+6, 600-1000 at padding 7). Its depthwise backward-data kernel, though, is fast at any width. So, with the same
+``weight`` (C, 1, k) and results equal to ``F.conv1d``'s up to float rounding:
+
+- forward: undilated, ``conv_transpose1d`` with the flipped kernel (a correlation is a transposed convolution with
+  the kernel flipped); dilated, ``conv1d`` on an input padded beforehand (no implicit padding: the fast kernel);
+- input gradient: undilated, ``conv_transpose1d`` with the kernel itself (what ``conv1d``'s own backward runs);
+  dilated, ``conv1d`` with the flipped kernel on the gradient padded beforehand;
+- weight gradient: with enough work per thread, one multiply-and-reduce pass per tap (``grad_w[c, j] = sum_{b,t}
+  g[b, c, t] * x_pad[b, c, t + j * dilation]``, 1.2-2.7x faster than oneDNN's); else oneDNN's own kernel.
+
+:func:`use_depthwise_kernel` is the rule ``MaskedConv1d`` applies to each stride-1 depthwise layer on CPU (float32 or
+float64, eager mode; CUDA, TorchScript, tracing, ``torch.compile`` and ONNX export keep ``nn.Conv1d``): this module
+where ``conv1d`` leaves its fast forward kernel (padding > 6 or dilation > 1) and the input is large enough to repay
+the extra calls, else ``conv1d``. It is a function of shapes and the thread count, never of timings. It was checked
+on every depthwise shape of the shipped example configs (``benchmarks/asr_depthwise_conv.py`` prints them): forward
+plus backward and forward only, batches of 8 and 32, 1-16 threads, on an AMD EPYC (2 cores) and an Intel Xeon (16
+cores); wherever it picks this module, this module was faster. ``NEMO_ASR_DEPTHWISE_CONV=0`` in the environment
+(read at import) or ``depthwise_conv.ENABLED = False`` sends every layer to ``nn.Conv1d``.
 """
 
+import os
 from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["depthwise_conv1d"]
+__all__ = [
+    "ENABLED",
+    "MAX_FAST_CONV1D_PADDING",
+    "MIN_ELEMENTS_WITH_GRAD",
+    "MIN_ELEMENTS_WITH_GRAD_PER_THREAD",
+    "MIN_ELEMENTS_NO_GRAD",
+    "MIN_TAP_LOOP_ELEMENTS_PER_THREAD",
+    "depthwise_conv1d",
+    "use_depthwise_kernel",
+]
 
 
-def _shifted_sum(padded: torch.Tensor, taps: torch.Tensor, steps: int, dilation: int) -> torch.Tensor:
-    """``out[b, c, t] = sum_j taps[c, j] * padded[b, c, t + j * dilation]`` for ``t < steps``."""
-    out = padded[:, :, :steps] * taps[:, 0:1]
-    for j in range(1, taps.shape[1]):
+def _env_flag(value: Optional[str]) -> bool:
+    """``NEMO_ASR_DEPTHWISE_CONV``: unset or anything but ``0``/``false``/``no``/``off`` means enabled."""
+    return (value or "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+ENABLED = _env_flag(os.environ.get("NEMO_ASR_DEPTHWISE_CONV"))
+"""``False`` makes :func:`use_depthwise_kernel` always answer ``False`` (default from ``NEMO_ASR_DEPTHWISE_CONV``)."""
+
+MAX_FAST_CONV1D_PADDING = 6
+"""The widest implicit padding with which oneDNN's depthwise ``conv1d`` forward stays on its fast kernel (measured:
+padding 6 runs at 30-60 ps per multiply-add, 7 at 600-1000, for kernels of 13 to 33 taps)."""
+
+MIN_ELEMENTS_WITH_GRAD = 1 << 15
+MIN_ELEMENTS_WITH_GRAD_PER_THREAD = 1 << 14
+"""When a gradient is needed, inputs (batch * channels * steps) smaller than ``max(MIN_ELEMENTS_WITH_GRAD,
+MIN_ELEMENTS_WITH_GRAD_PER_THREAD * threads)`` stay on ``conv1d``: below that the autograd function's and the extra
+primitive calls' overhead is not repaid (measured: one 0.5 s utterance at 256 channels ties on one thread; on 16
+threads batches of 8 at 64-256 channels lose up to 15%, batches of 32 win 1.4-2.9x)."""
+
+MIN_ELEMENTS_NO_GRAD = 1 << 13
+"""The same threshold for forward only (no autograd function, one primitive call), at any thread count."""
+
+MIN_TAP_LOOP_ELEMENTS_PER_THREAD = 1 << 15
+"""The weight gradient loops over taps (two element-wise ops each) when the output gradient has at least this many
+elements per intra-op thread, else it runs oneDNN's weight-gradient kernel (what ``conv1d``'s backward runs). The loop
+is 1.2-2.7x faster than oneDNN on 1-4 threads; on 8-16 threads each op's fork-join costs tens of microseconds, and the
+loop only wins from about 50,000 elements per thread (measured on a 16-core Xeon)."""
+
+
+def use_depthwise_kernel(
+    elements: int, padding: int, dilation: int, needs_grad: bool, threads: Optional[int] = None
+) -> bool:
+    """Whether :func:`depthwise_conv1d` beats ``F.conv1d`` for a stride-1 depthwise layer on CPU.
+
+    ``elements`` is the input's ``numel()``, ``needs_grad`` whether autograd will record the call and ``threads`` the
+    intra-op thread count (default ``torch.get_num_threads()``). The answer depends on these only, never on timings,
+    so a model takes the same path on every run with the same settings.
+    """
+    if not ENABLED or (dilation == 1 and padding <= MAX_FAST_CONV1D_PADDING):
+        return False
+    if not needs_grad:
+        return elements >= MIN_ELEMENTS_NO_GRAD
+    threads = torch.get_num_threads() if threads is None else threads
+    return elements >= max(MIN_ELEMENTS_WITH_GRAD, MIN_ELEMENTS_WITH_GRAD_PER_THREAD * threads)
+
+
+def _use_tap_loop(elements: int, threads: int) -> bool:
+    return elements >= MIN_TAP_LOOP_ELEMENTS_PER_THREAD * max(1, threads)
+
+
+def _transposed_ok(padding: int, span: int, dilation: int) -> bool:
+    # oneDNN's transposed depthwise kernel is fast only undilated; ``padding > span`` would need a negative padding.
+    return dilation == 1 and padding <= span
+
+
+def _forward(x: torch.Tensor, weight: torch.Tensor, padding: int, dilation: int) -> torch.Tensor:
+    span = dilation * (weight.shape[-1] - 1)
+    if _transposed_ok(padding, span, dilation):
+        return F.conv_transpose1d(x, weight.flip(-1), padding=span - padding, groups=weight.shape[0])
+    return F.conv1d(F.pad(x, (padding, padding)), weight, dilation=dilation, groups=weight.shape[0])
+
+
+def _input_grad(grad_out: torch.Tensor, weight: torch.Tensor, padding: int, dilation: int) -> torch.Tensor:
+    span = dilation * (weight.shape[-1] - 1)
+    if _transposed_ok(padding, span, dilation):
+        return F.conv_transpose1d(grad_out, weight, padding=padding, groups=weight.shape[0])
+    # Correlate the gradient, padded by ``span - padding`` (cropped where negative), with the flipped kernel.
+    pad = span - padding
+    return F.conv1d(F.pad(grad_out, (pad, pad)), weight.flip(-1), dilation=dilation, groups=weight.shape[0])
+
+
+def _weight_grad(x: torch.Tensor, grad_out: torch.Tensor, kernel_size: int, padding: int, dilation: int):
+    """``grad_w[c, 0, j] = sum_{b,t} grad_out[b, c, t] * x_pad[b, c, t + j * dilation]``."""
+    channels, steps = grad_out.shape[1], grad_out.shape[2]
+    if not _use_tap_loop(grad_out.numel(), torch.get_num_threads()):
+        weight_size = (channels, 1, kernel_size)
+        return torch.nn.grad.conv1d_weight(
+            x, weight_size, grad_out, padding=padding, dilation=dilation, groups=channels
+        )
+    # One multiply-and-reduce pass per tap over channel-major copies (each tap's reduction is one contiguous
+    # (batch * steps) row per channel).
+    grad_c = grad_out.transpose(0, 1).contiguous()
+    padded_c = F.pad(x, (padding, padding)).transpose(0, 1).contiguous()
+    product = torch.empty_like(grad_c)
+    grad_w = grad_out.new_empty(kernel_size, channels)
+    for j in range(kernel_size):
         start = j * dilation
-        out.addcmul_(padded[:, :, start : start + steps], taps[:, j : j + 1])
-    return out
+        torch.mul(grad_c, padded_c[:, :, start : start + steps], out=product)
+        torch.sum(product.view(channels, -1), 1, out=grad_w[j])
+    return grad_w.t().unsqueeze(1).contiguous()
 
 
 class _DepthwiseConv1d(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor, padding: int, dilation: int) -> torch.Tensor:
-        padded = F.pad(x, (padding, padding))
-        span = dilation * (weight.shape[-1] - 1)
-        ctx.save_for_backward(padded, weight)
-        ctx.padding, ctx.dilation, ctx.steps_in = padding, dilation, x.shape[-1]
-        return _shifted_sum(padded, weight[:, 0], padded.shape[-1] - span, dilation)
+        ctx.save_for_backward(x, weight)
+        ctx.padding, ctx.dilation = padding, dilation
+        return _forward(x, weight, padding, dilation)
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor], None, None]:
-        padded, weight = ctx.saved_tensors
-        dilation, span = ctx.dilation, ctx.dilation * (weight.shape[-1] - 1)
+        x, weight = ctx.saved_tensors
         grad_out = grad_out.contiguous()
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
-            # Correlating the fully padded gradient with the flipped kernel gives the padded input's gradient.
-            grad_padded = _shifted_sum(F.pad(grad_out, (span, span)), weight[:, 0].flip(1), padded.shape[-1], dilation)
-            grad_x = grad_padded[:, :, ctx.padding : ctx.padding + ctx.steps_in]
+            grad_x = _input_grad(grad_out, weight, ctx.padding, ctx.dilation)
         if ctx.needs_input_grad[1]:
-            windows = padded.unfold(2, span + 1, 1)[..., ::dilation][:, :, : grad_out.shape[-1]]
-            grad_w = torch.einsum("bct,bctk->ck", grad_out, windows).unsqueeze(1)
+            grad_w = _weight_grad(x, grad_out, weight.shape[-1], ctx.padding, ctx.dilation)
         return grad_x, grad_w, None, None
 
 
@@ -62,5 +166,8 @@ def depthwise_conv1d(
     if x.shape[-1] + 2 * padding <= span:
         # Too short for even one output step: let conv1d raise its usual error.
         return F.conv1d(x, weight, bias, padding=padding, dilation=dilation, groups=weight.shape[0])
-    out = _DepthwiseConv1d.apply(x, weight, padding, dilation)
+    if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad):
+        out = _DepthwiseConv1d.apply(x, weight, padding, dilation)
+    else:
+        out = _forward(x, weight, padding, dilation)
     return out if bias is None else out + bias.unsqueeze(-1)

@@ -9,7 +9,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
-from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d
+from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d, use_depthwise_kernel
 
 __all__ = [
     "GroupShuffle",
@@ -121,6 +121,12 @@ class MaskedConv1d(nn.Module):
             and x.dtype in (torch.float32, torch.float64)
             and not (torch.jit.is_scripting() or torch.jit.is_tracing() or torch.compiler.is_compiling())
             and not torch.onnx.is_in_onnx_export()
+            and use_depthwise_kernel(
+                x.numel(),
+                conv.padding[0],
+                conv.dilation[0],
+                torch.is_grad_enabled() and (x.requires_grad or conv.weight.requires_grad),
+            )
         ):
             return depthwise_conv1d(x, conv.weight, conv.bias, padding=conv.padding[0], dilation=conv.dilation[0])
         return conv(x)
