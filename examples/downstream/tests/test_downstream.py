@@ -9,31 +9,18 @@ import textwrap
 
 import nemo_downstream_example as lib
 import pytest
-import pytorch_lightning as pl
 import torch
 
 from nemo.core.config.optimizers import AVAILABLE_OPTIMIZER_PARAMS
 from nemo.core.config.schedulers import AVAILABLE_SCHEDULER_PARAMS
 from nemo.core.neural_types import NeuralTypeComparisonResult
 from nemo.core.optim import AVAILABLE_OPTIMIZERS, AVAILABLE_SCHEDULERS, get_optimizer, get_scheduler
+from nemo.core.testing import quiet_cpu_trainer
 
 
 def batch(seed: int = 3, size: int = 6):
     data = lib.ToyFramesDataset(num_samples=size, feat_in=8, num_classes=3, max_frames=12, seed=seed)
     return lib.collate_frames([data[i] for i in range(size)])
-
-
-def quiet_trainer(**kwargs) -> pl.Trainer:
-    return pl.Trainer(
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        **kwargs,
-    )
 
 
 def test_module_declares_and_checks_neural_types():
@@ -78,7 +65,7 @@ def test_optimizer_and_scheduler_are_registered_with_nemo_core():
 def test_train_save_and_restore_in_a_fresh_process(tmp_path):
     torch.manual_seed(0)
     model = lib.ToyFrameClassifierModel(cfg=lib.default_config())
-    trainer = quiet_trainer(max_steps=40, val_check_interval=1.0)
+    trainer = quiet_cpu_trainer(max_steps=40, val_check_interval=1.0)
     model.set_trainer(trainer)
     trainer.fit(model)
 

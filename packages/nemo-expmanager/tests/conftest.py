@@ -1,6 +1,7 @@
-"""Shared fixtures: a tiny LightningModule with ``save_to``, a quiet CPU Trainer, and per-test isolation of the
+"""Shared fixtures: a tiny LightningModule with ``save_to``, the kit's quiet CPU Trainer, and per-test isolation of the
 process-wide state exp_manager touches (cwd, ``NEMO_EXPM_VERSION``, AppState, file handlers, Hydra)."""
 
+import functools
 import os
 from typing import Any, List, Optional
 
@@ -12,6 +13,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from nemo.core.classes.modelPT import ModelPT
+from nemo.core.testing import quiet_cpu_trainer
 from nemo.utils import logging
 from nemo.utils.app_state import AppState
 from nemo.utils.exp_manager.log_dir import NEMO_ENV_VARNAME_VERSION
@@ -94,23 +96,6 @@ class RegressionModel(ModelPT):
         return torch.optim.SGD(self.parameters(), lr=self.cfg.lr)
 
 
-def quiet_trainer(**kwargs: Any) -> pl.Trainer:
-    """A fast, silent CPU Trainer without its own logger and checkpointing (exp_manager provides both)."""
-    options = dict(
-        accelerator="cpu",
-        devices=1,
-        max_epochs=2,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        log_every_n_steps=1,
-    )
-    options.update(kwargs)
-    return pl.Trainer(**options)
-
-
 @pytest.fixture
 def tiny_module():
     return TinyModule
@@ -123,7 +108,8 @@ def regression_model():
 
 @pytest.fixture
 def make_trainer():
-    return quiet_trainer
+    """The kit's quiet CPU Trainer (exp_manager provides the logger and checkpointing), two epochs by default."""
+    return functools.partial(quiet_cpu_trainer, max_epochs=2)
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,8 @@ from typing import Dict, List, Sequence
 import numpy as np
 import pytest
 
+from nemo.core.testing import torch_threads
+
 SAMPLE_RATE = 22050
 LETTER_SECONDS = 0.05
 SPACE_SECONDS = 0.03
@@ -58,6 +60,14 @@ def make_tone_corpus(folder: str, texts: Sequence[str], name: str = "manifest.js
 def make_texts(count: int, seed: int = 0) -> List[str]:
     rng = random.Random(seed)
     return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 4))) for _ in range(count)]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Tiny layers run as fast on one thread, immune to OpenMP spin-waiting on shared cores; restored-vs-original
+    comparisons also need the same thread count on both sides."""
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ import torch
 from asr_models_testing import manifest_paths, preprocessor, tiny_encoder, write_corpus
 
 from nemo.collections.asr.models import EncDecClassificationModel
+from nemo.core.testing import quiet_cpu_trainer
 
 COMMANDS = ["yes", "no", "up"]
 
@@ -74,19 +75,7 @@ def test_labels_and_num_classes_must_agree():
 
 def test_trains_a_few_steps_and_logs_topk_accuracy(tmp_path, commands):
     torch.manual_seed(0)
-    trainer = pl.Trainer(
-        max_epochs=4,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        log_every_n_steps=1,
-        num_sanity_val_steps=0,
-        check_val_every_n_epoch=4,
-        default_root_dir=str(tmp_path),
-    )
+    trainer = quiet_cpu_trainer(max_epochs=4, check_val_every_n_epoch=4, default_root_dir=str(tmp_path))
     model = EncDecClassificationModel(cfg=_config(train=commands, val=commands), trainer=trainer)
     losses = []
 

@@ -11,24 +11,20 @@ from asr_models_testing import LABELS, TEXTS, ctc_config, data_config, manifest_
 
 from nemo.collections.asr.models import ASRModel, EncDecCTCModel
 from nemo.collections.asr.parts.rnnt_utils import Hypothesis
-from nemo.core.testing import run_if
+from nemo.core.testing import quiet_cpu_trainer, reference_error_rate, run_if
 
 
 def _trainer(tmp_path, **kwargs):
-    options = dict(
-        max_steps=12,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        log_every_n_steps=1,
-        num_sanity_val_steps=0,
-        default_root_dir=str(tmp_path),
-    )
-    options.update(kwargs)
-    return pl.Trainer(**options)
+    return quiet_cpu_trainer(**{"max_steps": 12, "default_root_dir": str(tmp_path), **kwargs})
+
+
+def _greedy_texts(predictions, lengths):
+    """Greedy CTC decoding written out here (merge repeats, then drop blanks), to check the model's own against."""
+    blank, texts = len(LABELS), []
+    for row, length in zip(predictions.tolist(), lengths.tolist()):
+        ids = [p for i, p in enumerate(row[:length]) if p != blank and (i == 0 or p != row[i - 1])]
+        texts.append("".join(LABELS[p] for p in ids))
+    return texts
 
 
 @pytest.fixture
@@ -72,7 +68,7 @@ def test_forward_needs_exactly_one_input_pair(model):
         )
 
 
-def test_fit_lowers_loss_and_logs_wer_for_every_validation_set(tmp_path, text_corpus):
+def test_fit_lowers_loss_and_logs_wer_for_every_validation_set(tmp_path, text_corpus, monkeypatch):
     torch.manual_seed(0)
     other = write_corpus(tmp_path / "other", [{"text": t} for t in TEXTS[:2]], name="other.json")
     cfg = ctc_config(train_manifest=text_corpus)
@@ -80,18 +76,28 @@ def test_fit_lowers_loss_and_logs_wer_for_every_validation_set(tmp_path, text_co
     trainer = _trainer(tmp_path, max_steps=-1, max_epochs=3, check_val_every_n_epoch=3)
     model = EncDecCTCModel(cfg=cfg, trainer=trainer)
     assert isinstance(model._validation_dl, list) and len(model._validation_dl) == 2
-    losses, wers = [], []
+    losses, wers, batches = [], [], []
+    batch_wer = model._batch_wer
+
+    def spy(predictions, encoded_len, transcript, transcript_len):
+        batches.append((predictions.clone(), encoded_len.clone(), transcript.clone(), transcript_len.clone()))
+        return batch_wer(predictions, encoded_len, transcript, transcript_len)
+
+    monkeypatch.setattr(model, "_batch_wer", spy)
 
     class Record(pl.Callback):
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
             losses.append(float(outputs["loss"]))
-            wers.append(float(outputs["log"]["training_batch_wer"]))
+            predictions, encoded_len, transcript, transcript_len = batches[-1]
+            references = ["".join(LABELS[t] for t in row[:n]) for row, n in zip(transcript.tolist(), transcript_len)]
+            expected = reference_error_rate(_greedy_texts(predictions, encoded_len), references)
+            wers.append((float(outputs["log"]["training_batch_wer"]), expected))
 
     trainer.callbacks.append(Record())
     trainer.fit(model)
     assert len(losses) == 9
     assert np.mean(losses[-3:]) < 0.7 * np.mean(losses[:3])
-    assert all(w >= 0 for w in wers)
+    assert len(wers) == 9 and all(logged == pytest.approx(expected) for logged, expected in wers), wers
     metrics = trainer.callback_metrics
     assert "val_loss" in metrics and "val_wer" in metrics
     assert any(key.endswith("val_wer") and key != "val_wer" for key in metrics)

@@ -183,15 +183,6 @@ def test_classification_decoder_pooling():
         ConvASRDecoderClassification(feat_in=6, num_classes=3, pooling_type="median")
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny models train fastest single-threaded; the machine running the tests is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_encoder_exports_to_onnx_without_lengths(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     encoder = ConvASREncoder(QUARTZNET, activation="relu", feat_in=4)
@@ -205,7 +196,7 @@ def test_encoder_exports_to_onnx_without_lengths(tmp_path):
     torch.testing.assert_close(torch.from_numpy(onnx_out), encoder.eval()(audio_signal=x), rtol=1e-4, atol=1e-5)
 
 
-def test_small_quartznet_trains_with_ctc(one_thread):
+def test_small_quartznet_trains_with_ctc():
     torch.manual_seed(0)
     encoder = ConvASREncoder(QUARTZNET, activation="relu", feat_in=4)
     decoder = ConvASRDecoder(feat_in=16, num_classes=4)

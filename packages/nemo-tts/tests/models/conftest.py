@@ -1,22 +1,13 @@
 """Test-size configs of the Tacotron 2 and HiFi-GAN example configs, over the shared synthetic tone corpus."""
 
-from pathlib import Path
 from typing import Callable
 
 import pytest
-import torch
 from omegaconf import DictConfig, OmegaConf
 
-CONF = Path(__file__).resolve().parents[4] / "examples" / "tts" / "conf"
+from nemo.core.testing import examples_dir
 
-
-@pytest.fixture
-def one_thread():
-    """Tiny layers run faster on one thread, and restored-vs-original comparisons need the same thread count."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+CONF = examples_dir("tts", "conf")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import torch
 from nemo.collections.tts.models import FastPitchModel, SpectrogramGenerator
 from nemo.collections.tts.modules.aligner import durations_from_alignment
 from nemo.core.classes.typecheck import typecheck
+from nemo.core.testing import quiet_cpu_trainer
 
 _FFT = {"n_layer": 1, "n_head": 2, "d_model": 32, "d_inner": 64, "kernel_size": 3, "dropout": 0.0, "dropatt": 0.0}
 _DATASET = "nemo.collections.tts.data.tts_dataset.TTSDataset"
@@ -44,7 +45,6 @@ def tiny_config(train: str, val: str, sup: str) -> dict:
 @pytest.fixture(scope="module")
 def trained(tone_corpus, tmp_path_factory):
     """A tiny FastPitch trained for 60 steps on the letter-tone corpus, with TensorBoard logs; and its losses."""
-    torch.set_num_threads(1)
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("fastpitch")
     cfg = tiny_config(tone_corpus["train"], tone_corpus["val"], str(folder / "sup"))
@@ -52,10 +52,7 @@ def trained(tone_corpus, tmp_path_factory):
     batch = next(iter(model.train_dataloader()))
     losses_before = _eval_losses(model, batch)
     logger = pl.loggers.TensorBoardLogger(str(folder), name="tb", version=0)
-    trainer = pl.Trainer(
-        max_steps=60, accelerator="cpu", logger=logger, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, log_every_n_steps=5, check_val_every_n_epoch=15, num_sanity_val_steps=0,
-    )  # fmt: skip
+    trainer = quiet_cpu_trainer(max_steps=60, logger=logger, log_every_n_steps=5, check_val_every_n_epoch=15)
     trainer.fit(model)
     return {"model": model, "batch": batch, "before": losses_before, "after": _eval_losses(model, batch),
             "logdir": str(folder / "tb" / "version_0"), "folder": folder}  # fmt: skip
@@ -136,6 +133,7 @@ print(type(model).__name__)
 """
 
 
+@pytest.mark.slow(reason="a fresh interpreter imports torch and Lightning")
 def test_save_restore_in_a_fresh_process_gives_identical_spectrograms(trained, tmp_path):
     model = trained["model"]
     path = str(tmp_path / "fastpitch.nemo")

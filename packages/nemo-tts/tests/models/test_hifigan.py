@@ -2,13 +2,11 @@
 
 import numpy as np
 import pytest
-import pytorch_lightning as pl
 import torch
 
 from nemo.collections.tts.models import HifiGanModel, Vocoder
 from nemo.collections.tts.models._common import masked_mel_l1
-
-pytestmark = pytest.mark.usefixtures("one_thread")
+from nemo.core.testing import quiet_cpu_trainer
 
 
 def generator_mel_l1(model: HifiGanModel, audio: torch.Tensor, audio_len: torch.Tensor) -> float:
@@ -24,10 +22,7 @@ def test_adversarial_training_lowers_the_mel_l1(hifigan_config):
     model = HifiGanModel(cfg=hifigan_config().model)
     audio, audio_len = next(iter(model.val_dataloader()))
     before = generator_mel_l1(model, audio, audio_len)
-    trainer = pl.Trainer(
-        max_steps=20, accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, limit_val_batches=0,
-    )  # fmt: skip
+    trainer = quiet_cpu_trainer(max_steps=20, limit_val_batches=0)
     trainer.fit(model)
     assert trainer.global_step == 20  # Lightning counts both optimizers' steps: 10 generator updates
     after = generator_mel_l1(model, audio, audio_len)
@@ -35,7 +30,7 @@ def test_adversarial_training_lowers_the_mel_l1(hifigan_config):
     logged = trainer.callback_metrics
     assert {"g_l1_loss", "g_loss", "d_loss", "g_loss_fm_mpd", "d_loss_msd"} <= set(logged)
     assert all(torch.isfinite(logged[key]) for key in ("g_loss", "d_loss"))
-    validator = pl.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
+    validator = quiet_cpu_trainer()
     validator.validate(model)
     assert validator.callback_metrics["val_loss"].item() == pytest.approx(
         masked_mel_l1(*_val_mels(model, audio, audio_len)).item(), rel=1e-4
@@ -53,10 +48,7 @@ def test_schedulers_step_once_per_generator_update(hifigan_config):
     cfg = hifigan_config("+model.optim.sched.name=CosineAnnealing",
                       "+model.optim.sched.min_lr=0.0")  # fmt: skip
     model = HifiGanModel(cfg=cfg.model)
-    trainer = pl.Trainer(
-        max_steps=4, accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, limit_val_batches=0,
-    )  # fmt: skip
+    trainer = quiet_cpu_trainer(max_steps=4, limit_val_batches=0)
     trainer.fit(model)
     generator_schedule, discriminator_schedule = model.lr_schedulers()
     assert generator_schedule.max_steps == 2 and discriminator_schedule.last_epoch == 2

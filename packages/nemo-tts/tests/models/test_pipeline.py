@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+import tiny_tts_models
 import torch
 from omegaconf import OmegaConf
 
@@ -139,19 +140,8 @@ def test_bad_configs_name_the_key(tmp_path):
     assert isinstance(built.vocoder, ToyVocoder) and built.vocoder is not vocoder
 
 
-def _tiny_models():
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("tiny_tts_models", Path(__file__).with_name("tiny_tts_models.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_fastpitch_with_griffin_lim_batches_saves_and_restores(tmp_path):
-    tiny = _tiny_models()
-    generator = tiny.tiny_fastpitch()
+    generator = tiny_tts_models.tiny_fastpitch()
     pipeline = SpectrogramVocoderPipeline.with_griffin_lim(generator, n_iters=2, nnls_iters=2)
     assert pipeline.vocoder.mel.hop_length == 256 and pipeline.vocoder.n_iters == 2 and pipeline.sample_rate == 22050
 
@@ -170,7 +160,7 @@ def test_fastpitch_with_griffin_lim_batches_saves_and_restores(tmp_path):
     torch.testing.assert_close(restored.convert_text_to_waveform(tokens=first)[0], alone[0])
 
     with pytest.raises(ValueError, match="mel settings differ .*hop_length: 256 vs 128"):
-        wrong = tiny.griffin_lim()
+        wrong = tiny_tts_models.griffin_lim()
         wrong = type(wrong)(
             cfg={**OmegaConf.to_container(wrong.cfg), "hop_length": 128, "win_length": 512, "n_fft": 512}
         )

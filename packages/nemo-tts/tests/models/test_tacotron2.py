@@ -7,8 +7,7 @@ import pytorch_lightning as pl
 import torch
 
 from nemo.collections.tts.models import SpectrogramGenerator, Tacotron2Model
-
-pytestmark = pytest.mark.usefixtures("one_thread")
+from nemo.core.testing import quiet_cpu_trainer
 
 
 def teacher_forced_loss(model: Tacotron2Model, batch) -> float:
@@ -43,10 +42,7 @@ def test_training_lowers_the_loss_and_validation_logs_images(tacotron2_config, t
     batch = next(iter(model.val_dataloader()))
     before = teacher_forced_loss(model, batch)
     logger = pl.loggers.TensorBoardLogger(str(tmp_path), name="tb")
-    trainer = pl.Trainer(
-        max_steps=20, accelerator="cpu", logger=logger, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, check_val_every_n_epoch=1000, num_sanity_val_steps=0, gradient_clip_val=1.0,
-    )  # fmt: skip
+    trainer = quiet_cpu_trainer(max_steps=20, logger=logger, check_val_every_n_epoch=1000, gradient_clip_val=1.0)
     trainer.fit(model)
     after = teacher_forced_loss(model, batch)
     assert after < 0.5 * before, (before, after)

@@ -13,8 +13,6 @@ import torch
 
 from nemo.collections.tts.models import HifiGanModel, Tacotron2Model
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 RESTORE_AND_SYNTHESIZE = """
 import sys, numpy, torch
 torch.set_num_threads(1)
@@ -29,6 +27,7 @@ numpy.savez(sys.argv[4], spec=spec.numpy(), audio=audio.numpy())
 """
 
 
+@pytest.mark.slow(reason="a fresh interpreter imports torch and Lightning")
 def test_restored_models_in_a_fresh_process_give_the_same_spectrogram_and_audio(
     tacotron2_config, hifigan_config, tmp_path
 ):

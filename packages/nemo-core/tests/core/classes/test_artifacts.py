@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Optional
 
+import modelpt_testing as mt
 import pytest
 import pytorch_lightning as pl
 import torch
@@ -34,7 +35,7 @@ def vocab(tmp_path):
     return path
 
 
-def _cfg(mt, vocab_file, **extra):
+def _cfg(vocab_file, **extra):
     return mt.base_config(tokenizer={"vocab_file": str(vocab_file), "merges_file": None}, **extra)
 
 
@@ -53,9 +54,9 @@ def _digest_name(path: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------- registering
-def test_register_local_file(mt, vocab, monkeypatch):
+def test_register_local_file(vocab, monkeypatch):
     monkeypatch.chdir(vocab.parent)
-    model = mt.VocabModel(_cfg(mt, "vocab.txt"))  # relative paths become absolute
+    model = mt.VocabModel(_cfg("vocab.txt"))  # relative paths become absolute
     assert model.vocab == ["hello", "world"]
     item = model.artifacts["tokenizer.vocab_file"]
     assert item.path_type is ArtifactPathType.LOCAL_PATH and item.path == str(vocab)
@@ -63,7 +64,7 @@ def test_register_local_file(mt, vocab, monkeypatch):
     assert "tokenizer.merges_file" not in model.artifacts and model.merges_file is None
 
 
-def test_missing_src(mt, tmp_path, caplog):
+def test_missing_src(tmp_path, caplog):
     model = mt.TinyModel(mt.base_config())
     with pytest.raises(FileNotFoundError, match="'tok.model': '/no/such/tokenizer.model' is neither an existing"):
         model.register_artifact("tok.model", "/no/such/tokenizer.model")
@@ -73,21 +74,21 @@ def test_missing_src(mt, tmp_path, caplog):
     assert model.artifacts == {}
 
 
-def test_nemo_path_outside_a_restore(mt):
+def test_nemo_path_outside_a_restore():
     model = mt.TinyModel(mt.base_config())
     with pytest.raises(FileNotFoundError, match="not being restored from a .nemo"):
         model.register_artifact("tok.model", "nemo:abc_tokenizer.model")
 
 
-def test_directories_are_refused(mt, tmp_path):
+def test_directories_are_refused(tmp_path):
     with pytest.raises(ValueError, match="is a directory; only files"):
         mt.TinyModel(mt.base_config()).register_artifact("tok.dir", str(tmp_path))
 
 
-def test_registering_twice_warns_and_replaces(mt, vocab, tmp_path, caplog):
+def test_registering_twice_warns_and_replaces(vocab, tmp_path, caplog):
     other = tmp_path / "other.txt"
     other.write_text("x")
-    model = mt.VocabModel(_cfg(mt, vocab))
+    model = mt.VocabModel(_cfg(vocab))
     model.register_artifact("tokenizer.vocab_file", str(other))
     assert "already registered" in caplog.text
     assert model.cfg.tokenizer.vocab_file == str(other)
@@ -150,8 +151,8 @@ def test_seed_register_artifacts(tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------- save and restore
-def test_saved_config_holds_nemo_names_and_no_host_paths(mt, vocab, tmp_path):
-    model = mt.VocabModel(_cfg(mt, vocab))
+def test_saved_config_holds_nemo_names_and_no_host_paths(vocab, tmp_path):
+    model = mt.VocabModel(_cfg(vocab))
     model.save_to(tmp_path / "a.nemo")
     text = NemoArchive(tmp_path / "a.nemo").read_config()
     config = yaml.safe_load(text)
@@ -162,7 +163,7 @@ def test_saved_config_holds_nemo_names_and_no_host_paths(mt, vocab, tmp_path):
     assert model.cfg.tokenizer.vocab_file == str(vocab)  # the live config keeps the usable local path
 
 
-def test_same_basename_different_files_do_not_collide(mt, tmp_path):
+def test_same_basename_different_files_do_not_collide(tmp_path):
     first, second = tmp_path / "a" / "tokenizer.model", tmp_path / "b" / "tokenizer.model"
     for path, text in ((first, "one"), (second, "two")):
         path.parent.mkdir()
@@ -176,8 +177,8 @@ def test_same_basename_different_files_do_not_collide(mt, tmp_path):
     assert config["encoder"]["tokenizer"] != config["decoder"]["tokenizer"]
 
 
-def test_second_save_of_a_never_restored_model(mt, vocab, tmp_path):
-    model = mt.VocabModel(_cfg(mt, vocab))
+def test_second_save_of_a_never_restored_model(vocab, tmp_path):
+    model = mt.VocabModel(_cfg(vocab))
     model.save_to(tmp_path / "first.nemo")
     model.save_to(tmp_path / "second.nemo")
     assert _members(tmp_path / "first.nemo") == _members(tmp_path / "second.nemo") == [_digest_name(vocab)]
@@ -185,8 +186,8 @@ def test_second_save_of_a_never_restored_model(mt, vocab, tmp_path):
     assert mt.VocabModel.restore_from(tmp_path / "second.nemo").vocab == ["hello", "world"]
 
 
-def test_save_restore_save_restore(mt, vocab, tmp_path):
-    mt.VocabModel(_cfg(mt, vocab)).save_to(tmp_path / "1.nemo")
+def test_save_restore_save_restore(vocab, tmp_path):
+    mt.VocabModel(_cfg(vocab)).save_to(tmp_path / "1.nemo")
     vocab.unlink()  # from now on the archive is the only copy
     current = tmp_path / "1.nemo"
     for round_ in range(2, 5):
@@ -200,8 +201,8 @@ def test_save_restore_save_restore(mt, vocab, tmp_path):
         assert _saved_config(current)["tokenizer"] == _saved_config(tmp_path / "1.nemo")["tokenizer"]
 
 
-def test_restored_model_saves_after_its_temp_dir_is_deleted(mt, vocab, tmp_path):
-    mt.VocabModel(_cfg(mt, vocab)).save_to(tmp_path / "a.nemo")
+def test_restored_model_saves_after_its_temp_dir_is_deleted(vocab, tmp_path):
+    mt.VocabModel(_cfg(vocab)).save_to(tmp_path / "a.nemo")
     restored = mt.VocabModel.restore_from(tmp_path / "a.nemo")
     shutil.rmtree(Path(restored.artifacts["tokenizer.vocab_file"].path).parent)
     restored.save_to(tmp_path / "b.nemo")  # extracted again from a.nemo
@@ -211,8 +212,8 @@ def test_restored_model_saves_after_its_temp_dir_is_deleted(mt, vocab, tmp_path)
     assert _members(tmp_path / "c.nemo") == _members(tmp_path / "a.nemo")
 
 
-def test_temp_dir_and_source_archive_both_gone(mt, vocab, tmp_path):
-    mt.VocabModel(_cfg(mt, vocab)).save_to(tmp_path / "a.nemo")
+def test_temp_dir_and_source_archive_both_gone(vocab, tmp_path):
+    mt.VocabModel(_cfg(vocab)).save_to(tmp_path / "a.nemo")
     restored = mt.VocabModel.restore_from(tmp_path / "a.nemo")
     shutil.rmtree(Path(restored.artifacts["tokenizer.vocab_file"].path).parent)
     (tmp_path / "a.nemo").unlink()
@@ -221,24 +222,24 @@ def test_temp_dir_and_source_archive_both_gone(mt, vocab, tmp_path):
     assert not (tmp_path / "b.nemo").exists()
 
 
-def test_overwrite_the_archive_the_model_came_from(mt, vocab, tmp_path):
+def test_overwrite_the_archive_the_model_came_from(vocab, tmp_path):
     path = tmp_path / "model.nemo"
-    mt.VocabModel(_cfg(mt, vocab)).save_to(path)
+    mt.VocabModel(_cfg(vocab)).save_to(path)
     restored = mt.VocabModel.restore_from(path)
     shutil.rmtree(Path(restored.artifacts["tokenizer.vocab_file"].path).parent)
     restored.save_to(path)
     assert mt.VocabModel.restore_from(path).vocab == ["hello", "world"]
 
 
-def test_a_deleted_local_source_is_a_clear_error(mt, vocab, tmp_path):
-    model = mt.VocabModel(_cfg(mt, vocab))
+def test_a_deleted_local_source_is_a_clear_error(vocab, tmp_path):
+    model = mt.VocabModel(_cfg(vocab))
     vocab.unlink()
     with pytest.raises(FileNotFoundError, match="artifact 'tokenizer.vocab_file': its file .*vocab.txt no longer exists"):
         model.save_to(tmp_path / "a.nemo")
 
 
-def test_temp_dir_is_removed_with_the_model(mt, vocab, tmp_path):
-    mt.VocabModel(_cfg(mt, vocab)).save_to(tmp_path / "a.nemo")
+def test_temp_dir_is_removed_with_the_model(vocab, tmp_path):
+    mt.VocabModel(_cfg(vocab)).save_to(tmp_path / "a.nemo")
     restored = mt.VocabModel.restore_from(tmp_path / "a.nemo")
     folder = Path(restored.artifacts["tokenizer.vocab_file"].path).parent
     assert folder.is_dir()
@@ -247,7 +248,7 @@ def test_temp_dir_is_removed_with_the_model(mt, vocab, tmp_path):
     assert not folder.exists()
 
 
-def test_no_temp_dir_without_artifacts(mt, tmp_path, monkeypatch):
+def test_no_temp_dir_without_artifacts(tmp_path, monkeypatch):
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     import tempfile
@@ -258,8 +259,8 @@ def test_no_temp_dir_without_artifacts(mt, tmp_path, monkeypatch):
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
-def test_a_deep_copy_survives_the_original(mt, vocab, tmp_path):
-    mt.VocabModel(_cfg(mt, vocab)).save_to(tmp_path / "a.nemo")
+def test_a_deep_copy_survives_the_original(vocab, tmp_path):
+    mt.VocabModel(_cfg(vocab)).save_to(tmp_path / "a.nemo")
     restored = mt.VocabModel.restore_from(tmp_path / "a.nemo")
     clone = copy.deepcopy(restored)
     del restored
@@ -268,7 +269,7 @@ def test_a_deep_copy_survives_the_original(mt, vocab, tmp_path):
     assert _members(tmp_path / "b.nemo") == _members(tmp_path / "a.nemo")
 
 
-def test_failed_restore_cleans_up_extracted_files(mt, vocab, tmp_path):
+def test_failed_restore_cleans_up_extracted_files(vocab, tmp_path):
     class Broken(mt.VocabModel):
         def __init__(self, cfg, trainer=None):
             super().__init__(cfg, trainer)
@@ -276,22 +277,22 @@ def test_failed_restore_cleans_up_extracted_files(mt, vocab, tmp_path):
             Broken.last_seen = self.seen
             raise RuntimeError("boom")
 
-    mt.VocabModel(_cfg(mt, vocab)).save_to(tmp_path / "a.nemo")
+    mt.VocabModel(_cfg(vocab)).save_to(tmp_path / "a.nemo")
     with pytest.raises(RuntimeError, match="boom"):
         Broken.restore_from(tmp_path / "a.nemo")
     assert not Broken.last_seen.exists()
 
 
-def test_return_config_keeps_nemo_paths(mt, vocab, tmp_path):
-    mt.VocabModel(_cfg(mt, vocab)).save_to(tmp_path / "a.nemo")
+def test_return_config_keeps_nemo_paths(vocab, tmp_path):
+    mt.VocabModel(_cfg(vocab)).save_to(tmp_path / "a.nemo")
     conf = mt.VocabModel.restore_from(tmp_path / "a.nemo", return_config=True)
     assert NAME.match(conf.tokenizer.vocab_file)
 
 
-def test_optional_artifact_round_trip(mt, vocab, tmp_path):
+def test_optional_artifact_round_trip(vocab, tmp_path):
     merges = tmp_path / "merges.txt"
     merges.write_text("a b\n")
-    cfg = _cfg(mt, vocab)
+    cfg = _cfg(vocab)
     cfg.tokenizer.merges_file = str(merges)
     mt.VocabModel(cfg).save_to(tmp_path / "a.nemo")
     restored = mt.VocabModel.restore_from(tmp_path / "a.nemo")
@@ -299,8 +300,8 @@ def test_optional_artifact_round_trip(mt, vocab, tmp_path):
     assert len(_members(tmp_path / "a.nemo")) == 2
 
 
-def test_reregistering_an_extracted_file_keeps_it_an_archive_member(mt, vocab, tmp_path):
-    mt.VocabModel(_cfg(mt, vocab)).save_to(tmp_path / "a.nemo")
+def test_reregistering_an_extracted_file_keeps_it_an_archive_member(vocab, tmp_path):
+    mt.VocabModel(_cfg(vocab)).save_to(tmp_path / "a.nemo")
     restored = mt.VocabModel.restore_from(tmp_path / "a.nemo")
     restored.register_artifact("tokenizer.vocab_file", restored.cfg.tokenizer.vocab_file)
     assert restored.artifacts["tokenizer.vocab_file"].path_type is ArtifactPathType.TAR_PATH
@@ -309,10 +310,10 @@ def test_reregistering_an_extracted_file_keeps_it_an_archive_member(mt, vocab, t
     assert _members(tmp_path / "b.nemo") == _members(tmp_path / "a.nemo")
 
 
-def test_nemo_v1_archive_with_uuid_names_and_bare_basenames(mt, vocab, tmp_path):
+def test_nemo_v1_archive_with_uuid_names_and_bare_basenames(vocab, tmp_path):
     """NeMo v1 named artifacts ``<uuid hex>_<basename>``; older configs even held just the basename."""
     v1_name = f"{uuid.uuid4().hex}_vocab.txt"
-    model = mt.VocabModel(_cfg(mt, vocab))
+    model = mt.VocabModel(_cfg(vocab))
     config = OmegaConf.to_container(model.cfg)
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
@@ -335,16 +336,16 @@ def test_nemo_v1_archive_with_uuid_names_and_bare_basenames(mt, vocab, tmp_path)
         assert _saved_config(tmp_path / f"{label}-resaved.nemo")["tokenizer"]["vocab_file"] == f"nemo:{v1_name}"
 
 
-def test_unknown_nemo_member_is_reported(mt, vocab, tmp_path):
-    mt.VocabModel(_cfg(mt, vocab)).save_to(tmp_path / "a.nemo")
+def test_unknown_nemo_member_is_reported(vocab, tmp_path):
+    mt.VocabModel(_cfg(vocab)).save_to(tmp_path / "a.nemo")
     conf = mt.VocabModel.restore_from(tmp_path / "a.nemo", return_config=True)
     conf.tokenizer.vocab_file = "nemo:0123_missing.txt"
     with pytest.raises(FileNotFoundError, match="'nemo:0123_missing.txt' is neither .* archive member in .*a.nemo"):
         mt.VocabModel.restore_from(tmp_path / "a.nemo", override_config_path=conf)
 
 
-def test_a_deep_copy_cleans_up_its_own_extraction(mt, vocab, tmp_path):
-    mt.VocabModel(_cfg(mt, vocab)).save_to(tmp_path / "a.nemo")
+def test_a_deep_copy_cleans_up_its_own_extraction(vocab, tmp_path):
+    mt.VocabModel(_cfg(vocab)).save_to(tmp_path / "a.nemo")
     restored = mt.VocabModel.restore_from(tmp_path / "a.nemo")
     clone = copy.deepcopy(restored)
     shutil.rmtree(Path(clone.artifacts["tokenizer.vocab_file"].path).parent)

@@ -1,5 +1,6 @@
 """Dataset names, dataset-key resolution and multi-loader set-up/merging (nemo.core.classes.dataloaders)."""
 
+import modelpt_testing as mt
 import pytest
 import torch
 from omegaconf import OmegaConf
@@ -14,7 +15,7 @@ from nemo.core.classes.dataloaders import (
 
 
 @pytest.fixture
-def manifests(mt, tmp_path):
+def manifests(tmp_path):
     return [
         mt.write_manifest(tmp_path / "an4-dev_manifest.json", 8, seed=1),
         mt.write_manifest(tmp_path / "dataset_test-other.json", 4, seed=2),
@@ -52,25 +53,25 @@ class TestResolveDatasetName:
 
 
 class TestResolveDataloaders:
-    def test_one_loader_per_listed_file(self, mt, manifests):
+    def test_one_loader_per_listed_file(self, manifests):
         model = mt.TinyModel(mt.base_config(validation_ds={"manifest_filepath": manifests, "batch_size": 2}))
         resolve_validation_dataloaders(model)
         assert [len(dl.dataset) for dl in model._validation_dl] == [8, 4]
         assert model._validation_names == ["an4_dev_", "_test_other_"]
         assert model.cfg.validation_ds.manifest_filepath == manifests  # the model config keeps the whole list
 
-    def test_single_file_gives_one_named_loader(self, mt, manifests):
+    def test_single_file_gives_one_named_loader(self, manifests):
         model = mt.TinyModel(mt.base_config(test_ds={"manifest_filepath": manifests[0], "test_dl_idx": 0}))
         resolve_test_dataloaders(model)
         assert len(model._test_dl.dataset) == 8 and model._test_names == ["an4_dev_"]
 
-    def test_no_dataset_key_sets_up_one_unnamed_loader(self, mt):
+    def test_no_dataset_key_sets_up_one_unnamed_loader(self):
         model = mt.TinyModel(mt.base_config(validation_ds={"num_samples": 6, "val_dl_idx": 0}))
         model._validation_names = None
         resolve_validation_dataloaders(model)
         assert len(model._validation_dl.dataset) == 6 and model._validation_names is None
 
-    def test_dl_idx_keys_are_popped_before_setup(self, mt, manifests):
+    def test_dl_idx_keys_are_popped_before_setup(self, manifests):
         seen = []
 
         class Recording(mt.TinyModel):
@@ -83,14 +84,14 @@ class TestResolveDataloaders:
         assert [s["manifest_filepath"] for s in seen] == manifests
         assert all("val_dl_idx" not in s for s in seen)
 
-    def test_duplicate_names_warn(self, mt, tmp_path, caplog):
+    def test_duplicate_names_warn(self, tmp_path, caplog):
         (tmp_path / "a").mkdir()
         (tmp_path / "b").mkdir()
         files = [mt.write_manifest(tmp_path / d / "dev.json", 2, seed=0) for d in ("a", "b")]
         mt.TinyModel(mt.base_config(validation_ds={"manifest_filepath": files}))
         assert "share the metric prefix(es) ['dev_']" in caplog.text
 
-    def test_a_loader_list_from_setup_gets_index_names(self, mt):
+    def test_a_loader_list_from_setup_gets_index_names(self):
         class TwoLoaders(mt.TinyModel):
             def setup_validation_data(self, val_data_config):
                 self._validation_dl = [mt.make_loader(val_data_config), mt.make_loader(val_data_config)]
@@ -100,7 +101,7 @@ class TestResolveDataloaders:
         assert model.get_validation_dataloader_prefix(1) == "val_1_"
         assert model.get_test_dataloader_prefix(2) == "test_2_"
 
-    def test_setup_multiple_validation_data_persists_a_new_config(self, mt, manifests):
+    def test_setup_multiple_validation_data_persists_a_new_config(self, manifests):
         model = mt.TinyModel(mt.base_config())
         model.setup_multiple_validation_data({"manifest_filepath": manifests, "batch_size": 4})
         assert model.cfg.validation_ds.manifest_filepath == manifests

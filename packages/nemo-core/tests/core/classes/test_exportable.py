@@ -2,6 +2,7 @@
 
 import warnings
 
+import modelpt_testing as mt
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -238,7 +239,7 @@ def test_untyped_module_cannot_name_its_ports():
 
 
 @pytest.mark.parametrize("try_script", [False, True])
-def test_restored_model_without_a_trainer_exports_to_torchscript(tmp_path, mt, try_script):
+def test_restored_model_without_a_trainer_exports_to_torchscript(tmp_path, try_script):
     class ExportableTinyModel(mt.TinyModel, Exportable):
         @property
         def input_types(self):

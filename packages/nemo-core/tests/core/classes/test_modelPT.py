@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
+import modelpt_testing as mt
 import pytest
 import pytorch_lightning as pl
 import torch
@@ -14,27 +15,28 @@ from omegaconf.errors import ConfigAttributeError
 from nemo.core.classes.artifacts import model_restore_state
 from nemo.core.classes.exportable import Exportable
 from nemo.core.classes.modelPT import ModelPT
+from nemo.core.testing import quiet_cpu_trainer
 from nemo.utils.app_state import AppState
 
 pytestmark = pytest.mark.usefixtures("fresh_app_state")
 
 
-def _train_cfg(mt, **extra):
+def _train_cfg(**extra):
     return mt.base_config(train_ds={"num_samples": 64, "batch_size": 8, "shuffle": True}, **extra)
 
 
 # ------------------------------------------------------------------------------------------------- construction
 class TestConstruction:
-    def test_rejects_a_trainer_of_the_wrong_type(self, mt):
+    def test_rejects_a_trainer_of_the_wrong_type(self):
         with pytest.raises(ValueError, match="pytorch_lightning.Trainer.*got builtins.dict"):
             mt.TinyModel(mt.base_config(), trainer={"max_steps": 1})
 
-    def test_rejects_a_config_of_the_wrong_type(self, mt):
+    def test_rejects_a_config_of_the_wrong_type(self):
         with pytest.raises(ValueError, match="DictConfig, a dict or a dataclass"):
             mt.TinyModel(cfg=["in_features", 4])
 
     @pytest.mark.parametrize("form", ["dictconfig", "dict", "dataclass"])
-    def test_accepts_dictconfig_dict_and_dataclass(self, mt, form):
+    def test_accepts_dictconfig_dict_and_dataclass(self, form):
         @dataclass
         class TinyConfig:
             in_features: int = 4
@@ -52,26 +54,26 @@ class TestConstruction:
         assert model.cfg.extra.a == 1
         assert model.layer.in_features == 4
 
-    def test_target_is_added_and_hparams_hold_the_config(self, mt):
+    def test_target_is_added_and_hparams_hold_the_config(self):
         model = mt.TinyModel(mt.base_config())
         assert model.cfg.target == "modelpt_testing.TinyModel"
         assert model.hparams.target == "modelpt_testing.TinyModel"
         assert model.hparams.in_features == 4
 
-    def test_an_existing_target_is_kept(self, mt):
+    def test_an_existing_target_is_kept(self):
         model = mt.TinyModel(mt.base_config(target="modelpt_testing.VocabModel"))
         assert model.cfg.target == "modelpt_testing.VocabModel"
 
-    def test_interpolations_are_resolved(self, mt):
+    def test_interpolations_are_resolved(self):
         model = mt.TinyModel(mt.base_config(size=4, in_features="${size}"))
         assert model.cfg.in_features == 4
         assert "${" not in OmegaConf.to_yaml(model.cfg)
 
-    def test_legacy_cls_params_nodes_are_updated(self, mt):
+    def test_legacy_cls_params_nodes_are_updated(self):
         model = mt.TinyModel(mt.base_config(encoder={"cls": "torch.nn.Identity", "params": {"dim": 3}}))
         assert model.cfg.encoder == {"_target_": "torch.nn.Identity", "dim": 3}
 
-    def test_data_is_set_up_from_the_config(self, mt):
+    def test_data_is_set_up_from_the_config(self):
         cfg = mt.base_config(
             train_ds={"num_samples": 24, "batch_size": 8},
             validation_ds={"num_samples": 8, "batch_size": 4},
@@ -82,19 +84,19 @@ class TestConstruction:
         assert len(model.val_dataloader()) == 2
         assert len(model.test_dataloader()) == 2
 
-    def test_no_data_config_means_no_loaders(self, mt):
+    def test_no_data_config_means_no_loaders(self):
         model = mt.TinyModel(mt.base_config())
         assert model.train_dataloader() is None
         assert model.val_dataloader() == [] and model.test_dataloader() == []  # Lightning 2 refuses None
 
-    def test_no_data_set_up_while_being_restored_and_no_warning(self, mt, caplog):
+    def test_no_data_set_up_while_being_restored_and_no_warning(self, caplog):
         with model_restore_state(), caplog.at_level("DEBUG"):
-            model = mt.TinyModel(_train_cfg(mt))
+            model = mt.TinyModel(_train_cfg())
         assert model.train_dataloader() is None
         assert not [r for r in caplog.records if r.levelname != "DEBUG"]
         assert not ModelPT._is_model_being_restored()
 
-    def test_setup_test_data_is_not_implemented_by_default(self, mt):
+    def test_setup_test_data_is_not_implemented_by_default(self):
         model = mt.OtherModel(mt.base_config())
         with pytest.raises(NotImplementedError, match="setup_test_data"):
             model.setup_test_data({"num_samples": 4})
@@ -115,7 +117,7 @@ class TestConstruction:
 
 # --------------------------------------------------------------------------------------------- members & config
 class TestMembers:
-    def test_cfg_setter_updates_hparams(self, mt):
+    def test_cfg_setter_updates_hparams(self):
         model = mt.TinyModel(mt.base_config())
         new_cfg = copy.deepcopy(model.cfg)
         with pytest.raises(ConfigAttributeError):
@@ -127,7 +129,7 @@ class TestMembers:
         assert model.hparams.note == "changed"
         assert model._hparams_initial.note == "changed"
 
-    def test_update_dataset_config_persists_and_validates(self, mt):
+    def test_update_dataset_config_persists_and_validates(self):
         model = mt.TinyModel(mt.base_config())
         model.setup_training_data({"num_samples": 16, "batch_size": 4})
         assert model.cfg.train_ds.num_samples == 16
@@ -135,34 +137,34 @@ class TestMembers:
         with pytest.raises(ValueError, match="'train', 'validation', 'test'.*'dev'"):
             model._update_dataset_config("dev", {"a": 1})
 
-    def test_num_weights_counts_trainable_parameters(self, mt):
+    def test_num_weights_counts_trainable_parameters(self):
         model = mt.TinyModel(mt.base_config())
         assert model.num_weights == 5
         model.layer.bias.requires_grad_(False)
         assert model.num_weights == 4
 
-    def test_set_trainer_records_the_world_size(self, mt):
+    def test_set_trainer_records_the_world_size(self):
         model = mt.TinyModel(mt.base_config())
-        trainer = mt.quiet_trainer(max_steps=1)
+        trainer = quiet_cpu_trainer(max_steps=1)
         model.set_trainer(trainer)
         assert model.trainer is trainer
         assert AppState().world_size == 1
 
-    def test_set_world_size_warns_for_a_non_trainer(self, mt, caplog):
+    def test_set_world_size_warns_for_a_non_trainer(self, caplog):
         model = mt.TinyModel(mt.base_config())
         model.set_world_size(object())
         assert "World size can only be set by a pytorch_lightning.Trainer" in caplog.text
         assert AppState().world_size is None
 
-    def test_prepare_test(self, mt, caplog):
-        trainer = mt.quiet_trainer(max_steps=1)
+    def test_prepare_test(self, caplog):
+        trainer = quiet_cpu_trainer(max_steps=1)
         assert mt.TinyModel(mt.base_config()).prepare_test(trainer) is False
         assert "No `test_ds` config" in caplog.text
         model = mt.TinyModel(mt.base_config(test_ds={"num_samples": 4}))
         assert model.prepare_test(trainer) is True
         assert model.trainer is trainer
 
-    def test_prepare_test_refuses_a_multi_process_trainer(self, mt, caplog):
+    def test_prepare_test_refuses_a_multi_process_trainer(self, caplog):
         class FakeDistributedTrainer(pl.Trainer):
             world_size = 2
 
@@ -171,7 +173,7 @@ class TestMembers:
         assert model.prepare_test(trainer) is False
         assert "devices=1" in caplog.text
 
-    def test_teardown_after_fit_clears_pl_trainer_gpus(self, mt, monkeypatch):
+    def test_teardown_after_fit_clears_pl_trainer_gpus(self, monkeypatch):
         monkeypatch.setenv("PL_TRAINER_GPUS", "2")
         mt.TinyModel(mt.base_config()).teardown("fit")
         import os
@@ -189,10 +191,10 @@ def _eval_loss(model, loader):
 
 
 class TestTraining:
-    def test_fit_from_the_config_lowers_the_loss(self, mt):
+    def test_fit_from_the_config_lowers_the_loss(self):
         torch.manual_seed(0)
-        cfg = _train_cfg(mt, validation_ds={"num_samples": 16, "seed": 1}, optim={"name": "adam", "lr": 0.05})
-        trainer = mt.quiet_trainer(max_epochs=4)
+        cfg = _train_cfg(validation_ds={"num_samples": 16, "seed": 1}, optim={"name": "adam", "lr": 0.05})
+        trainer = quiet_cpu_trainer(max_epochs=4)
         model = mt.TinyModel(cfg, trainer=trainer)
         before = _eval_loss(model, model.train_dataloader())
         trainer.fit(model)
@@ -201,18 +203,18 @@ class TestTraining:
         assert after < before / 4
         assert float(trainer.callback_metrics["val_loss"]) < before
 
-    def test_fit_with_dataloaders_passed_and_no_data_config(self, mt):
+    def test_fit_with_dataloaders_passed_and_no_data_config(self):
         torch.manual_seed(0)
         model = mt.TinyModel(mt.base_config(optim={"name": "sgd", "lr": 0.1}))
         train = mt.make_loader(OmegaConf.create({"num_samples": 64, "batch_size": 8}))
         val = mt.make_loader(OmegaConf.create({"num_samples": 16, "seed": 3}))
         before = _eval_loss(model, train)
-        trainer = mt.quiet_trainer(max_epochs=3)
+        trainer = quiet_cpu_trainer(max_epochs=3)
         trainer.fit(model, train_dataloaders=train, val_dataloaders=val)
         assert _eval_loss(model, train) < before / 4
         assert "val_loss" in trainer.callback_metrics
 
-    def test_training_step_log_dict_is_logged_per_step(self, mt):
+    def test_training_step_log_dict_is_logged_per_step(self):
         seen = []
 
         class LogModel(mt.TinyModel):
@@ -225,28 +227,28 @@ class TestTraining:
             def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
                 seen.append(dict(trainer.logged_metrics))
 
-        model = LogModel(_train_cfg(mt, optim={"name": "sgd", "lr": 0.01}))
-        trainer = mt.quiet_trainer(max_steps=3, callbacks=[Spy()])
+        model = LogModel(_train_cfg(optim={"name": "sgd", "lr": 0.01}))
+        trainer = quiet_cpu_trainer(max_steps=3, callbacks=[Spy()])
         trainer.fit(model)
         assert set(trainer.logged_metrics) >= {"train_loss", "lr"}
         assert float(trainer.logged_metrics["lr"]) == pytest.approx(0.01)
         # the module's on_train_batch_end runs after the callbacks': by step 2 the step-1 values are visible
         assert "train_loss" in seen[1] and len(seen) == 3
 
-    def test_seed_style_step_without_log_key_trains(self, mt):
+    def test_seed_style_step_without_log_key_trains(self):
         class NoLog(mt.TinyModel):
             def training_step(self, batch, batch_idx):
                 x, y = batch
                 loss = self.loss_fn(self(x), y)
                 return {"loss": loss, "lr": self._optimizer.param_groups[0]["lr"]}
 
-        trainer = mt.quiet_trainer(max_steps=2)
-        trainer.fit(NoLog(_train_cfg(mt, optim={"name": "sgd", "lr": 0.01})))
+        trainer = quiet_cpu_trainer(max_steps=2)
+        trainer.fit(NoLog(_train_cfg(optim={"name": "sgd", "lr": 0.01})))
         assert trainer.global_step == 2
 
-    def test_fit_without_optim_config_runs_without_optimizer(self, mt, caplog):
-        model = mt.TinyModel(_train_cfg(mt))
-        trainer = mt.quiet_trainer(max_steps=2)
+    def test_fit_without_optim_config_runs_without_optimizer(self, caplog):
+        model = mt.TinyModel(_train_cfg())
+        trainer = quiet_cpu_trainer(max_steps=2)
         weight = model.layer.weight.detach().clone()
         trainer.fit(model)
         assert "No optimizer config provided" in caplog.text
@@ -255,7 +257,7 @@ class TestTraining:
 
 # ------------------------------------------------------------------------------------- multiple eval data loaders
 class TestMultipleDataloaders:
-    def _model(self, mt, tmp_path, **val_extra):
+    def _model(self, tmp_path, **val_extra):
         dev = mt.write_manifest(tmp_path / "an4_dev_manifest.json", 16, seed=1)
         other = mt.write_manifest(tmp_path / "libri-clean_manifest.json", 8, seed=2)
         cfg = mt.base_config(
@@ -264,48 +266,48 @@ class TestMultipleDataloaders:
         )
         return mt.TinyModel(cfg)
 
-    def test_prefixed_and_unprefixed_validation_metrics(self, mt, tmp_path):
-        model = self._model(mt, tmp_path)
+    def test_prefixed_and_unprefixed_validation_metrics(self, tmp_path):
+        model = self._model(tmp_path)
         assert model._validation_names == ["an4_dev_", "libri_clean_"]
         assert len(model.val_dataloader()) == 2
-        trainer = mt.quiet_trainer()
+        trainer = quiet_cpu_trainer()
         metrics = trainer.validate(model, verbose=False)[0]
         assert set(metrics) == {"an4_dev_val_loss", "libri_clean_val_loss", "val_loss"}
         assert metrics["val_loss"] == metrics["an4_dev_val_loss"]
         expected = _eval_loss(model, model.val_dataloader()[1])
         assert metrics["libri_clean_val_loss"] == pytest.approx(expected, rel=1e-5)
 
-    def test_val_dl_idx_selects_the_unprefixed_loader(self, mt, tmp_path):
-        model = self._model(mt, tmp_path, val_dl_idx=1)
+    def test_val_dl_idx_selects_the_unprefixed_loader(self, tmp_path):
+        model = self._model(tmp_path, val_dl_idx=1)
         assert model._val_dl_idx == 1
         assert "val_dl_idx" in model.cfg.validation_ds  # kept in the saved config, popped only for set-up
-        metrics = mt.quiet_trainer().validate(model, verbose=False)[0]
+        metrics = quiet_cpu_trainer().validate(model, verbose=False)[0]
         assert metrics["val_loss"] == metrics["libri_clean_val_loss"]
 
-    def test_test_loaders_use_test_dl_idx(self, mt, tmp_path):
-        model = self._model(mt, tmp_path)
-        metrics = mt.quiet_trainer().test(model, verbose=False)[0]
+    def test_test_loaders_use_test_dl_idx(self, tmp_path):
+        model = self._model(tmp_path)
+        metrics = quiet_cpu_trainer().test(model, verbose=False)[0]
         assert set(metrics) == {"an4_dev_test_loss", "libri_clean_test_loss", "test_loss"}
         assert metrics["test_loss"] == metrics["libri_clean_test_loss"]
 
-    def test_loaders_passed_to_validate_get_index_prefixes(self, mt):
+    def test_loaders_passed_to_validate_get_index_prefixes(self):
         model = mt.TinyModel(mt.base_config())
         loaders = [mt.make_loader(OmegaConf.create({"num_samples": 8, "seed": s})) for s in (1, 2)]
-        metrics = mt.quiet_trainer().validate(model, dataloaders=loaders, verbose=False)[0]
+        metrics = quiet_cpu_trainer().validate(model, dataloaders=loaders, verbose=False)[0]
         assert set(metrics) == {"val_0_val_loss", "val_1_val_loss", "val_loss"}
 
-    def test_default_hooks_warn(self, mt, caplog):
+    def test_default_hooks_warn(self, caplog):
         class NoAggregation(mt.TinyModel):
             multi_validation_epoch_end = mt.ModelPT.multi_validation_epoch_end
 
         model = NoAggregation(mt.base_config(validation_ds={"num_samples": 8}))
-        metrics = mt.quiet_trainer().validate(model, verbose=False)[0]
+        metrics = quiet_cpu_trainer().validate(model, verbose=False)[0]
         assert metrics == {}
         assert "NoAggregation does not implement multi_validation_epoch_end" in caplog.text
 
-    def test_single_loader_logs_without_prefix(self, mt):
+    def test_single_loader_logs_without_prefix(self):
         model = mt.TinyModel(mt.base_config(validation_ds={"num_samples": 8}))
-        metrics = mt.quiet_trainer().validate(model, verbose=False)[0]
+        metrics = quiet_cpu_trainer().validate(model, verbose=False)[0]
         assert set(metrics) == {"val_loss"}
 
 
@@ -319,7 +321,7 @@ class _LrRecorder(pl.Callback):
 
 
 class TestOptimization:
-    def test_novograd_with_cosine_annealing_steps_per_step(self, mt):
+    def test_novograd_with_cosine_annealing_steps_per_step(self):
         from nemo.core.optim.novograd import Novograd
 
         optim = {
@@ -330,8 +332,8 @@ class TestOptimization:
             "sched": {"name": "CosineAnnealing", "min_lr": 0.01, "max_steps": 999},
         }
         recorder = _LrRecorder()
-        trainer = mt.quiet_trainer(max_steps=8, callbacks=[recorder])
-        model = mt.TinyModel(_train_cfg(mt, optim=optim), trainer=trainer)
+        trainer = quiet_cpu_trainer(max_steps=8, callbacks=[recorder])
+        model = mt.TinyModel(_train_cfg(optim=optim), trainer=trainer)
         trainer.fit(model)
         assert isinstance(model._optimizer, Novograd)
         assert model._optimizer.defaults["betas"] == (0.9, 0.5)
@@ -341,28 +343,28 @@ class TestOptimization:
         expected = [(0.1 - 0.01) * 0.5 * (1 + math.cos(math.pi * s / 8)) + 0.01 for s in range(8)]
         assert recorder.lrs == pytest.approx(expected)
 
-    def test_max_steps_estimated_from_the_fit_loop(self, mt):
+    def test_max_steps_estimated_from_the_fit_loop(self):
         optim = {"name": "sgd", "lr": 0.1, "sched": {"name": "CosineAnnealing"}}
-        trainer = mt.quiet_trainer(max_epochs=2)
+        trainer = quiet_cpu_trainer(max_epochs=2)
         model = mt.TinyModel(mt.base_config(optim=optim))
         train = mt.make_loader(OmegaConf.create({"num_samples": 48, "batch_size": 8}))
         trainer.fit(model, train_dataloaders=train)
         assert model._scheduler["scheduler"].max_steps == 12
 
-    def test_max_steps_from_epochs_outside_fit(self, mt):
+    def test_max_steps_from_epochs_outside_fit(self):
         optim = {"name": "adam", "lr": 0.1, "sched": {"name": "CosineAnnealing"}}
-        trainer = mt.quiet_trainer(max_epochs=3, accumulate_grad_batches=2)
-        model = mt.TinyModel(_train_cfg(mt, optim=optim), trainer=trainer)
+        trainer = quiet_cpu_trainer(max_epochs=3, accumulate_grad_batches=2)
+        model = mt.TinyModel(_train_cfg(optim=optim), trainer=trainer)
         optimizer, scheduler = model.setup_optimization()
         assert scheduler["scheduler"].max_steps == 12  # ceil(8 batches / 2) * 3 epochs
 
-    def test_config_max_steps_used_without_trainer_limit(self, mt):
+    def test_config_max_steps_used_without_trainer_limit(self):
         optim = {"name": "adam", "lr": 0.1, "sched": {"name": "CosineAnnealing", "max_steps": 7}}
-        model = mt.TinyModel(_train_cfg(mt, optim=optim), trainer=mt.quiet_trainer(max_epochs=3))
+        model = mt.TinyModel(_train_cfg(optim=optim), trainer=quiet_cpu_trainer(max_epochs=3))
         _, scheduler = model.setup_optimization()
         assert scheduler["scheduler"].max_steps == 7
 
-    def test_no_sched_without_trainer(self, mt, caplog):
+    def test_no_sched_without_trainer(self, caplog):
         model = mt.TinyModel(mt.base_config())
         optimizer, scheduler = model.setup_optimization({"name": "sgd", "lr": 0.5, "momentum": 0.9})
         assert isinstance(optimizer, torch.optim.SGD)
@@ -371,13 +373,13 @@ class TestOptimization:
         assert "Trainer wasn't specified" in caplog.text
         assert model.configure_optimizers() is optimizer  # no cfg.optim: the optimizer built by hand is used
 
-    def test_optim_config_is_stored_back_in_cfg(self, mt):
+    def test_optim_config_is_stored_back_in_cfg(self):
         model = mt.TinyModel(mt.base_config(optim={"name": "sgd", "lr": 1.0}))
         model.setup_optimization({"name": "adamw", "lr": 0.01})
         assert model.cfg.optim == {"name": "adamw", "lr": 0.01}
         assert isinstance(model.configure_optimizers(), torch.optim.AdamW)
 
-    def test_target_and_args_forms(self, mt):
+    def test_target_and_args_forms(self):
         model = mt.TinyModel(mt.base_config())
         optimizer, _ = model.setup_optimization(
             {"_target_": "torch.optim.RMSprop", "name": "ignored", "lr": 0.02, "alpha": 0.9}
@@ -391,7 +393,7 @@ class TestOptimization:
         with pytest.raises(ValueError, match="Cannot resolve optimizer 'nope'"):
             model.setup_optimization({"name": "nope", "lr": 0.1})
 
-    def test_configure_optimizers_lightning_format(self, mt):
+    def test_configure_optimizers_lightning_format(self):
         optim = {"name": "sgd", "lr": 0.1, "sched": {"name": "CosineAnnealing", "max_steps": 5}}
         model = mt.TinyModel(mt.base_config(optim=optim))
         optimizers, schedulers = model.configure_optimizers()
@@ -401,9 +403,9 @@ class TestOptimization:
 
 
 # ------------------------------------------------------------------------------------------- Lightning checkpoints
-def test_load_from_checkpoint_skips_data_setup(mt, tmp_path):
-    model = mt.TinyModel(_train_cfg(mt, optim={"name": "sgd", "lr": 0.1}))
-    trainer = mt.quiet_trainer(max_steps=2)
+def test_load_from_checkpoint_skips_data_setup(tmp_path):
+    model = mt.TinyModel(_train_cfg(optim={"name": "sgd", "lr": 0.1}))
+    trainer = quiet_cpu_trainer(max_steps=2)
     trainer.fit(model)
     trainer.save_checkpoint(tmp_path / "last.ckpt")
     loaded = mt.TinyModel.load_from_checkpoint(tmp_path / "last.ckpt")  # weights_only load: hparams are plain

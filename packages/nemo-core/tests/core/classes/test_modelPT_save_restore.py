@@ -6,7 +6,9 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+from pathlib import Path
 
+import modelpt_testing as mt
 import pytest
 import torch
 import yaml
@@ -14,17 +16,17 @@ from omegaconf import DictConfig, OmegaConf
 
 from nemo.core.archive import ArchiveError, NemoArchive
 from nemo.core.classes.modelPT import ModelPT
-from nemo.core.testing import run_if
+from nemo.core.testing import quiet_cpu_trainer, run_if
 from nemo.utils.app_state import AppState
 
 pytestmark = pytest.mark.usefixtures("fresh_app_state")
 
 
-def _trained(mt, steps=4, **cfg_extra):
+def _trained(steps=4, **cfg_extra):
     torch.manual_seed(0)
     cfg = mt.base_config(train_ds={"num_samples": 32, "batch_size": 8}, optim={"name": "sgd", "lr": 0.1}, **cfg_extra)
     model = mt.TinyModel(cfg)
-    mt.quiet_trainer(max_steps=steps).fit(model)
+    quiet_cpu_trainer(max_steps=steps).fit(model)
     return model
 
 
@@ -44,8 +46,8 @@ def _weights_bytes(state_dict):
 
 
 # ---------------------------------------------------------------------------------------- seed: Save and Restore
-def test_seed_save_and_restore(mt, tmp_path):
-    model = _trained(mt)
+def test_seed_save_and_restore(tmp_path):
+    model = _trained()
     path = str(tmp_path / "model.nemo")
 
     model.save_to(path)
@@ -57,8 +59,8 @@ def test_seed_save_and_restore(mt, tmp_path):
     assert tarfile.is_tarfile(path)  # "A .nemo file is simply an archive like any other .tar file"
 
 
-def test_archive_layout_and_saved_config(mt, tmp_path):
-    model = _trained(mt)
+def test_archive_layout_and_saved_config(tmp_path):
+    model = _trained()
     path = tmp_path / "model.nemo"
     model.save_to(path)
     with open(path, "rb") as handle:
@@ -78,8 +80,9 @@ def test_archive_layout_and_saved_config(mt, tmp_path):
     assert set(weights) == {"layer.weight", "layer.bias"}
 
 
-def test_restore_in_a_fresh_process_gives_identical_outputs(mt, tmp_path):
-    model = _trained(mt, steps=6)
+@pytest.mark.slow(reason="a fresh interpreter imports torch and Lightning")
+def test_restore_in_a_fresh_process_gives_identical_outputs(tmp_path):
+    model = _trained(steps=6)
     path = tmp_path / "model.nemo"
     model.save_to(path)
     x = torch.randn(7, mt.IN_FEATURES, generator=torch.Generator().manual_seed(5))
@@ -89,11 +92,9 @@ def test_restore_in_a_fresh_process_gives_identical_outputs(mt, tmp_path):
 
     script = textwrap.dedent(
         f"""
-        import importlib.util, sys, torch
-        spec = importlib.util.spec_from_file_location("modelpt_testing", {str(mt.__file__)!r})
-        mt = importlib.util.module_from_spec(spec)
-        sys.modules["modelpt_testing"] = mt
-        spec.loader.exec_module(mt)
+        import sys, torch
+        sys.path.insert(0, {str(Path(mt.__file__).parent)!r})  # as the pythonpath pytest option does
+        import modelpt_testing as mt
         from nemo.core.classes.modelPT import ModelPT
         model = ModelPT.restore_from({str(path)!r}, map_location="cpu")  # target picks TinyModel
         assert type(model) is mt.TinyModel, type(model)
@@ -106,18 +107,18 @@ def test_restore_in_a_fresh_process_gives_identical_outputs(mt, tmp_path):
     assert torch.equal(torch.load(tmp_path / "y.pt", weights_only=True), expected)
 
 
-def test_restore_sets_the_restore_path_and_map_location(mt, tmp_path):
+def test_restore_sets_the_restore_path_and_map_location(tmp_path):
     path = tmp_path / "model.nemo"
-    _trained(mt).save_to(path)
+    _trained().save_to(path)
     restored = mt.TinyModel.restore_from(str(path), map_location=torch.device("cpu"))
     assert restored.layer.weight.device == torch.device("cpu")
     assert AppState().model_restore_path == str(path.resolve())
     assert not ModelPT._is_model_being_restored()
 
 
-def test_restore_does_not_set_up_data(mt, tmp_path, caplog):
+def test_restore_does_not_set_up_data(tmp_path, caplog):
     path = tmp_path / "model.nemo"
-    _trained(mt).save_to(path)
+    _trained().save_to(path)
     caplog.clear()
     restored = mt.TinyModel.restore_from(path)
     assert restored.train_dataloader() is None
@@ -127,17 +128,17 @@ def test_restore_does_not_set_up_data(mt, tmp_path, caplog):
     assert len(restored.train_dataloader()) == 4
 
 
-def test_return_config(mt, tmp_path):
+def test_return_config(tmp_path):
     path = tmp_path / "model.nemo"
-    _trained(mt).save_to(path)
+    _trained().save_to(path)
     conf = mt.TinyModel.restore_from(path, return_config=True)
     assert isinstance(conf, DictConfig)
     assert conf.target == "modelpt_testing.TinyModel" and conf.out_features == 1
 
 
-def test_override_config_from_yaml_and_dictconfig(mt, tmp_path):
+def test_override_config_from_yaml_and_dictconfig(tmp_path):
     path = tmp_path / "model.nemo"
-    model = _trained(mt)
+    model = _trained()
     model.save_to(path)
     override = OmegaConf.create({"model": {**OmegaConf.to_container(model.cfg), "note": "${.size}", "size": 3}})
     OmegaConf.save(override, tmp_path / "override.yaml")
@@ -150,7 +151,7 @@ def test_override_config_from_yaml_and_dictconfig(mt, tmp_path):
         mt.TinyModel.restore_from(path, override_config_path=str(tmp_path / "missing.yaml"))
 
 
-def test_target_subclass_is_built_when_restoring_through_a_base(mt, tmp_path):
+def test_target_subclass_is_built_when_restoring_through_a_base(tmp_path):
     class Wider(mt.TinyModel):
         pass
 
@@ -160,34 +161,34 @@ def test_target_subclass_is_built_when_restoring_through_a_base(mt, tmp_path):
     assert type(ModelPT.restore_from(path)) is Wider
 
 
-def test_a_subclass_may_restore_an_archive_of_its_base(mt, tmp_path):
+def test_a_subclass_may_restore_an_archive_of_its_base(tmp_path):
     class Derived(mt.TinyModel):
         pass
 
     path = tmp_path / "tiny.nemo"
-    _trained(mt).save_to(path)
+    _trained().save_to(path)
     assert type(Derived.restore_from(path)) is Derived
 
 
-def test_save_on_a_non_zero_rank_writes_nothing(mt, tmp_path, monkeypatch):
+def test_save_on_a_non_zero_rank_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("RANK", "1")
     mt.TinyModel(mt.base_config()).save_to(tmp_path / "model.nemo")
     assert not (tmp_path / "model.nemo").exists()
 
 
-def test_save_replaces_an_existing_archive_atomically(mt, tmp_path):
+def test_save_replaces_an_existing_archive_atomically(tmp_path):
     path = tmp_path / "model.nemo"
-    first = _trained(mt, steps=1)
+    first = _trained(steps=1)
     first.save_to(path)
-    second = _trained(mt, steps=5)
+    second = _trained(steps=5)
     second.save_to(path)
     assert torch.equal(mt.TinyModel.restore_from(path).layer.weight, second.layer.weight)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.nemo"]
 
 
-def test_nested_restore_inside_a_constructor(mt, tmp_path):
+def test_nested_restore_inside_a_constructor(tmp_path):
     inner_path = tmp_path / "inner.nemo"
-    inner = _trained(mt)
+    inner = _trained()
     inner.save_to(inner_path)
 
     class Outer(mt.TinyModel):
@@ -207,34 +208,34 @@ def test_nested_restore_inside_a_constructor(mt, tmp_path):
 
 # ---------------------------------------------------------------------------------------------------------- errors
 class TestErrors:
-    def test_missing_file(self, mt, tmp_path):
+    def test_missing_file(self, tmp_path):
         with pytest.raises(FileNotFoundError, match="missing.nemo does not exist"):
             mt.TinyModel.restore_from(tmp_path / "missing.nemo")
 
-    def test_garbage_file(self, mt, tmp_path):
+    def test_garbage_file(self, tmp_path):
         garbage = tmp_path / "garbage.nemo"
         garbage.write_bytes(b"this is not a tar archive at all" * 40)
         with pytest.raises(ArchiveError, match="garbage.nemo.*not a readable .nemo archive"):
             mt.TinyModel.restore_from(garbage)
 
-    def test_missing_weights_member(self, mt, tmp_path):
+    def test_missing_weights_member(self, tmp_path):
         config = OmegaConf.to_yaml(mt.TinyModel(mt.base_config()).cfg).encode()
         path = _tar(tmp_path / "no_weights.nemo", {"model_config.yaml": config})
         with pytest.raises(ArchiveError, match="no model_weights.ckpt member; found: model_config.yaml"):
             mt.TinyModel.restore_from(path)
 
-    def test_missing_config_member(self, mt, tmp_path):
+    def test_missing_config_member(self, tmp_path):
         weights = _weights_bytes(mt.TinyModel(mt.base_config()).state_dict())
         path = _tar(tmp_path / "no_config.nemo", {"model_weights.ckpt": weights})
         with pytest.raises(ArchiveError, match="no model_config.yaml member"):
             mt.TinyModel.restore_from(path)
 
-    def test_config_that_is_not_a_mapping(self, mt, tmp_path):
+    def test_config_that_is_not_a_mapping(self, tmp_path):
         path = _tar(tmp_path / "list.nemo", {"model_config.yaml": b"- 1\n- 2\n", "model_weights.ckpt": b"x"})
         with pytest.raises(ValueError, match="must be a mapping, got ListConfig"):
             mt.TinyModel.restore_from(path)
 
-    def test_shape_mismatch_lists_keys_and_shapes_even_when_not_strict(self, mt, tmp_path):
+    def test_shape_mismatch_lists_keys_and_shapes_even_when_not_strict(self, tmp_path):
         path = tmp_path / "model.nemo"
         mt.TinyModel(mt.base_config()).save_to(path)
         override = OmegaConf.merge(mt.TinyModel.restore_from(path, return_config=True), {"out_features": 3})
@@ -246,7 +247,7 @@ class TestErrors:
             assert "layer.weight: checkpoint (1, 4) vs model (3, 4)" in message
             assert "layer.bias: checkpoint (1,) vs model (3,)" in message
 
-    def test_missing_and_unexpected_keys(self, mt, tmp_path, caplog):
+    def test_missing_and_unexpected_keys(self, tmp_path, caplog):
         class WithHead(mt.TinyModel):
             def __init__(self, cfg, trainer=None):
                 super().__init__(cfg, trainer)
@@ -266,7 +267,7 @@ class TestErrors:
         assert torch.equal(loose.layer.weight, saved.layer.weight)
         assert "missing keys ['head.weight', 'head.bias']" in caplog.text
 
-    def test_target_outside_the_class_tree_is_refused(self, mt, tmp_path):
+    def test_target_outside_the_class_tree_is_refused(self, tmp_path):
         path = tmp_path / "other.nemo"
         mt.OtherModel(mt.base_config()).save_to(path)
         with pytest.raises(ValueError, match="'modelpt_testing.OtherModel' is not modelpt_testing.TinyModel or a subclass"):
@@ -275,7 +276,7 @@ class TestErrors:
         with pytest.raises(ValueError, match="refuses to build classes outside its hierarchy"):
             ModelPT.restore_from(path, override_config_path=conf)
 
-    def test_unloaded_target_module_is_never_imported(self, mt, tmp_path, monkeypatch):
+    def test_unloaded_target_module_is_never_imported(self, tmp_path, monkeypatch):
         package = tmp_path / "pkg"
         package.mkdir()
         (package / "evil_target_module.py").write_text("import os\nos.environ['EVIL_IMPORTED'] = '1'\nclass M: pass\n")
@@ -291,7 +292,7 @@ class TestErrors:
         assert "evil_target_module" not in sys.modules
         assert "EVIL_IMPORTED" not in __import__("os").environ
 
-    def test_failed_constructor_leaves_no_restore_state(self, mt, tmp_path):
+    def test_failed_constructor_leaves_no_restore_state(self, tmp_path):
         class Broken(mt.TinyModel):
             def __init__(self, cfg, trainer=None):
                 super().__init__(cfg, trainer)
@@ -305,8 +306,8 @@ class TestErrors:
 
 
 # --------------------------------------------------------------------------------------- extract_state_dict_from
-def test_extract_state_dict_from(mt, tmp_path):
-    model = _trained(mt)
+def test_extract_state_dict_from(tmp_path):
+    model = _trained()
     model.head = torch.nn.Linear(1, 2)
     path = tmp_path / "model.nemo"
     model.save_to(path)
@@ -329,7 +330,7 @@ def test_extract_state_dict_from_a_missing_archive(tmp_path):
         ModelPT.extract_state_dict_from(tmp_path / "nothing.nemo", tmp_path / "out")
 
 
-def test_restores_a_nemo_v1_style_archive(mt, tmp_path):
+def test_restores_a_nemo_v1_style_archive(tmp_path):
     """An archive laid out like NeMo v1 writes it (tar.gz, ``./`` members, legacy ``cls``/``params`` nodes)."""
     model = mt.TinyModel(mt.base_config())
     config = OmegaConf.to_container(model.cfg)
@@ -344,7 +345,7 @@ def test_restores_a_nemo_v1_style_archive(mt, tmp_path):
     assert json.loads(json.dumps(OmegaConf.to_container(restored.cfg)))["target"] == "modelpt_testing.TinyModel"
 
 
-def test_unpack_nemo_file(mt, tmp_path):
+def test_unpack_nemo_file(tmp_path):
     mt.TinyModel(mt.base_config()).save_to(tmp_path / "model.nemo")
     assert ModelPT._unpack_nemo_file(str(tmp_path / "model.nemo"), str(tmp_path / "out")) == str(tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model_config.yaml", "model_weights.ckpt"]
@@ -354,9 +355,9 @@ def test_unpack_nemo_file(mt, tmp_path):
 
 @pytest.mark.gpu
 @run_if(min_cuda_gpus=1)
-def test_restore_defaults_to_cuda_and_loads_gpu_saved_weights(mt, tmp_path):
+def test_restore_defaults_to_cuda_and_loads_gpu_saved_weights(tmp_path):
     model = mt.TinyModel(mt.base_config(train_ds={"num_samples": 32, "batch_size": 8}, optim={"name": "sgd", "lr": 0.1}))
-    mt.quiet_trainer(max_steps=3, accelerator="gpu").fit(model)
+    quiet_cpu_trainer(max_steps=3, accelerator="gpu").fit(model)
     assert model.layer.weight.device.type == "cuda"
     model.save_to(tmp_path / "gpu.nemo")
     restored = mt.TinyModel.restore_from(tmp_path / "gpu.nemo")  # NeMo's default: cuda when available
@@ -370,16 +371,16 @@ def test_restore_defaults_to_cuda_and_loads_gpu_saved_weights(mt, tmp_path):
 class TestRestoreWithoutRandomInit:
     """restore_from builds on the meta device and assigns the loaded tensors, falling back where that is unsafe."""
 
-    def test_weights_are_the_loaded_tensors_and_stay_trainable(self, mt, tmp_path):
+    def test_weights_are_the_loaded_tensors_and_stay_trainable(self, tmp_path):
         path = tmp_path / "model.nemo"
-        model = _trained(mt)
+        model = _trained()
         model.save_to(path)
         restored = mt.TinyModel.restore_from(path, map_location="cpu")
         assert not any(t.is_meta for t in [*restored.parameters(), *restored.buffers()])
         assert all(p.requires_grad for p in restored.parameters())
         assert torch.equal(restored.layer.weight, model.layer.weight)
 
-    def test_tied_weights_stay_tied(self, mt, tmp_path):
+    def test_tied_weights_stay_tied(self, tmp_path):
         class Tied(mt.TinyModel):
             def __init__(self, cfg, trainer=None):
                 super().__init__(cfg, trainer)
@@ -391,7 +392,7 @@ class TestRestoreWithoutRandomInit:
         restored = Tied.restore_from(path, map_location="cpu")
         assert restored.twin.weight is restored.layer.weight
 
-    def test_non_persistent_buffers_are_built_normally(self, mt, tmp_path):
+    def test_non_persistent_buffers_are_built_normally(self, tmp_path):
         class WithScratch(mt.TinyModel):
             def __init__(self, cfg, trainer=None):
                 super().__init__(cfg, trainer)
@@ -406,7 +407,7 @@ class TestRestoreWithoutRandomInit:
         assert torch.equal(restored.layer.weight, original.layer.weight)
 
 
-def test_plain_tensor_attributes_such_as_metric_states_are_built_normally(mt, tmp_path):
+def test_plain_tensor_attributes_such_as_metric_states_are_built_normally(tmp_path):
     class WithState(mt.TinyModel):
         def __init__(self, cfg, trainer=None):
             super().__init__(cfg, trainer)

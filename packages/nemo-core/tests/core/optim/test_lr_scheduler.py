@@ -29,6 +29,7 @@ from nemo.core.optim.lr_scheduler import (
     register_scheduler,
 )
 from nemo.core.optim.optimizers import get_optimizer
+from nemo.core.testing import quiet_cpu_trainer
 
 SEED_LISTING = """\
 name: WarmupPolicy, schedule: <class 'nemo.core.optim.lr_scheduler.WarmupPolicy'>
@@ -516,7 +517,7 @@ def test_prepare_unknown_argument_is_a_clear_error():
 
 @pytest.mark.filterwarnings("ignore:.*LeafSpec")  # Lightning-internal deprecation, not ours
 def test_lightning_accepts_the_scheduler_config():
-    pl = pytest.importorskip("pytorch_lightning")
+    import pytorch_lightning as pl
     seen = []
 
     class Tiny(pl.LightningModule):
@@ -534,14 +535,5 @@ def test_lightning_accepts_the_scheduler_config():
             return {"optimizer": optimizer, "lr_scheduler": sched}
 
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(16, 2)), batch_size=2)
-    trainer = pl.Trainer(
-        max_steps=6,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        accelerator="cpu",
-        devices=1,
-    )
-    trainer.fit(Tiny(), loader)
+    quiet_cpu_trainer(max_steps=6).fit(Tiny(), loader)
     assert seen == pytest.approx([0.1 * x for x in _schedule(CosineAnnealing, 5, max_steps=6, warmup_steps=2)])

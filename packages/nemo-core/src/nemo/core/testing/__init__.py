@@ -1,8 +1,16 @@
-"""Test helpers shared by every package's suite.
+"""Test helpers shared by every package's suite (the one test kit).
 
-``run_if`` turns requirements into a ``pytest.mark.skipif`` with a readable reason, in the spirit of Lightning's
-``RunIf``. GPU tests are marked ``gpu`` (so the cpu suite deselects them) and skip where CUDA is absent. ``archive_safety``
-tampers with saved archives to prove restoring them never runs code.
+* ``run_if`` turns requirements into a ``pytest.mark.skipif`` with a readable reason, in the spirit of Lightning's
+  ``RunIf``. GPU tests are marked ``gpu`` (so the cpu suite deselects them) and skip where CUDA is absent.
+* ``trainers.quiet_cpu_trainer``: a silent, deterministic one-device CPU Lightning ``Trainer``.
+* ``scripts.examples_dir`` and ``scripts.load_script``: the repository's ``examples/`` and a script there as a module.
+* ``threads.torch_threads``: a scoped torch thread count.
+* ``error_rates.reference_error_rate``: WER/CER from a plain dynamic programme, to check a library's WER against.
+* ``archive_safety`` tampers with saved archives to prove restoring them never runs code.
+* ``pytest_plugin`` (loaded by each package's pytest ``addopts``): the ``slow`` marker's skipping, ``--run-slow``, the
+  ``one_torch_thread`` fixture.
+
+Importing this package imports neither Lightning nor pytest; they come when a trainer or a mark is made.
 """
 
 from __future__ import annotations
@@ -10,7 +18,20 @@ from __future__ import annotations
 import importlib.util
 from typing import Any, Optional
 
-__all__ = ["run_if"]
+from nemo.core.testing.error_rates import levenshtein, reference_error_rate
+from nemo.core.testing.scripts import examples_dir, load_script
+from nemo.core.testing.threads import torch_threads
+from nemo.core.testing.trainers import quiet_cpu_trainer
+
+__all__ = [
+    "examples_dir",
+    "levenshtein",
+    "load_script",
+    "quiet_cpu_trainer",
+    "reference_error_rate",
+    "run_if",
+    "torch_threads",
+]
 
 
 def run_if(*, min_cuda_gpus: int = 0, module: Optional[str] = None) -> Any:

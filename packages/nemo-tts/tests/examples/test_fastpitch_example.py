@@ -1,12 +1,10 @@
 """examples/tts/fastpitch.py runs end to end with both Hydra configs (a few steps, tiny overrides)."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-import torch
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "tts"
+from nemo.core.testing import examples_dir, load_script, torch_threads
+
+EXAMPLES = examples_dir("tts")
 
 
 def _compose(name: str, overrides):
@@ -17,11 +15,10 @@ def _compose(name: str, overrides):
 
 
 @pytest.fixture(autouse=True)
-def one_thread(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
+def in_tmp_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # anything the script writes relative to the working directory lands here
+    with torch_threads(1):  # the script sets its own thread count (threads=1); the suite's is restored afterwards
+        yield
 
 
 @pytest.mark.parametrize("config", ["fastpitch_small", "fastpitch"])
@@ -50,10 +47,7 @@ def test_fastpitch_example_trains_and_saves_a_nemo(config, tone_corpus, tmp_path
             *small,
         ],
     )
-    spec = importlib.util.spec_from_file_location("tts_example_fastpitch", EXAMPLES / "fastpitch.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    model = module.main(cfg)
+    model = load_script(EXAMPLES / "fastpitch.py").main(cfg)
     assert model.trainer.state.finished and model.trainer.global_step == 2
     assert model.cfg.pitch_mean is not None  # computed from the training set
     assert list((tmp_path / "exp").rglob("*.nemo"))

@@ -1,6 +1,5 @@
 """examples/asr/speech_to_text.py and transcribe_speech.py run end to end on a tiny model and corpus."""
 
-import importlib.util
 import json
 import runpy
 from pathlib import Path
@@ -9,14 +8,13 @@ import pytest
 from asr_models_testing import TEXTS, tiny_encoder, write_corpus
 from omegaconf import OmegaConf
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "asr"
+from nemo.core.testing import examples_dir, load_script, reference_error_rate
+
+EXAMPLES = examples_dir("asr")
 
 
 def _load(name):
-    spec = importlib.util.spec_from_file_location(f"asr_example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(EXAMPLES / f"{name}.py")
 
 
 @pytest.fixture
@@ -53,7 +51,7 @@ def test_train_then_transcribe_with_the_example_scripts(tmp_path, corpus, monkey
     wer = transcribe.main(OmegaConf.structured(options))
     lines = [json.loads(line) for line in output.read_text().splitlines()]
     assert [line["text"] for line in lines] == TEXTS[:3] and all("pred_text" in line for line in lines)
-    assert wer >= 0.0
+    assert wer == pytest.approx(reference_error_rate([line["pred_text"] for line in lines], TEXTS[:3]))
 
     options = transcribe.TranscriptionConfig(model_path=str(nemo_files[0]), audio_dir=str(tmp_path / "corpus"))
     assert transcribe.main(OmegaConf.structured(options)) is None  # no references, no WER
@@ -183,9 +181,7 @@ def test_speech_to_label_trains_on_the_generated_commands(tmp_path, monkeypatch)
     """The `--commands` corpus (eSpeak NG) trains MatchboxNet through speech_to_label.py; labels from the CLI."""
     pytest.importorskip("espeakng_loader")
     pytest.importorskip("wordfreq")
-    spec = importlib.util.spec_from_file_location("make_speech_corpus_commands", EXAMPLES / "make_speech_corpus.py")
-    corpus = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(corpus)
+    corpus = _load("make_speech_corpus")
     manifests = corpus.make_commands_corpus(str(tmp_path / "commands"), 20, 10, 10, seed=0)
     cfg = OmegaConf.load(EXAMPLES / "conf" / "matchboxnet" / "matchboxnet_3x1x64_v1.yaml")
     cfg.model.labels = list(corpus.COMMANDS)
@@ -216,7 +212,6 @@ def test_ngram_lm_script_and_lm_decoding_in_transcribe_speech(tmp_path, corpus, 
     import torch
     from asr_models_testing import ctc_config
 
-    from nemo.collections.asr.metrics.wer import word_error_rate
     from nemo.collections.asr.models import EncDecCTCModel
     from nemo.collections.asr.parts.ngram_lm import NGramLanguageModel
 
@@ -260,7 +255,8 @@ def test_ngram_lm_script_and_lm_decoding_in_transcribe_speech(tmp_path, corpus, 
     words = set(" ".join(TEXTS[:6]).split())
     assert [line["text"] for line in lines] == TEXTS[:3]
     assert all(set(line["pred_text"].split()) <= words and "pred_text_greedy" in line for line in lines)
-    assert wer == word_error_rate([line["pred_text"] for line in lines], TEXTS[:3])  # the returned WER is pred_text's
+    # the returned WER is the LM-decoded pred_text's
+    assert wer == pytest.approx(reference_error_rate([line["pred_text"] for line in lines], TEXTS[:3]))
     assert all(line["pred_text"].strip() for line in lines)  # an untrained model: only the LM makes these words
     assert all(set(line["pred_text_greedy"].split()) - words for line in lines)
     with pytest.raises(ValueError, match="LM decoding needs a character CTC model"):

@@ -1,18 +1,16 @@
 """examples/tts/tacotron2.py and hifigan.py run end to end (fast_dev_run) with their Hydra configs."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "tts"
+from nemo.core.testing import examples_dir, load_script
+
+EXAMPLES = examples_dir("tts")
 
 
 def _load(name):
-    spec = importlib.util.spec_from_file_location(f"tts_example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(EXAMPLES / f"{name}.py")
 
 
 def _compose(config_dir: Path, name: str, overrides):
@@ -23,7 +21,7 @@ def _compose(config_dir: Path, name: str, overrides):
 
 
 @pytest.fixture(autouse=True)
-def in_tmp_path(tmp_path, monkeypatch, one_thread):
+def in_tmp_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # anything a script writes relative to the working directory lands here
 
 

@@ -1,4 +1,4 @@
-"""Tiny configs and synthetic audio corpora shared by the ASR model tests (loaded by conftest.py)."""
+"""Tiny configs and synthetic audio corpora shared by the ASR model tests (imported by name: tests/ is on sys.path)."""
 
 import json
 import math

@@ -1,7 +1,7 @@
 """Tiny ModelPT subclasses and data shared by the ModelPT, save/restore, artifact and dataloader tests.
 
-Loaded by conftest.py under the fixed module name ``modelpt_testing`` (also by the fresh-process round-trip test),
-so the ``target`` a saved model records resolves to the same class everywhere.
+Imported by its plain name (``tests/`` is on ``sys.path`` through the ``pythonpath`` pytest option; the fresh-process
+round-trip test puts it there too), so the ``target`` a saved model records resolves to the same class everywhere.
 """
 
 import json
@@ -54,21 +54,6 @@ def make_loader(config: Any) -> torch.utils.data.DataLoader:
     return torch.utils.data.DataLoader(
         RegressionDataset(samples), batch_size=config.get("batch_size", 8), shuffle=config.get("shuffle", False)
     )
-
-
-def quiet_trainer(**kwargs: Any) -> pl.Trainer:
-    """A fast, silent CPU trainer."""
-    options = dict(
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    )
-    options.update(kwargs)
-    return pl.Trainer(**options)
 
 
 def base_config(**overrides: Any) -> DictConfig:

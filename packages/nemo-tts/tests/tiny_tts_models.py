@@ -1,4 +1,5 @@
-"""Tiny randomly initialized TTS models (milliseconds to build and run) for the pipeline and example-script tests."""
+"""Tiny randomly initialized TTS models (milliseconds to build and run) for the pipeline and example-script tests
+(imported by name: tests/ is on sys.path)."""
 
 import math
 from typing import Any, Dict

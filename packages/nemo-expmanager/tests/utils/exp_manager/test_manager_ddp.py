@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = """
 import sys
 
@@ -13,6 +15,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from nemo.core.testing import quiet_cpu_trainer
 from nemo.utils.exp_manager import exp_manager
 
 
@@ -38,8 +41,7 @@ class Model(pl.LightningModule):
         torch.save(self.state_dict(), path)
 
 
-trainer = pl.Trainer(accelerator="cpu", devices=2, strategy="ddp", max_epochs=2, logger=False,
-                     enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+trainer = quiet_cpu_trainer(devices=2, strategy="ddp", max_epochs=2)
 log_dir = exp_manager(trainer, {"exp_dir": sys.argv[1], "name": "ddp",
                                 "checkpoint_callback_params": {"monitor": "train_loss", "save_top_k": 2}})
 trainer.fit(Model())
@@ -47,6 +49,7 @@ print(f"RANK {trainer.global_rank} LOG_DIR {log_dir} STEP {trainer.global_step}"
 """
 
 
+@pytest.mark.slow(reason="two DDP processes, each importing torch and Lightning")
 def test_two_ddp_processes_share_one_experiment(tmp_path):
     script = tmp_path / "train_ddp.py"
     script.write_text(SCRIPT)

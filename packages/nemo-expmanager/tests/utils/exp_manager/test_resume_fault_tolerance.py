@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from nemo.core.testing import quiet_cpu_trainer
 from nemo.utils.exp_manager import exp_manager
 
 torch.set_num_threads(1)
@@ -75,8 +76,7 @@ class Report(pl.Callback):
 
 
 pl.seed_everything(0, verbose=False)
-trainer = pl.Trainer(accelerator="cpu", devices=1, max_epochs=3, logger=False, enable_checkpointing=False,
-                     enable_progress_bar=False, enable_model_summary=False, callbacks=[Report()])
+trainer = quiet_cpu_trainer(max_epochs=3, callbacks=[Report()])
 exp_manager(trainer, {"exp_dir": EXP_DIR, "name": "fault", "resume_if_exists": True,
                       "resume_ignore_no_checkpoint": True, "log_step_timing": False,
                       "checkpoint_callback_params": {"monitor": None, "every_n_train_steps": 1, "verbose": False}})
@@ -132,6 +132,7 @@ def run_and_kill(context, script, exp_dir, final, kill_step):
     assert process.exitcode == -signal.SIGKILL, f"run was not killed at step {kill_step} (exit {process.exitcode})"
 
 
+@pytest.mark.slow(reason="seven training processes killed and resumed")
 def test_sigkilled_runs_resume_to_the_same_final_state(tmp_path, forkserver):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
