@@ -34,14 +34,13 @@ class YouTokenToMeModel:
         path = Path(model_path).expanduser()
         if not path.is_file():
             raise FileNotFoundError(f"YouTokenToMe model file {path} does not exist")
-        numbers = path.read_text(encoding="utf-8").split()
         try:
-            values = [int(x) for x in numbers]
+            values = [int(x) for x in path.read_bytes().decode("ascii").split()]
             n_chars, n_rules = values[0], values[1]
             chars = values[2 : 2 + 2 * n_chars]
             rules = values[2 + 2 * n_chars : 2 + 2 * n_chars + 3 * n_rules]
             unk, pad, bos, eos = values[2 + 2 * n_chars + 3 * n_rules : 6 + 2 * n_chars + 3 * n_rules]
-        except (ValueError, IndexError) as err:
+        except (ValueError, IndexError) as err:  # UnicodeDecodeError is a ValueError: e.g. a binary SentencePiece model
             raise ValueError(f"{path} is not a YouTokenToMe model file (expected yttm's text format): {err}") from err
         self.char2id: Dict[str, int] = {chr(chars[i]): chars[i + 1] for i in range(0, len(chars), 2)}
         self.rules: List[Tuple[int, int, int]] = [tuple(rules[i : i + 3]) for i in range(0, len(rules), 3)]
