@@ -1,14 +1,22 @@
 """Time and peak memory of ``ModelPT.save_to``/``restore_from`` of a ~100M-parameter model, next to plain
 ``torch.save``/``torch.load`` of the same state dict.
 
+Models (``--model``): ``linear`` (default), a stack of linear layers whose whole cost is its weights; ``ctc``, an
+``EncDecCTCModel`` from ``examples/asr/conf/jasper/jasper_10x5dr.yaml`` with every block's filters scaled by 0.54
+(97M parameters: mel front end, convolutions, batch norms, CTC decoder); ``all``: both, one JSON line each.
+
 Every operation runs in a fresh interpreter, which reports its wall time and its peak RSS above the RSS it had just
 before the operation (``/proc/self/status`` VmHWM, reset through ``/proc/self/clear_refs``; ``ru_maxrss`` elsewhere).
 Times are medians; the ``.nemo`` save includes the fsync that makes it atomic and durable (``torch.save`` has none).
-Prints one JSON line. Aims: restore within 1.5x of ``torch.load``; peak RSS within 1.3x of the weights' size.
+``load_nemo`` is ``restore_from`` as it runs: one build on the meta device with the loaded weights assigned.
+``load_nemo_two_builds`` forces the fallback that a constructor which cannot run on the meta device gets (what every
+CTC model got before its front end was made meta-safe): a second, ordinary build (random init), then a copy.
+Prints one JSON line per model. Aims: restore within 1.5x of ``torch.load``; peak RSS within 1.3x of the weights' size.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import statistics
@@ -20,6 +28,9 @@ from pathlib import Path
 
 LAYERS = 6
 WIDTH = 4096  # 6 x (4096 x 4096 + 4096) = 100.7M float32 parameters, ~403 MB
+CTC_CONFIG = Path(__file__).resolve().parents[1] / "examples" / "asr" / "conf" / "jasper" / "jasper_10x5dr.yaml"
+CTC_FILTER_SCALE = 0.54  # 332.6M -> 97.4M parameters
+OPERATIONS = ("save_torch", "save_nemo", "load_torch", "load_nemo", "load_nemo_two_builds")
 REPEATS = 3
 AIM_RESTORE_RATIO = 1.5
 AIM_PEAK_RSS_X_WEIGHTS = 1.3
@@ -82,27 +93,75 @@ def _model_class():
     return BenchModel
 
 
-def _model():
+def _ctc_config():
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.load(CTC_CONFIG).model
+    for split in ("train_ds", "validation_ds", "test_ds"):
+        if split in cfg:
+            cfg[split].manifest_filepath = None  # no data: the benchmark saves and restores weights only
+    for block in cfg.encoder.jasper:
+        block.filters = max(8, round(block.filters * CTC_FILTER_SCALE / 8) * 8)
+    cfg.decoder.feat_in = cfg.encoder.jasper[-1].filters
+    return cfg
+
+
+def _model_class_for(kind: str):
+    if kind == "ctc":
+        import librosa  # noqa: F401 - imported here, not inside the measured restore (the front end needs it)
+
+        from nemo.collections.asr.models import EncDecCTCModel
+
+        return EncDecCTCModel
+    return _model_class()
+
+
+def _model(kind: str):
     import torch
 
     torch.manual_seed(0)
+    if kind == "ctc":
+        return _model_class_for(kind)(cfg=_ctc_config())
     return _model_class()(cfg={"width": WIDTH, "layers": LAYERS})
+
+
+def _force_two_builds() -> None:
+    """Make ``restore_from`` take the fallback of a constructor that cannot run on the meta device."""
+    import torch
+
+    from nemo.core.classes import modelPT
+
+    meta_build = modelPT.build_with_weights
+
+    def two_builds(build, *args, **kwargs):
+        def real_only():
+            if torch.get_default_device().type == "meta":
+                raise RuntimeError("benchmark: this build may not run on the meta device")
+            return build()
+
+        return meta_build(real_only, *args, **kwargs)
+
+    modelPT.build_with_weights = two_builds
 
 
 def _fingerprint(state) -> float:
     return float(sum(t.double().sum() for t in state.values()))
 
 
-def worker(operation: str, workdir: Path) -> dict:
+def worker(kind: str, operation: str, workdir: Path) -> dict:
     """Run one operation in this (fresh) process and report seconds and peak RSS growth."""
+    import logging
+
     import torch
 
+    logging.getLogger("nemo_logger").setLevel(logging.ERROR)  # the forced fallback's WARNING is expected
     plain, archive = workdir / "plain.pt", workdir / "model.nemo"
     result = {}
     if operation.startswith("save"):
-        model = _model()
+        model = _model(kind)
         state = model.state_dict()
         result["weights_bytes"] = sum(t.numel() * t.element_size() for t in state.values())
+        result["params"] = sum(p.numel() for p in model.parameters())
         base = _rss_bytes()  # after imports and set-up: the peak below is the operation's own
         _reset_peak()
         start = time.perf_counter()
@@ -111,7 +170,9 @@ def worker(operation: str, workdir: Path) -> dict:
         else:
             model.save_to(str(archive))
     else:
-        model_class = _model_class()
+        model_class = _model_class_for(kind)
+        if operation == "load_nemo_two_builds":
+            _force_two_builds()
         base = _rss_bytes()
         _reset_peak()
         start = time.perf_counter()
@@ -125,20 +186,19 @@ def worker(operation: str, workdir: Path) -> dict:
     return result
 
 
-def _run(operation: str, workdir: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--worker", operation, str(workdir)], capture_output=True, text=True, check=True
-    )
+def _run(kind: str, operation: str, workdir: Path) -> dict:
+    command = [sys.executable, __file__, "--worker", kind, operation, str(workdir)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
+def benchmark(kind: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="nemo-bench-") as tmp:
         workdir = Path(tmp)
-        runs = {op: [] for op in ("save_torch", "save_nemo", "load_torch", "load_nemo")}
+        runs = {op: [] for op in OPERATIONS}
         for _ in range(REPEATS):  # interleaved, so torch and nemo see the same disk and page-cache state
             for op in runs:
-                runs[op].append(_run(op, workdir))
+                runs[op].append(_run(kind, op, workdir))
         archive_bytes = (workdir / "model.nemo").stat().st_size
     weights = runs["save_torch"][0]["weights_bytes"]
 
@@ -150,9 +210,10 @@ def main() -> None:
 
     fingerprints = {r["fingerprint"] for op_runs in runs.values() for r in op_runs}
     times = {op: seconds(op_runs) for op, op_runs in runs.items()}
-    report = {
+    return {
         "benchmark": "save_restore",
-        "params_m": round(weights / 4 / 1e6, 1),
+        "model": kind,
+        "params_m": round(runs["save_torch"][0]["params"] / 1e6, 1),
         "weights_mb": round(weights / 1e6, 1),
         "archive_mb": round(archive_bytes / 1e6, 1),
         "repeats": REPEATS,
@@ -164,11 +225,18 @@ def main() -> None:
         "aim_restore_ratio": AIM_RESTORE_RATIO,
         "aim_peak_rss_x_weights": AIM_PEAK_RSS_X_WEIGHTS,
     }
-    print(json.dumps(report))
+
+
+def main(argv: list) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", choices=("linear", "ctc", "all"), default="linear")
+    args = parser.parse_args(argv)
+    for kind in ("linear", "ctc") if args.model == "all" else (args.model,):
+        print(json.dumps(benchmark(kind)), flush=True)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
-        print(json.dumps(worker(sys.argv[2], Path(sys.argv[3]))))
+    if len(sys.argv) == 5 and sys.argv[1] == "--worker":
+        print(json.dumps(worker(sys.argv[2], sys.argv[3], Path(sys.argv[4]))))
     else:
-        main()
+        main(sys.argv[1:])

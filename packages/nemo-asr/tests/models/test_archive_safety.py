@@ -1,4 +1,5 @@
-"""Every ASR model class, built from its example config and saved, refuses every tampered ``_target_`` on restore."""
+"""Every ASR model class, built from its example config and saved, restores with one construction and quietly, and
+refuses every tampered ``_target_`` on restore."""
 
 from pathlib import Path
 
@@ -7,9 +8,11 @@ from asr_models_testing import TEXTS, tiny_encoder
 from omegaconf import OmegaConf
 
 from nemo.collections.common.tokenizers.sentencepiece_tokenizer import create_spt_model
+from nemo.core.testing import examples_dir
 from nemo.core.testing.archive_safety import assert_saved_model_safe, concrete_model_classes
+from nemo.core.testing.restore_once import assert_saved_model_restores_once
 
-CONF = Path(__file__).resolve().parents[4] / "examples" / "asr" / "conf"
+CONF = examples_dir("asr", "conf")
 
 
 def _example(name: str):
@@ -62,3 +65,10 @@ def test_tampered_targets_are_refused(model_class, tmp_path):
     build = EXAMPLE_CONFIGS.get(model_class.__name__) or pytest.fail(f"{model_class.__name__} has no example config")
     covered = assert_saved_model_safe(model_class, build(tmp_path), tmp_path)
     assert {"preprocessor", "encoder", "decoder"} <= set(covered)
+
+
+@pytest.mark.parametrize("model_class", MODEL_CLASSES, ids=lambda klass: klass.__name__)
+def test_restore_builds_once_on_the_meta_device_and_quietly(model_class, tmp_path):
+    """No fallback to a second, randomly initialised build; one INFO line; every tensor equal to the saved model's."""
+    build = EXAMPLE_CONFIGS.get(model_class.__name__) or pytest.fail(f"{model_class.__name__} has no example config")
+    assert_saved_model_restores_once(model_class, build(tmp_path), tmp_path)

@@ -1,13 +1,15 @@
-"""Every TTS model class, built from its example config and saved, refuses every tampered ``_target_`` on restore."""
+"""Every TTS model class, built from its example config and saved, restores with one construction and quietly, and
+refuses every tampered ``_target_`` on restore."""
 
-from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
 
+from nemo.core.testing import examples_dir
 from nemo.core.testing.archive_safety import assert_saved_model_safe, concrete_model_classes
+from nemo.core.testing.restore_once import assert_saved_model_restores_once
 
-CONF = Path(__file__).resolve().parents[4] / "examples" / "tts" / "conf"
+CONF = examples_dir("tts", "conf")
 
 
 def _fastpitch(tmp_path, tone_corpus, tacotron2_config, hifigan_config):
@@ -76,9 +78,17 @@ def test_every_model_class_is_covered():
 
 
 @pytest.mark.parametrize("model_class", MODEL_CLASSES, ids=lambda klass: klass.__name__)
-def test_tampered_config_nodes_are_refused(
-    model_class, tmp_path, tone_corpus, tacotron2_config, hifigan_config, one_thread
-):
+def test_tampered_config_nodes_are_refused(model_class, tmp_path, tone_corpus, tacotron2_config, hifigan_config):
     build = EXAMPLE_CONFIGS.get(model_class.__name__) or pytest.fail(f"{model_class.__name__} has no example config")
     covered = assert_saved_model_safe(model_class, build(tmp_path, tone_corpus, tacotron2_config, hifigan_config), tmp_path)
     assert covered
+
+
+@pytest.mark.parametrize("model_class", MODEL_CLASSES, ids=lambda klass: klass.__name__)
+def test_restore_builds_once_on_the_meta_device_and_quietly(
+    model_class, tmp_path, tone_corpus, tacotron2_config, hifigan_config
+):
+    """No fallback to a second, randomly initialised build; one INFO line; every tensor equal to the saved model's."""
+    build = EXAMPLE_CONFIGS.get(model_class.__name__) or pytest.fail(f"{model_class.__name__} has no example config")
+    config = build(tmp_path, tone_corpus, tacotron2_config, hifigan_config)
+    assert_saved_model_restores_once(model_class, config, tmp_path)

@@ -539,10 +539,11 @@ class ModelPT(pl.LightningModule, Model):
     ) -> Any:
         """Build a model from the ``.nemo`` file ``restore_path`` and load its weights.
 
-        The class built is ``cls`` or the subclass of ``cls`` the config's ``target`` names. Weights load on CPU,
-        then the model moves to ``map_location`` (default: cuda when available). ``override_config_path`` (YAML
-        path or DictConfig, its ``model`` sub-tree if present) replaces the stored config; ``return_config=True``
-        returns the config instead of a model.
+        The class built is ``cls`` or the subclass of ``cls`` the config's ``target`` names. It is built once, on the
+        meta device, and the weights (loaded on CPU) are assigned to it (``restore.build_with_weights``: a model that
+        cannot be built so is built a second time normally, with a WARNING); then it moves to ``map_location``
+        (default: cuda when available). ``override_config_path`` (YAML path or DictConfig, its ``model`` sub-tree if
+        present) replaces the stored config; ``return_config=True`` returns the config instead of a model.
 
         An archive never runs code: every ``_target_`` in its config must name a class of the kind its key builds
         (``nemo.core.classes.construction``), new imports are limited to ``nemo`` and ``torch``, and resolvers such
@@ -567,7 +568,9 @@ class ModelPT(pl.LightningModule, Model):
                 with model_restore_state(store), checks:
                     if not trusted:  # every target of the archive checked before anything is built
                         check_targets(conf, buildable_bases, "", buildable_bases)
-                    instance = build_with_weights(lambda: target_cls(cfg=conf), state_dict, strict, path)
+                    instance = build_with_weights(
+                        lambda: target_cls(cfg=conf), state_dict, strict, path, name=target_cls.__name__
+                    )
             except BaseException:
                 store.cleanup()
                 raise

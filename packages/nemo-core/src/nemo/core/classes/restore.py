@@ -7,7 +7,7 @@ Archives are untrusted input, so the class named by the config's ``target`` is o
 import contextlib
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -23,6 +23,10 @@ __all__ = [
     "resolve_restore_target",
     "load_checked_state_dict",
     "build_with_weights",
+    "BUFFER_HOOK",
+    "materialize_buffers",
+    "meta_tensors",
+    "named_tensors",
 ]
 
 
@@ -187,44 +191,159 @@ def load_checked_state_dict(
     model.load_state_dict(state_dict, strict=strict, assign=assign)
 
 
-def _has_shared_tensors(model: torch.nn.Module) -> bool:
-    """Tied weights (one Parameter under two names) would come apart when loading with ``assign=True``."""
+BUFFER_HOOK = "reset_buffers"
+"""Name of the method a module defines to (re)compute the tensors that are not weights (see ``build_with_weights``)."""
+
+
+def _tensor_items(value: Any) -> List[Tuple[str, torch.Tensor]]:
+    """``(suffix, tensor)`` for a tensor attribute, or the tensors held in a list, tuple or dict attribute."""
+    if isinstance(value, torch.Tensor):
+        return [("", value)]
+    if isinstance(value, (list, tuple)):
+        return [(f"[{index}]", item) for index, item in enumerate(value) if isinstance(item, torch.Tensor)]
+    if isinstance(value, dict):
+        return [(f"[{key!r}]", item) for key, item in value.items() if isinstance(item, torch.Tensor)]
+    return []
+
+
+def _own_tensors(module: torch.nn.Module, prefix: str = "") -> List[Tuple[str, torch.Tensor]]:
+    """``(qualified name, tensor)`` of the tensors ``module`` itself holds (not its children's): parameters, buffers
+    and plain tensor attributes (a torchmetrics state and its default, a weight-norm ``weight``...)."""
+    found = []
+    for name, value in vars(module).items():
+        if name in ("_parameters", "_buffers"):
+            found += [(f"{prefix}{key}", tensor) for key, tensor in value.items() if tensor is not None]
+        elif name != "_modules":
+            found += [(f"{prefix}{name}{suffix}", tensor) for suffix, tensor in _tensor_items(value)]
+    return found
+
+
+def named_tensors(model: torch.nn.Module) -> List[Tuple[str, torch.Tensor]]:
+    """Every tensor of ``model`` by qualified name: what ``named_parameters`` and ``named_buffers`` give (tied ones
+    under each name) plus plain tensor attributes, e.g. metric states."""
+    return [item for path, module in model.named_modules() for item in _own_tensors(module, path and f"{path}.")]
+
+
+def meta_tensors(model: torch.nn.Module) -> List[str]:
+    """Qualified names of every tensor of ``model`` still on the meta device (empty once it is fully built)."""
+    return [name for name, tensor in named_tensors(model) if tensor.is_meta]
+
+
+def _tied_groups(model: torch.nn.Module) -> List[List[str]]:
+    """Names sharing one Parameter or buffer (tied weights), each group in ``load_state_dict``'s order."""
+    groups: Dict[int, List[str]] = {}
     named = list(model.named_parameters(remove_duplicate=False)) + list(model.named_buffers(remove_duplicate=False))
-    return len({id(tensor) for _, tensor in named}) != len(named)
+    for name, tensor in named:
+        groups.setdefault(id(tensor), []).append(name)
+    return [names for names in groups.values() if len(names) > 1]
 
 
-def _still_on_meta(model: torch.nn.Module) -> bool:
-    """Any parameter, buffer or plain tensor attribute (e.g. a torchmetrics state) left on the meta device."""
-    tensors = list(model.parameters()) + list(model.buffers())
-    for module in model.modules():
-        for value in vars(module).values():
-            if isinstance(value, torch.Tensor):
-                tensors.append(value)
-            elif isinstance(value, (list, tuple)):
-                tensors.extend(item for item in value if isinstance(item, torch.Tensor))
-    return any(tensor.is_meta for tensor in tensors)
+def _retie(model: torch.nn.Module, groups: List[List[str]]) -> None:
+    """Make each group of tied names share one tensor again: ``load_state_dict(assign=True)`` gives every name its own.
+
+    The last loaded one is kept, the one an ordinary ``load_state_dict`` (which copies into the shared tensor name
+    after name) would leave.
+    """
+    for names in groups:
+        slots = []
+        for name in names:
+            path, _, leaf = name.rpartition(".")
+            module = model.get_submodule(path)
+            slots.append((module._parameters if leaf in module._parameters else module._buffers, leaf))
+        loaded = [table[leaf] for table, leaf in slots if not table[leaf].is_meta]
+        if loaded:
+            for table, leaf in slots:
+                table[leaf] = loaded[-1]
+
+
+def _recompute_normalized_weights(module: torch.nn.Module) -> None:
+    """``torch.nn.utils.weight_norm``/``spectral_norm`` keep the normalized weight as a plain attribute computed from
+    their parameters; recompute it from the assigned ones (as their forward pre-hook does, without a power step)."""
+    from torch.nn.utils.spectral_norm import SpectralNorm
+    from torch.nn.utils.weight_norm import WeightNorm
+
+    for hook in module._forward_pre_hooks.values():
+        if isinstance(hook, (WeightNorm, SpectralNorm)) and getattr(module, hook.name).is_meta:
+            if isinstance(hook, WeightNorm):
+                weight = hook.compute_weight(module)
+            else:
+                weight = hook.compute_weight(module, do_power_iteration=False)
+            setattr(module, hook.name, weight)
+
+
+def materialize_buffers(model: torch.nn.Module, device: Union[str, torch.device] = "cpu") -> None:
+    """Recompute, on ``device``, the tensors a meta-device build left on ``meta`` that are not weights.
+
+    Each module holding such tensors itself and defining ``reset_buffers()`` (``BUFFER_HOOK``) has it called, children
+    before their parents (a parent's buffer may be derived from a child's), inside ``with torch.device(device)``;
+    weight-normalized and spectral-normalized weights are recomputed from their parameters.
+    """
+    with torch.device(device):
+        for module in reversed(list(model.modules())):
+            hook = getattr(module, BUFFER_HOOK, None)
+            if callable(hook) and any(tensor.is_meta for _, tensor in _own_tensors(module)):
+                hook()
+            _recompute_normalized_weights(module)
+
+
+def _weights_device(state_dict: Mapping[str, Any]) -> torch.device:
+    for value in state_dict.values():
+        if isinstance(value, torch.Tensor):
+            return value.device
+    return torch.device("cpu")
 
 
 def build_with_weights(
-    build: Callable[[], torch.nn.Module], state_dict: Dict[str, torch.Tensor], strict: bool, origin: Path
+    build: Callable[[], torch.nn.Module],
+    state_dict: Dict[str, torch.Tensor],
+    strict: bool,
+    origin: Path,
+    name: str = "the model",
 ) -> torch.nn.Module:
-    """Build a model and load ``state_dict`` into it, without paying for a random initialisation.
+    """Build a model once and load ``state_dict`` into it, without paying for a random initialisation.
 
-    The model is first built on the ``meta`` device and the loaded tensors are assigned in place of its parameters,
-    so restoring holds one copy of the weights and skips initialising them. Constructors that cannot run on
-    ``meta``, tied weights, and tensors the state dict does not cover (non-persistent buffers, ``strict=False``) fall
-    back to an ordinary build and copy.
+    ``build()`` runs under ``with torch.device("meta")``: parameters and buffers get shapes but no memory, and no
+    initialiser runs. The loaded tensors are then assigned in place of the parameters and persistent buffers
+    (``load_state_dict(assign=True)``), so restoring holds one copy of the weights; tied weights are tied again.
+    What the state dict does not cover is then computed for real by ``materialize_buffers``:
+
+    * a module whose constructor makes tensors that are not weights (a window, a mel filterbank, a positional
+      frequency table: non-persistent buffers; a torchmetrics state) defines ``reset_buffers()``, the buffers'
+      counterpart of torch's ``reset_parameters()``: it (re)computes exactly those tensors with the default device,
+      its constructor calls it, and it is called here after the weights are assigned, under the weights' device;
+    * ``torch.nn.utils.weight_norm``/``spectral_norm`` weights are recomputed from their assigned parameters.
+
+    Constructors must therefore run on ``meta``: no ``.item()``, ``.tolist()``, numpy conversion or data-dependent
+    branch on a tensor they create (compute such values in Python, or on an explicit ``device="cpu"`` scalar).
+
+    When the constructor fails on ``meta``, or a tensor stays on ``meta`` (a module without ``reset_buffers``,
+    parameters missing from the state dict with ``strict=False``), the model is built a second time normally and the
+    weights copied in (a random init and about twice the weights' memory); that logs one WARNING naming ``name``
+    (the model class) and the cause, so the fix (make the constructor meta-safe, add ``reset_buffers``) is visible.
     """
     try:
         with torch.device("meta"):
             model = build()
     except Exception as err:  # any constructor that needs real data: build normally below
-        logging.debug(f"Restoring {origin}: building on the meta device failed ({err}); building normally")
-        model = None
-    if model is not None and not _has_shared_tensors(model):
+        reason = f"its constructor fails on the meta device ({type(err).__name__}: {err})"
+    else:
+        ties = _tied_groups(model)
         load_checked_state_dict(model, state_dict, strict, origin, assign=True)
-        if not _still_on_meta(model):
+        _retie(model, ties)
+        materialize_buffers(model, _weights_device(state_dict))
+        left = meta_tensors(model)
+        if not left:
             return model
+        shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+        reason = (
+            f"{shown} stayed on the meta device after the weights were assigned (not in the weights, and no "
+            f"{BUFFER_HOOK}() of their module recomputed them)"
+        )
+        del model
+    logging.warning(
+        f"Restoring {name} from {origin}: {reason}; building it a second time normally (random init, then a copy of "
+        "the weights: about twice their memory). See nemo.core.classes.restore.build_with_weights"
+    )
     model = build()
     load_checked_state_dict(model, state_dict, strict, origin)
     return model

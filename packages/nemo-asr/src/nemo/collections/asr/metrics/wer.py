@@ -3,10 +3,10 @@
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
-from torchmetrics import Metric
 
 from nemo.collections.asr.parts.ctc_greedy_decoding import ctc_greedy_decode
 from nemo.collections.asr.parts.rnnt_utils import Hypothesis
+from nemo.collections.common.metrics.meta_safe import MetaSafeMetric
 from nemo.utils import logging
 
 __all__ = ["WER", "edit_distance", "word_error_rate"]
@@ -46,7 +46,7 @@ def word_error_rate(hypotheses: Sequence[str], references: Sequence[str], use_ce
     return errors / words if words else float("inf")
 
 
-class WER(Metric):
+class WER(MetaSafeMetric):
     """Corpus WER (or CER) of greedy CTC predictions against label-id targets, summed across DDP ranks.
 
     ``update`` decodes predictions (blank id = ``len(vocabulary)``) and targets through ``vocabulary`` and accumulates
@@ -76,6 +76,9 @@ class WER(Metric):
         self.use_cer = use_cer
         self.ctc_decode = ctc_decode
         self.log_prediction = log_prediction
+        self.reset_buffers()
+
+    def declare_states(self) -> None:
         self.add_state("scores", default=torch.tensor(0), dist_reduce_fx="sum", persistent=False)
         self.add_state("words", default=torch.tensor(0), dist_reduce_fx="sum", persistent=False)
 

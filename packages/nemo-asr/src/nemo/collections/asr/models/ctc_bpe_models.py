@@ -10,6 +10,7 @@ from nemo.collections.asr.metrics.wer import WER
 from nemo.collections.asr.metrics.wer_bpe import WERBPE, tokenizer_vocabulary
 from nemo.collections.asr.models.asr_model import ngc_model
 from nemo.collections.asr.models.ctc_models import EncDecCTCModel
+from nemo.core.classes.artifacts import is_model_being_restored
 from nemo.core.classes.model import PretrainedModelInfo
 from nemo.utils import logging
 from nemo.utils.model_utils import convert_model_config_to_dict_config, maybe_update_config_version
@@ -94,7 +95,8 @@ class EncDecCTCModelBPE(EncDecCTCModel):
             vocab_path = artifact("vocab_path", "vocab.txt", required=True)
             self.tokenizer = BertWordPieceTokenizer(vocab_file=vocab_path)
         tokenizer_cfg.type = kind
-        logging.info(f"Tokenizer {type(self.tokenizer).__name__} initialized with {self.tokenizer.vocab_size} tokens")
+        log = logging.debug if is_model_being_restored() else logging.info  # a restore prints one line, its own
+        log(f"Tokenizer {type(self.tokenizer).__name__} initialized with {self.tokenizer.vocab_size} tokens")
 
     def _make_wer(self) -> WER:
         return WERBPE(

@@ -194,7 +194,8 @@ class FilterbankFeatures(nn.Module):
         self.use_grads = bool(use_grads)
         highfreq = highfreq or sample_rate / 2
         self.register_buffer("fb", _mel_filterbank(sample_rate, self.n_fft, nfilt, lowfreq, highfreq, mel_norm))
-        self.max_length = int(self.get_seq_len(torch.tensor(max_duration * sample_rate)))
+        # an explicit CPU scalar (float32, as NeMo computes it), so the model can also be built on the meta device
+        self.max_length = int(self.get_seq_len(torch.tensor(max_duration * sample_rate, device="cpu")))
 
         self._rng = _python_rng(rng)
         self.nb_augmentation_prob = float(nb_augmentation_prob)

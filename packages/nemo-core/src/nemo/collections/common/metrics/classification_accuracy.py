@@ -3,12 +3,13 @@
 from typing import Iterable, List, Optional, Union
 
 import torch
-from torchmetrics import Metric
+
+from nemo.collections.common.metrics.meta_safe import MetaSafeMetric
 
 __all__ = ["TopKClassificationAccuracy"]
 
 
-class TopKClassificationAccuracy(Metric):
+class TopKClassificationAccuracy(MetaSafeMetric):
     """Fraction of samples whose label is among the ``k`` highest logits, for each ``k`` in ``top_k``.
 
     States ``correct_counts_k`` and ``total_counts_k`` (one entry per ``k``) accumulate over ``update`` calls and are
@@ -23,18 +24,13 @@ class TopKClassificationAccuracy(Metric):
     def __init__(self, top_k: Optional[Union[int, Iterable[int]]] = None, dist_sync_on_step: bool = False) -> None:
         super().__init__(dist_sync_on_step=dist_sync_on_step)
         self.top_k = top_k
-        self.add_state(
-            "correct_counts_k",
-            default=torch.zeros(len(self.top_k), dtype=torch.long),
-            dist_reduce_fx="sum",
-            persistent=False,
-        )
-        self.add_state(
-            "total_counts_k",
-            default=torch.zeros(len(self.top_k), dtype=torch.long),
-            dist_reduce_fx="sum",
-            persistent=False,
-        )
+        self.reset_buffers()
+
+    def declare_states(self) -> None:
+        for name in ("correct_counts_k", "total_counts_k"):
+            self.add_state(
+                name, default=torch.zeros(len(self.top_k), dtype=torch.long), dist_reduce_fx="sum", persistent=False
+            )
 
     @property
     def top_k(self) -> List[int]:

@@ -3,8 +3,9 @@
 from typing import Any, Dict, Optional, Tuple
 
 import torch
-from torchmetrics import Metric
 from torchmetrics.utilities.distributed import gather_all_tensors
+
+from nemo.collections.common.metrics.meta_safe import MetaSafeMetric
 
 __all__ = ["ClassificationReport"]
 
@@ -14,7 +15,7 @@ _MODES = ("macro", "micro", "weighted", "all")
 Counts = Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
-class ClassificationReport(Metric):
+class ClassificationReport(MetaSafeMetric):
     """Counts true positives, false negatives and false positives per class; reports percentages.
 
     Use as in NeMo v1::
@@ -56,8 +57,11 @@ class ClassificationReport(Metric):
         self.num_classes = num_classes
         self.ids_to_labels = {v: k for k, v in label_ids.items()} if label_ids else None
         self.mode = mode
+        self.reset_buffers()
+
+    def declare_states(self) -> None:
         for name in ("tp", "fn", "fp"):
-            self.add_state(name, default=torch.zeros(num_classes, dtype=torch.long), dist_reduce_fx="sum")
+            self.add_state(name, default=torch.zeros(self.num_classes, dtype=torch.long), dist_reduce_fx="sum")
 
     def _batch_counts(self, predictions: torch.Tensor, labels: torch.Tensor) -> Counts:
         """Per-class ``(tp, fn, fp, tn)`` of one batch of class ids (any matching shapes), checked for range."""

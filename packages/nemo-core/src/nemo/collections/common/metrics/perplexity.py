@@ -4,12 +4,13 @@ from typing import Any, Optional
 
 import torch
 from torch.distributions.categorical import Categorical
-from torchmetrics import Metric
+
+from nemo.collections.common.metrics.meta_safe import MetaSafeMetric
 
 __all__ = ["Perplexity"]
 
 
-class Perplexity(Metric):
+class Perplexity(MetaSafeMetric):
     """Average of ``exp(entropy)`` over every distribution passed to ``update(probs=...)`` or ``update(logits=...)``.
 
     The last dimension indexes the categories; every other position is one distribution. Sums are reduced across
@@ -25,6 +26,9 @@ class Perplexity(Metric):
     ) -> None:
         super().__init__(dist_sync_on_step=dist_sync_on_step, process_group=process_group)
         self.validate_args = validate_args
+        self.reset_buffers()
+
+    def declare_states(self) -> None:
         self.add_state("perplexities_sum", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("num_distributions", torch.tensor(0, dtype=torch.int64), dist_reduce_fx="sum")
 

@@ -42,6 +42,11 @@ class GriffinLimModel(Vocoder):
                 f"GriffinLimModel: need n_iters >= 0, nnls_iters >= 0, power > 0 and 0 <= momentum < 1, got "
                 f"n_iters={self.n_iters}, nnls_iters={self.nnls_iters}, power={self.power}, momentum={self.momentum}"
             )
+        self.reset_buffers()
+
+    def reset_buffers(self) -> None:
+        """(Re)compute the filterbank's pseudo-inverse from ``self.mel`` (not saved); a model built on the meta device
+        calls it once its weights are assigned (``nemo.core.classes.restore.build_with_weights``)."""
         self.register_buffer("mel_pinv", torch.linalg.pinv(self.mel.mel_basis), persistent=False)
 
     @classmethod

@@ -10,6 +10,7 @@ from typing import Any, Dict, Optional, Tuple
 import torch
 from torch import nn
 
+from nemo.collections.common.data.masks import lengths_to_mask
 from nemo.collections.tts.modules.aligner import AlignmentEncoder, durations_from_alignment, mas
 from nemo.core.classes.module import NeuralModule
 
@@ -23,18 +24,18 @@ __all__ = [
 ]
 
 
-def lengths_to_mask(lengths: torch.Tensor, max_len: Optional[int] = None) -> torch.Tensor:
-    """``[B, max_len]`` bool, True inside each length."""
-    max_len = int(lengths.max()) if max_len is None else max_len
-    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
-
-
 class PositionalEmbedding(nn.Module):
     """Sinusoidal positions ``[T, d]`` (no parameters)."""
 
     def __init__(self, d_model: int) -> None:
         super().__init__()
-        inv_freq = 1.0 / (10000 ** (torch.arange(0.0, d_model, 2.0) / d_model))
+        self.d_model = d_model
+        self.reset_buffers()
+
+    def reset_buffers(self) -> None:
+        """(Re)compute the frequency table (not saved with the weights); a model built on the meta device calls it
+        once its weights are assigned (``nemo.core.classes.restore.build_with_weights``)."""
+        inv_freq = 1.0 / (10000 ** (torch.arange(0.0, self.d_model, 2.0) / self.d_model))
         self.register_buffer("inv_freq", inv_freq, persistent=False)
 
     def forward(self, length: int) -> torch.Tensor:
@@ -159,7 +160,7 @@ def regulate_len(
     index = torch.searchsorted(ends, frames[None, :].expand(ends.shape[0], -1).contiguous(), right=True)
     index = index.clamp(max=enc_out.shape[1] - 1)
     out = torch.gather(enc_out, 1, index[..., None].expand(-1, -1, enc_out.shape[2]))
-    out = out * (frames[None, :] < lengths[:, None])[..., None]
+    out = out * lengths_to_mask(lengths, total)[..., None]
     return out, lengths
 
 

@@ -19,6 +19,8 @@ from typing import Optional, Tuple
 
 import torch
 
+from nemo.collections.common.data.masks import lengths_to_mask
+
 __all__ = ["MelSpectrogram", "LOG_ZERO_GUARD"]
 
 LOG_ZERO_GUARD = 1e-5
@@ -75,13 +77,19 @@ class MelSpectrogram(torch.nn.Module):
         self.exact_pad = bool(exact_pad)
         self.use_grads = bool(use_grads)
         self.pad_value = math.log(self.log_zero_guard) if pad_value is None else float(pad_value)
+        self.reset_buffers()
 
+    def reset_buffers(self) -> None:
+        """(Re)compute the filterbank and the window (not saved with the weights); a model built on the meta device
+        calls it once its weights are assigned (``nemo.core.classes.restore.build_with_weights``)."""
         import librosa
 
-        basis = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, norm="slaney")
+        basis = librosa.filters.mel(
+            sr=self.sample_rate, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax, norm="slaney"
+        )
         self.register_buffer("mel_basis", torch.as_tensor(basis, dtype=torch.float32), persistent=False)
         # symmetric, as NeMo's FilterbankFeatures (torch.hann_window(win, periodic=False))
-        self.register_buffer("window", torch.hann_window(win_length, periodic=False), persistent=False)
+        self.register_buffer("window", torch.hann_window(self.win_length, periodic=False), persistent=False)
 
     def get_seq_len(self, audio_len: torch.Tensor) -> torch.Tensor:
         """Number of valid frames of clips of ``audio_len`` samples: all their STFT frames."""
@@ -116,16 +124,14 @@ class MelSpectrogram(torch.nn.Module):
         if audio.dim() != 2:
             raise ValueError(f"MelSpectrogram expects audio [B, T], got shape {tuple(audio.shape)}")
         audio_len = audio_len.to(audio.device).long()
-        samples = torch.arange(audio.shape[1], device=audio.device)
-        audio = audio.float().masked_fill(samples[None, :] >= audio_len[:, None], 0.0)
+        audio = audio.float().masked_fill(~lengths_to_mask(audio_len, audio.shape[1]), 0.0)
         mel = torch.matmul(self.mel_basis, self.linear_spectrogram(audio))
         if self.log_zero_guard_type == "add":
             log_mel = torch.log(mel + self.log_zero_guard)
         else:
             log_mel = torch.log(torch.clamp(mel, min=self.log_zero_guard))
         mel_len = self.get_seq_len(audio_len)
-        frames = torch.arange(log_mel.shape[-1], device=audio.device)
-        log_mel = log_mel.masked_fill(frames[None, None, :] >= mel_len[:, None, None], self.pad_value)
+        log_mel = log_mel.masked_fill(~lengths_to_mask(mel_len, log_mel.shape[-1])[:, None, :], self.pad_value)
         return log_mel, mel_len
 
     def extra_repr(self) -> str:
