@@ -202,8 +202,17 @@ class EncDecCTCModel(ASRModel, ExportableEncDecModel):
         batch_size: int = 4,
         logprobs: bool = False,
         return_hypotheses: bool = False,
+        verbose: bool = True,
+        chunk_len_in_secs: Optional[float] = None,
+        long_audio_threshold_in_secs: Optional[float] = None,
     ) -> Union[List[str], List[np.ndarray], List[Hypothesis], Dict]:
-        """Greedy CTC transcripts of audio files, in order (for prototyping; long files need much memory).
+        """Greedy CTC transcripts of audio files, in order.
+
+        Files longer than ``long_audio_threshold_in_secs`` (default: the model attribute
+        ``transcribe_long_audio_threshold_in_secs``, else 120 s; ``inf`` turns this off) are streamed from disk and
+        decoded in overlapping windows of ``chunk_len_in_secs`` (default: ``transcribe_chunk_len_in_secs``, else 30 s)
+        plus ``transcribe_chunk_context_in_secs`` (else 5 s) each side, with flat memory
+        (``parts.buffered_transcription``); shorter files are decoded whole. ``verbose=False`` hides the progress bars.
 
         ``logprobs=True`` returns each file's ``(T, V+1)`` log-probabilities as numpy arrays instead;
         ``return_hypotheses=True`` returns ``Hypothesis`` objects whose ``y_sequence`` holds those log-probabilities.
@@ -216,9 +225,15 @@ class EncDecCTCModel(ASRModel, ExportableEncDecModel):
                 "Either `return_hypotheses` or `logprobs` can be True at any given time. "
                 "Returned hypotheses will contain the logprobs."
             )
+        from nemo.collections.asr.parts import buffered_transcription as buffered
+
+        long_files = buffered.long_audio_indices(self, paths2audio_files, long_audio_threshold_in_secs)
+        short_files = [path for i, path in enumerate(paths2audio_files) if i not in long_files]
         results: List[Any] = []
         with self._inference_state():
-            for signal, signal_len, *_ in self._iterate_audio(paths2audio_files, batch_size, self._transcribe_config):
+            batches = self._iterate_audio(short_files, batch_size, self._transcribe_config) if short_files else ()
+            total = -(-len(short_files) // max(1, batch_size))
+            for signal, signal_len, *_ in buffered.progress(batches, verbose=verbose, total=total, desc="Transcribing"):
                 log_probs, encoded_len, predictions = self.forward(input_signal=signal, input_signal_length=signal_len)
                 if logprobs:
                     results += [log_probs[i, : encoded_len[i]].cpu().numpy() for i in range(log_probs.shape[0])]
@@ -230,7 +245,16 @@ class EncDecCTCModel(ASRModel, ExportableEncDecModel):
                     for i, hypothesis in enumerate(decoded):
                         hypothesis.y_sequence = log_probs[i, : encoded_len[i]].cpu().clone()
                 results += decoded
-        return results
+            options = dict(
+                batch_size=batch_size,
+                logprobs=logprobs,
+                return_hypotheses=return_hypotheses,
+                verbose=verbose,
+                chunk_len_in_secs=chunk_len_in_secs,
+            )
+            chunked = buffered.transcribe_long_files(self, paths2audio_files, long_files, options)
+        whole = iter(results)
+        return [chunked[i] if i in chunked else next(whole) for i in range(len(paths2audio_files))]
 
     # ---------------------------------------------------------------------------------------------- vocabulary
     def change_vocabulary(self, new_vocabulary: List[str]) -> None:
