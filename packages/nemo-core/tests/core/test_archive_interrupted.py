@@ -33,9 +33,12 @@ def temp_files(folder: Path):
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
 
 
-def _paused_writer(path: Path, artifact: Path, point: str, ready) -> None:
+def _paused_writer(path: Path, artifact: Path, point: str, ready, weights: torch.Tensor) -> None:
     """Child process: start a save of a new archive over ``path`` and block at ``point`` until signalled."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # A forked child must not enter the parent's OpenMP thread pool (GNU OpenMP is not fork-safe: it would hang once
+    # the parent has run a parallel op), so it works on one thread, on a tensor the parent made.
+    torch.set_num_threads(1)
 
     def pause() -> None:
         if ready.is_set():  # once only: torch writes again while it unwinds
@@ -72,7 +75,7 @@ def _paused_writer(path: Path, artifact: Path, point: str, ready) -> None:
     write_archive(
         path,
         config_yaml=NEW_CONFIG,
-        state_dict={"w": torch.arange(50_000.0)},
+        state_dict={"w": weights},
         artifacts={"vocab.txt": artifact},
         compress=POINTS[point],
     )
@@ -84,7 +87,8 @@ def start_paused_writer(path: Path, point: str):
     artifact.write_text("a b c\n")
     context = multiprocessing.get_context("fork")
     ready = context.Event()
-    writer = context.Process(target=_paused_writer, args=(path, artifact, point, ready), daemon=True)
+    weights = torch.arange(50_000.0)
+    writer = context.Process(target=_paused_writer, args=(path, artifact, point, ready, weights), daemon=True)
     writer.start()
     if not ready.wait(20):
         writer.kill()
