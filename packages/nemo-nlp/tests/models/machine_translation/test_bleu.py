@@ -1,46 +1,59 @@
+"""``val_sacreBLEU``/``test_sacreBLEU`` are sacreBLEU's corpus BLEU (13a tokenisation, 'exp' smoothing, 4-grams) of
+the epoch's translations against one reference stream, as in NeMo v1."""
+
 import pytest
+import sacrebleu
+from omegaconf import OmegaConf
 
-from nemo.collections.nlp.models.machine_translation.bleu import corpus_bleu, tokenize_13a
+from nemo.collections.nlp.models.machine_translation import AAYNBaseConfig, MTEncDecModel
 
 
-def test_matches_sacrebleu_documented_example():
-    # The example in sacreBLEU's README: "BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17
-    # ref_len = 18)".
-    hypotheses = ["The dog bit the man.", "It wasn't surprising.", "The man had just bitten him."]
-    references = [
-        ["The dog bit the man.", "It was not unexpected.", "The man bit him first."],
-        ["The dog had bit the man.", "No one was surprised.", "The man had bitten the dog."],
+@pytest.fixture(scope="module")
+def model(spm_model):
+    cfg = OmegaConf.structured(AAYNBaseConfig())
+    for side in ("encoder_tokenizer", "decoder_tokenizer"):
+        cfg[side].library = "sentencepiece"
+        cfg[side].tokenizer_model = spm_model
+    for side in ("encoder", "decoder"):
+        cfg[side].update(hidden_size=16, inner_size=32, num_layers=1, num_attention_heads=2)
+    cfg.train_ds = cfg.validation_ds = cfg.test_ds = None
+    return MTEncDecModel(cfg=cfg)
+
+
+def _logged_bleu(model, hypotheses, references, mode="val"):
+    """What the epoch end logs for these translations (split over two batches, as loaders would)."""
+    half = len(hypotheses) // 2
+    outputs = [
+        {"loss_sum": 1.0, "num_tokens": 2, "translations": hypotheses[:half], "ground_truths": references[:half]},
+        {"loss_sum": 3.0, "num_tokens": 2, "translations": hypotheses[half:], "ground_truths": references[half:]},
     ]
-    result = corpus_bleu(hypotheses, references)
-    assert result.score == pytest.approx(48.53, abs=0.005)
-    assert [round(p, 1) for p in result.precisions] == [82.4, 50.0, 45.5, 37.5]
-    assert result.brevity_penalty == pytest.approx(0.943, abs=5e-4)
-    assert (result.sys_len, result.ref_len) == (17, 18)
+    result = model._eval_epoch_end(outputs, mode, num_examples=0)
+    assert result["log"][f"{mode}_sacreBLEU"] == result[f"{mode}_sacreBLEU"]
+    assert float(result[f"{mode}_loss"]) == pytest.approx(1.0)  # token-weighted mean of the batches' losses
+    return result[f"{mode}_sacreBLEU"]
 
 
-def test_identity_scores_100_and_disjoint_output_is_smoothed():
-    refs = ["one two three four five", "six seven eight nine"]
-    assert corpus_bleu(refs, [refs]).score == pytest.approx(100.0)
-    # sacreBLEU's 'exp' smoothing gives no-match orders 100 / (2^k * total) instead of 0 ...
-    disjoint = corpus_bleu(["x y z w", "q r s t"], [refs])
-    assert disjoint.precisions == pytest.approx([100 / 16, 100 / 24, 100 / 32, 100 / 32])
-    assert disjoint.score == pytest.approx(0.8825 * (6.25 * 100 / 24 * 3.125 * 3.125) ** 0.25, rel=1e-4)
-    # ... but an order with no n-grams at all (one-word output) makes BLEU 0.
-    assert corpus_bleu(["x"], [["y"]]).score == 0.0
+# (hypotheses, references, BLEU): values the collection's own BLEU gave before it used sacrebleu, where they agree.
+CASES = [
+    # the toy number task: words -> digits, a few digits wrong or missing
+    (["2 1", "5 4 3", "6", "8 7 1"], ["2 1", "5 4 3", "6", "8 7"], None),
+    (["a b c d"], ["a b c e"], 100 * (0.75 * (2 / 3) * 0.5 * 0.5) ** 0.25),  # 4-gram 0/1 smoothed to 1/2
+    (["one two three four five", "six seven eight nine"], ["one two three four five", "six seven eight nine"], 100.0),
+    (["x"], ["y"], 0.0),  # an order with no n-gram at all
+    (["x y z w", "q r s t"], ["one two three four five", "six seven eight nine"], 0.0),  # no match at all: 0
+    (["It costs 3.50 dollars, ok?"], ["It costs 3.50 dollars , ok ?"], 100.0),  # 13a splits the punctuation
+]
 
 
-def test_hand_computed_value_with_exp_smoothing():
-    # hyp "a b c d" vs ref "a b c e": 1-4gram matches 3/4, 2/3, 1/2, 0/1 -> 4-gram smoothed to 1/(2*1).
-    expected = 100 * (0.75 * (2 / 3) * 0.5 * 0.5) ** 0.25
-    assert corpus_bleu(["a b c d"], [["a b c e"]]).score == pytest.approx(expected)
+@pytest.mark.parametrize("hypotheses, references, expected", CASES)
+def test_logged_bleu_is_sacrebleu_corpus_bleu(model, hypotheses, references, expected):
+    logged = _logged_bleu(model, hypotheses, references)
+    assert logged == sacrebleu.corpus_bleu(hypotheses, [references], tokenize="13a").score
+    if expected is not None:
+        assert logged == pytest.approx(expected)
 
 
-def test_tokenize_13a_splits_punctuation_but_keeps_numbers():
-    assert tokenize_13a("Hello, world! It costs 3.50 dollars.") == "Hello , world ! It costs 3.50 dollars ."
-
-
-def test_reference_streams_are_checked():
-    with pytest.raises(TypeError, match="reference streams"):
-        corpus_bleu(["a"], ["a"])
-    with pytest.raises(ValueError, match="stream 0 has 2"):
-        corpus_bleu(["a"], [["a", "b"]])
+def test_test_epoch_logs_test_sacrebleu(model):
+    assert _logged_bleu(model, ["5 4 3", "2 1"], ["5 4 3", "2 2"], mode="test") == pytest.approx(
+        sacrebleu.corpus_bleu(["5 4 3", "2 1"], [["5 4 3", "2 2"]]).score
+    )

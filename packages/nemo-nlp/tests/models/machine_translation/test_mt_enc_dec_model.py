@@ -2,8 +2,8 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from nemo.collections.common.tokenizers import create_spt_model
 from nemo.collections.nlp.models.machine_translation import AAYNBaseConfig, MTEncDecModel
+from nemo.core.testing import quiet_cpu_trainer
 
 PAIRS = [
     ("one two", "2 1"),
@@ -11,37 +11,6 @@ PAIRS = [
     ("six", "6"),
     ("seven eight", "8 7"),
 ]
-VOCAB_WORDS = "zero one two three four five six seven eight nine".split()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Tiny models run far faster on one thread, above all on a busy machine (no thread oversubscription)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def spm_model(tmp_path_factory):
-    """A tiny SentencePiece model (with bos/eos/pad) over number words and digits, shared by both sides."""
-    directory = tmp_path_factory.mktemp("spm")
-    corpus = directory / "corpus.txt"
-    lines = [f"{a} {b} {c}" for a in VOCAB_WORDS for b in VOCAB_WORDS[:5] for c in ("1 2", "3 4 5", "6 7 8 9 0")]
-    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    model_path, _ = create_spt_model(
-        str(corpus),
-        vocab_size=40,
-        sample_size=-1,
-        do_lower_case=False,
-        tokenizer_type="bpe",
-        output_dir=str(directory / "tok"),
-        bos=True,
-        eos=True,
-        pad=True,
-    )
-    return model_path
 
 
 def _write_pairs(directory, name, pairs):
@@ -147,20 +116,10 @@ def test_save_restore_round_trip_keeps_tokenizers_and_translations(tmp_path, spm
 
 
 def test_lightning_fit_logs_loss_and_bleu(tmp_path, spm_model):
-    import pytorch_lightning as pl
-
     torch.manual_seed(0)
     cfg = _tiny_cfg(tmp_path, spm_model)
     cfg.optim.sched.warmup_ratio = 0.1
-    trainer = pl.Trainer(
-        max_steps=4,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    )
+    trainer = quiet_cpu_trainer(max_steps=4)
     model = MTEncDecModel(cfg=cfg, trainer=trainer)
     trainer.fit(model)
     metrics = trainer.callback_metrics
@@ -169,21 +128,11 @@ def test_lightning_fit_logs_loss_and_bleu(tmp_path, spm_model):
 
 
 def test_several_validation_sets_get_prefixed_metrics(tmp_path, spm_model):
-    import pytorch_lightning as pl
-
     cfg = _tiny_cfg(tmp_path, spm_model)
     files = [_write_pairs(tmp_path, name, PAIRS[i : i + 2]) for i, name in ((0, "dev_a"), (2, "dev_b"))]
     cfg.validation_ds.src_file_name = [src for src, _ in files]
     cfg.validation_ds.tgt_file_name = [tgt for _, tgt in files]
-    trainer = pl.Trainer(
-        max_steps=1,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    )
+    trainer = quiet_cpu_trainer(max_steps=1)
     model = MTEncDecModel(cfg=cfg, trainer=trainer)
     assert len(model.val_dataloader()) == 2
     trainer.fit(model)
@@ -214,6 +163,18 @@ def test_config_errors_are_explicit(tmp_path, spm_model):
     yttm.encoder_tokenizer.library = "yttm"
     with pytest.raises(ValueError, match="is not a YouTokenToMe model file"):  # a SentencePiece model named as yttm
         MTEncDecModel(cfg=yttm)
+    missing = _tiny_cfg(tmp_path, spm_model, **{"encoder_tokenizer.tokenizer_model": str(tmp_path / "none.model")})
+    with pytest.raises(FileNotFoundError, match="encoder_tokenizer.tokenizer_model"):
+        MTEncDecModel(cfg=missing)
+
+
+def test_a_typo_in_a_data_config_key_is_refused_with_a_did_you_mean(tmp_path, spm_model):
+    cfg = OmegaConf.to_container(_tiny_cfg(tmp_path, spm_model))  # a plain config: no dataclass checks its keys
+    cfg["validation_ds"]["tokens_in_bach"] = cfg["validation_ds"].pop("tokens_in_batch")
+    with pytest.raises(
+        ValueError, match=r"validation_ds: unknown key 'tokens_in_bach'.*did you mean 'tokens_in_batch'"
+    ):
+        MTEncDecModel(cfg=cfg)
 
 
 @pytest.mark.parametrize("library", ["yttm", None])  # None: v1's default library, which is yttm

@@ -6,71 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 pl = pytest.importorskip("pytorch_lightning")
 
 from nemo.collections.nlp.models import TextClassificationModel  # noqa: E402
-
-
-def make_cfg(tokenizer_name, language_model, files=None, num_classes=2, **dataset):
-    files = files or {}
-    return OmegaConf.create(
-        {
-            "tokenizer": {
-                "tokenizer_name": tokenizer_name,
-                "vocab_file": None,
-                "tokenizer_model": None,
-                "special_tokens": None,
-            },
-            "language_model": {
-                "pretrained_model_name": "bert-base-uncased",
-                "lm_checkpoint": None,
-                "config_file": None,
-                "config": None,
-                **language_model,
-            },
-            "classifier_head": {"num_output_layers": 2, "fc_dropout": 0.0},
-            "class_labels": {"class_labels_file": None},
-            "dataset": {
-                "num_classes": num_classes,
-                "do_lower_case": True,
-                "max_seq_length": 32,
-                "class_balancing": None,
-                "use_cache": False,
-                **dataset,
-            },
-            "train_ds": {
-                "file_path": files.get("train"),
-                "batch_size": 16,
-                "shuffle": True,
-                "num_samples": -1,
-                "num_workers": 0,
-            },
-            "validation_ds": {
-                "file_path": files.get("dev"),
-                "batch_size": 16,
-                "shuffle": False,
-                "num_samples": -1,
-                "num_workers": 0,
-            },
-            "optim": {"name": "adam", "lr": 3e-3},
-        }
-    )
-
-
-def trainer(max_epochs):
-    return pl.Trainer(
-        max_epochs=max_epochs,
-        check_val_every_n_epoch=max_epochs,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    )
+from nemo.core.classes.data_setup import DataConfigError  # noqa: E402
+from nemo.core.testing import quiet_cpu_trainer  # noqa: E402
 
 
 # fmt: off
@@ -102,11 +43,9 @@ class SeedValidationStep(TextClassificationModel):
 
 @pytest.mark.parametrize("model_class", [TextClassificationModel, SeedValidationStep])
 def test_seed_walkthrough_init_forward_training_and_validation_step(
-    model_class, vocab_file, bert_config, sentiment_files
+    model_class, text_classification_cfg, sentiment_files
 ):
-    cfg = make_cfg("bert-base-uncased", {"config": bert_config}, sentiment_files)
-    cfg.tokenizer.vocab_file = vocab_file
-    model = model_class(cfg.copy())
+    model = model_class(text_classification_cfg(sentiment_files))
     assert model.bert_model.config.hidden_size == 32
     assert model.classifier.mlp.layers[-1].out_features == 2
     batch = next(iter(model.train_dataloader()))
@@ -133,11 +72,17 @@ def test_seed_walkthrough_init_forward_training_and_validation_step(
     assert report.tp.sum() == 0  # reset for the next epoch
 
 
-def test_fine_tune_save_and_restore_in_a_fresh_process(tmp_path, bert_checkpoint_dir, sentiment_files, toy_rows):
+def test_fine_tune_save_and_restore_in_a_fresh_process(
+    tmp_path, bert_checkpoint_dir, sentiment_files, toy_rows, text_classification_cfg
+):
     torch.manual_seed(0)
-    cfg = make_cfg(bert_checkpoint_dir, {"pretrained_model_name": bert_checkpoint_dir}, sentiment_files)
+    cfg = text_classification_cfg(
+        sentiment_files,
+        tokenizer_name=bert_checkpoint_dir,
+        language_model={"pretrained_model_name": bert_checkpoint_dir},
+    )
     model = TextClassificationModel(cfg)
-    t = trainer(8)  # 4 batches an epoch
+    t = quiet_cpu_trainer(max_epochs=8, check_val_every_n_epoch=8)  # 4 batches an epoch
     t.fit(model)
     accuracy = t.callback_metrics["val_precision"]
     assert accuracy > 75.0, f"micro precision (accuracy) {accuracy} after 32 steps on separable data"
@@ -175,12 +120,10 @@ def test_fine_tune_save_and_restore_in_a_fresh_process(tmp_path, bert_checkpoint
     assert torch.allclose(torch.tensor(restored["logits"]), expected, atol=1e-5)
 
 
-def test_weighted_loss_balances_the_classes(tmp_path, vocab_file, bert_config):
+def test_weighted_loss_balances_the_classes(tmp_path, text_classification_cfg):
     train = tmp_path / "train.tsv"
     train.write_text("good film\t1\nbad film\t0\nawful plot\t0\ndull plot\t0\n", encoding="utf-8")
-    cfg = make_cfg("bert-base-uncased", {"config": bert_config}, {"train": str(train)}, class_balancing="weighted_loss")
-    cfg.tokenizer.vocab_file = vocab_file
-    model = TextClassificationModel(cfg)
+    model = TextClassificationModel(text_classification_cfg({"train": str(train)}, class_balancing="weighted_loss"))
     assert model.class_weights == pytest.approx([4 / (2 * 3), 4 / (2 * 1)])
     assert torch.allclose(model.loss.weight, torch.tensor([2 / 3, 2.0]))
     model.save_to(str(tmp_path / "weighted.nemo"))
@@ -189,13 +132,11 @@ def test_weighted_loss_balances_the_classes(tmp_path, vocab_file, bert_config):
     assert torch.allclose(restored.loss.weight, torch.tensor([2 / 3, 2.0]))
 
 
-def test_out_of_range_label_names_the_file(tmp_path, vocab_file, bert_config):
+def test_out_of_range_label_names_the_file(tmp_path, text_classification_cfg):
     train = tmp_path / "train.tsv"
     train.write_text("good film\t1\nbad film\t2\n", encoding="utf-8")
-    cfg = make_cfg("bert-base-uncased", {"config": bert_config}, {"train": str(train)})
-    cfg.tokenizer.vocab_file = vocab_file
     with pytest.raises(ValueError, match="train.tsv.*num_classes=2"):
-        TextClassificationModel(cfg)
+        TextClassificationModel(text_classification_cfg({"train": str(train)}))
 
 
 def test_list_available_models_is_none():
@@ -203,10 +144,8 @@ def test_list_available_models_is_none():
     assert Path(__file__).name  # the module imports without a device or data set
 
 
-def test_restored_model_exports_to_torchscript_without_a_trainer(tmp_path, vocab_file, bert_config):
-    cfg = make_cfg("bert-base-uncased", {"config": bert_config})
-    cfg.tokenizer.vocab_file = vocab_file
-    TextClassificationModel(cfg).save_to(str(tmp_path / "tc.nemo"))
+def test_restored_model_exports_to_torchscript_without_a_trainer(tmp_path, text_classification_cfg):
+    TextClassificationModel(text_classification_cfg()).save_to(str(tmp_path / "tc.nemo"))
     restored = TextClassificationModel.restore_from(str(tmp_path / "tc.nemo"), map_location="cpu").eval()
     assert restored._trainer is None
     # By keyword: forward's parameter order differs from the order of input_types and input_example().
@@ -215,3 +154,47 @@ def test_restored_model_exports_to_torchscript_without_a_trainer(tmp_path, vocab
     restored.export(path, input_example=(example,))  # used to fail: "... is not attached to a `Trainer`"
     with torch.no_grad():
         torch.testing.assert_close(torch.jit.load(path)(**example), restored(**example))
+
+
+def test_a_typo_in_a_data_config_key_is_refused_with_a_did_you_mean(text_classification_cfg, sentiment_files):
+    cfg = text_classification_cfg(sentiment_files)
+    cfg.train_ds.batchsize = cfg.train_ds.pop("batch_size")
+    with pytest.raises(ValueError, match=r"train_ds: unknown key 'batchsize' \(value 16\); did you mean 'batch_size'"):
+        TextClassificationModel(cfg)
+    cfg = text_classification_cfg(sentiment_files)
+    cfg.validation_ds.file_pth = cfg.validation_ds.pop("file_path")  # not "no file_path, so no loader"
+    with pytest.raises(ValueError, match=r"validation_ds: unknown key 'file_pth'.*did you mean 'file_path'"):
+        TextClassificationModel(cfg)
+    cfg.validation_ds.file_path = cfg.validation_ds.pop("file_pth")
+    cfg.validation_ds.file_path = None  # null: no loader, as in NeMo v1
+    assert TextClassificationModel(cfg).val_dataloader() == []
+
+
+def test_a_never_set_data_file_is_named(text_classification_cfg):
+    cfg = text_classification_cfg()
+    cfg.train_ds.file_path = "???"  # as in the example config
+    with pytest.raises(DataConfigError, match=r"train_ds.file_path is '\?\?\?' \(mandatory\)"):
+        TextClassificationModel(cfg)
+
+
+class V1DataSetup(TextClassificationModel):
+    """NeMo v1's ``setup_*_data`` overrides, which call ``_setup_dataloader_from_config(cfg=...)``."""
+
+    def setup_training_data(self, train_data_config):
+        if not train_data_config or not train_data_config.file_path:
+            self._train_dl = None
+            return
+        self._train_dl = self._setup_dataloader_from_config(cfg=train_data_config)
+        self.v1_calls = getattr(self, "v1_calls", 0) + 1
+
+    def setup_validation_data(self, val_data_config):
+        self._validation_dl = self._setup_dataloader_from_config(cfg=val_data_config)
+
+
+def test_v1_setup_data_overrides_keep_working(text_classification_cfg, sentiment_files):
+    model = V1DataSetup(text_classification_cfg(sentiment_files))
+    assert model.v1_calls == 1  # called once, after the whole constructor
+    input_ids, _, _, labels = next(iter(model.train_dataloader()))
+    assert input_ids.shape[0] == 16 and len(model.val_dataloader().dataset) == 16
+    model.setup_training_data(model.cfg.train_ds)  # called again by the user: still the v1 path
+    assert model.v1_calls == 2 and len(model.train_dataloader().dataset) == 64

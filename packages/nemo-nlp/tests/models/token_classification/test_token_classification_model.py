@@ -1,88 +1,19 @@
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 pl = pytest.importorskip("pytorch_lightning")
 
-from nemo.collections.nlp.data.token_classification import punctuation_capitalization_labels  # noqa: E402
 from nemo.collections.nlp.models import TokenClassificationModel  # noqa: E402
+from nemo.core.testing import quiet_cpu_trainer  # noqa: E402
 
 
-def _write_task(directory, name, rows):
-    """NER-format files for the punctuation/capitalisation task: words lower-cased, labels from the text."""
-    texts, labels = [], []
-    for sentence, _ in rows:
-        words = sentence.split()
-        text = " ".join([words[0].capitalize(), *words[1:3]]) + ", " + " ".join(words[3:]) + "."
-        w, t = punctuation_capitalization_labels(text)
-        texts.append(" ".join(w))
-        labels.append(" ".join(t))
-    (directory / f"text_{name}.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
-    (directory / f"labels_{name}.txt").write_text("\n".join(labels) + "\n", encoding="utf-8")
-    return texts, labels
-
-
-def make_cfg(data_dir, vocab_file, bert_config):
-    return OmegaConf.create(
-        {
-            "label_ids": None,
-            "tokenizer": {
-                "tokenizer_name": "bert-base-uncased",
-                "vocab_file": vocab_file,
-                "tokenizer_model": None,
-                "special_tokens": None,
-            },
-            "language_model": {
-                "pretrained_model_name": "bert-base-uncased",
-                "lm_checkpoint": None,
-                "config_file": None,
-                "config": bert_config,
-            },
-            "head": {"num_fc_layers": 1, "fc_dropout": 0.0, "activation": "relu", "use_transformer_init": True},
-            "dataset": {
-                "data_dir": str(data_dir),
-                "class_balancing": None,
-                "max_seq_length": 32,
-                "pad_label": "O",
-                "ignore_extra_tokens": False,
-                "ignore_start_end": True,
-            },
-            "train_ds": {
-                "text_file": "text_train.txt",
-                "labels_file": "labels_train.txt",
-                "batch_size": 16,
-                "shuffle": True,
-                "num_samples": -1,
-            },
-            "validation_ds": {
-                "text_file": "text_dev.txt",
-                "labels_file": "labels_dev.txt",
-                "batch_size": 16,
-                "shuffle": False,
-                "num_samples": -1,
-            },
-            "optim": {"name": "adam", "lr": 1e-2},
-        }
-    )
-
-
-def test_train_predict_evaluate_save_restore(tmp_path, vocab_file, bert_config, toy_rows):
-    _write_task(tmp_path, "train", toy_rows(48, seed=0))
-    dev_texts, dev_labels = _write_task(tmp_path, "dev", toy_rows(8, seed=1))
+def test_train_predict_evaluate_save_restore(tmp_path, toy_rows, punctuation_task, token_classification_cfg):
+    punctuation_task(tmp_path, "train", toy_rows(48, seed=0))
+    dev_texts, dev_labels = punctuation_task(tmp_path, "dev", toy_rows(8, seed=1))
     torch.manual_seed(0)
-    model = TokenClassificationModel(make_cfg(tmp_path, vocab_file, bert_config))
+    model = TokenClassificationModel(token_classification_cfg(tmp_path))
     assert dict(model.cfg.label_ids) == {"O": 0, "COMMA": 1, "O-U": 2, "PERIOD": 3}
-    trainer = pl.Trainer(
-        max_epochs=5,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        check_val_every_n_epoch=5,
-    )
+    trainer = quiet_cpu_trainer(max_epochs=5, check_val_every_n_epoch=5)
     trainer.fit(model)
     assert trainer.callback_metrics["val_f1"] > 60.0
 
@@ -119,8 +50,29 @@ def test_train_predict_evaluate_save_restore(tmp_path, vocab_file, bert_config, 
     assert restored.add_predictions(dev_texts[:3], batch_size=3) == predictions
 
 
-def test_label_count_mismatch_names_both_files(tmp_path, vocab_file, bert_config):
+def test_label_count_mismatch_names_both_files(tmp_path, token_classification_cfg):
     (tmp_path / "text_train.txt").write_text("good film\n", encoding="utf-8")
     (tmp_path / "labels_train.txt").write_text("O\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"labels_train.txt:1: 1 labels for the 2 words of .*text_train.txt:1"):
-        TokenClassificationModel(make_cfg(tmp_path, vocab_file, bert_config))
+        TokenClassificationModel(token_classification_cfg(tmp_path))
+
+
+def test_data_config_typo_is_refused_and_weighted_loss_counts_word_labels(
+    tmp_path, toy_rows, punctuation_task, token_classification_cfg
+):
+    punctuation_task(tmp_path, "train", toy_rows(8, seed=0))
+    punctuation_task(tmp_path, "dev", toy_rows(4, seed=1))
+    cfg = token_classification_cfg(tmp_path)
+    cfg.validation_ds.label_file = cfg.validation_ds.pop("labels_file")
+    with pytest.raises(ValueError, match=r"validation_ds: unknown key 'label_file'.*did you mean 'labels_file'"):
+        TokenClassificationModel(cfg)
+    cfg = token_classification_cfg(tmp_path, class_balancing="weighted_loss")
+    cfg.validation_ds.text_file = None  # no validation loader
+    model = TokenClassificationModel(cfg)
+    assert model.val_dataloader() == []
+    labels = [t for line in (tmp_path / "labels_train.txt").read_text().split("\n") for t in line.split()]
+    counts = {label: labels.count(label) for label in model.cfg.label_ids}
+    expected = [len(labels) / (len(counts) * counts[label]) for label in model.cfg.label_ids]
+    assert model.class_weights == pytest.approx(expected) and torch.allclose(model.loss.weight, torch.tensor(expected))
+    with pytest.raises(ValueError, match=r"class_balancing='weighted'; expected null or 'weighted_loss'"):
+        TokenClassificationModel(token_classification_cfg(tmp_path, class_balancing="weighted"))

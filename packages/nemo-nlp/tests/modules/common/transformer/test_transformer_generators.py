@@ -15,15 +15,6 @@ from nemo.collections.nlp.modules.common.transformer import (
 PAD, BOS, EOS, A, B = 0, 1, 2, 3, 4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Tiny models run far faster on one thread, above all on a busy machine (no thread oversubscription)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # Next-token probabilities given the generated prefix (after BOS). Greedy takes A (0.55) and ends with "A EOS"
 # (p = 0.385), although "EOS" alone is more probable (0.45); "A A EOS" is long but needs a length bonus.
 TABLE = {
@@ -119,6 +110,8 @@ def test_greedy_equals_beam_size_one():
     out_beam = beam(encoder_hidden_states=encoder_states, encoder_input_mask=encoder_mask)
     assert out_greedy.shape[1] <= 5 + 6
     assert torch.equal(out_greedy, out_beam)
+    with pytest.raises(ValueError, match="return_beam_scores needs beam search"):
+        greedy(encoder_hidden_states=encoder_states, encoder_input_mask=encoder_mask, return_beam_scores=True)
 
 
 def test_incremental_decoding_matches_full_forward():

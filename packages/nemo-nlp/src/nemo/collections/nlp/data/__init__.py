@@ -1,7 +1,6 @@
 """Data sets of the NLP collection (loaded on first attribute access)."""
 
-import importlib
-from typing import Any, List
+from nemo.core._lazy import lazy_exports
 
 _EXPORTS = {
     "TextClassificationDataset": "nemo.collections.nlp.data.text_classification.text_classification_dataset",
@@ -12,14 +11,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

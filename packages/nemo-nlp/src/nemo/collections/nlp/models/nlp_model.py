@@ -1,14 +1,17 @@
-"""``NLPModel``: base of the BERT-based NLP models; keeps tokenizer and encoder files inside the ``.nemo``.
+"""``NLPModel``: base of the NLP models; keeps tokenizer and encoder files inside the ``.nemo``.
 
 The tokenizer's vocabulary (or SentencePiece model) and the encoder's ``config.json`` are registered as artifacts,
-so a restored model rebuilds its tokenizer and its encoder without any file from the original machine.
+so a restored model rebuilds its tokenizer and its encoder without any file from the original machine. Data loaders
+come from ModelPT's data-setup hook (``_build_dataset``), with NeMo v1's NLP conventions on top (see
+``_setup_dataloader_from_config``).
 """
 
 import os
 import tempfile
-from typing import Any, Optional, Union
+from typing import Any, Optional, Tuple, Union
 
 import pytorch_lightning as pl
+import torch
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nemo.collections.common.tokenizers.bert_wordpiece_tokenizer import BertWordPieceTokenizer
@@ -16,6 +19,7 @@ from nemo.collections.common.tokenizers.huggingface.auto_tokenizer import _lower
 from nemo.collections.common.tokenizers.tokenizer_spec import TokenizerSpec
 from nemo.collections.common.tokenizers.tokenizer_utils import get_tokenizer
 from nemo.core.classes.artifacts import is_model_being_restored
+from nemo.core.classes.data_setup import split_data_config
 from nemo.core.classes.exportable import Exportable
 from nemo.core.classes.modelPT import ModelPT
 from nemo.utils import logging
@@ -27,14 +31,21 @@ _CONFIG_FILE_KEY = "language_model.config_file"
 
 
 class NLPModel(ModelPT, Exportable):
-    """ModelPT with the tokenizer built before the data loaders, and artifact registration for tokenizer/encoder.
+    """ModelPT with a ``model.tokenizer`` (its files registered as artifacts), the encoder config registered for
+    BERT-based models, and NeMo v1's NLP data-config conventions.
 
-    Subclasses create ``self.bert_model`` after ``super().__init__`` and call :meth:`register_bert_model`.
+    BERT-based subclasses create ``self.bert_model`` after ``super().__init__`` and call :meth:`register_bert_model`.
     """
+
+    # Data config keys naming a model's data files: a ``*_ds`` node that leaves one of them empty builds no loader.
+    data_file_keys: Tuple[str, ...] = ()
+    # The flat ``*_ds`` shape of NeMo's NLP configs (no ``dataset``/``dataloader_params`` nodes).
+    nested_data_config = False
 
     def __init__(self, cfg: Union[DictConfig, Any], trainer: Optional[pl.Trainer] = None) -> None:
         cfg = convert_model_config_to_dict_config(cfg)
-        # ModelPT.__init__ builds the data loaders, which need the tokenizer; register_artifact reads this attribute.
+        # The tokenizer's files go into the config before ModelPT stores it (and its hyper-parameters), as ASR's BPE
+        # models do; register_artifact reads this attribute.
         self._artifact_store = None
         self.tokenizer: Optional[TokenizerSpec] = None
         if cfg.get("tokenizer") is not None:
@@ -51,6 +62,40 @@ class NLPModel(ModelPT, Exportable):
     def register_artifact(self, config_path: str, src: Optional[str], verify_src_exists: bool = False) -> Optional[str]:
         """As ModelPT's, optional by default (v1 NLP models pass ``verify_src_exists=False``)."""
         return super().register_artifact(config_path, src, verify_src_exists=verify_src_exists)
+
+    def _setup_dataloader_from_config(
+        self, config: Any = None, name: str = "data", shuffle: bool = False, cfg: Any = None
+    ) -> Optional[torch.utils.data.DataLoader]:
+        """A loader from one ``*_ds`` node (``name`` is its split: ``train``, ``validation``, ``test``), or None.
+
+        As ModelPT's (``_build_dataset`` builds the dataset; unknown keys are refused with a did-you-mean naming
+        ``<name>_ds.<key>``, never-set ``???`` values are named), plus NeMo v1's NLP conventions:
+
+        * the node may be passed as ``cfg=``: v1 ``setup_training_data`` overrides call
+          ``self._setup_dataloader_from_config(cfg=train_data_config)``;
+        * a node that leaves one of ``data_file_keys`` empty (null or absent) builds no loader (logged), as v1's
+          models did; its other keys are checked all the same, so a misspelt file key is refused, not ignored;
+        * the dataset config also holds the loader's ``shuffle`` (v1's text classification draws its ``num_samples``
+          examples at random with it).
+        """
+        config = cfg if config is None else config
+        if config is None:
+            return None
+        dataset_cfg, params = split_data_config(
+            config,
+            f"{name}_ds",
+            self.dataset_config_keys,
+            shuffle,
+            self.dataloader_config_keys,
+            self.nested_data_config,
+        )
+        for key in self.data_file_keys:
+            if not dataset_cfg.get(key):
+                logging.info(f"model.{name}_ds.{key} is not set: no {name} data loader is created")
+                return None
+        dataset_cfg.shuffle = params.shuffle
+        dataset = self._build_dataset(dataset_cfg)
+        return None if dataset is None else self._build_dataloader(dataset, params)
 
     def setup_tokenizer(self, cfg: DictConfig) -> None:
         """Build ``self.tokenizer`` from ``model.tokenizer`` and register its files (updating ``cfg`` in place).

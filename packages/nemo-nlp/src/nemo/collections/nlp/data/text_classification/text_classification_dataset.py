@@ -70,6 +70,25 @@ def pad_batch(rows: Sequence[Sequence[int]], pad_id: int) -> Tuple[torch.Tensor,
     return ids, mask
 
 
+def bert_input_types() -> Dict[str, NeuralType]:
+    """Neural types of the ``(input_ids, segment_ids, input_mask)`` that every BERT dataset's batch starts with."""
+    return {
+        "input_ids": NeuralType(("B", "T"), ChannelType()),
+        "segment_ids": NeuralType(("B", "T"), ChannelType()),
+        "input_mask": NeuralType(("B", "T"), MaskType()),
+    }
+
+
+def pad_bert_inputs(
+    tokenizer: TokenizerSpec, rows: Sequence[Sequence[int]]
+) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(input_ids, segment_ids, input_mask)`` of a batch of id lists: padded with the tokenizer's pad id (0 when
+    it has none), one segment."""
+    pad_id = tokenizer.pad_id if tokenizer.pad_id is not None else 0
+    input_ids, input_mask = pad_batch(rows, pad_id)
+    return input_ids, torch.zeros_like(input_ids), input_mask
+
+
 class TextClassificationDataset(Dataset):
     """``[CLS] sentence [SEP]`` examples for sequence classification, from a file or from ``queries``.
 
@@ -80,12 +99,7 @@ class TextClassificationDataset(Dataset):
 
     @property
     def output_types(self) -> Optional[Dict[str, NeuralType]]:
-        return {
-            "input_ids": NeuralType(("B", "T"), ChannelType()),
-            "segment_ids": NeuralType(("B", "T"), ChannelType()),
-            "input_mask": NeuralType(("B", "T"), MaskType()),
-            "label": NeuralType(("B",), LabelsType()),
-        }
+        return {**bert_input_types(), "label": NeuralType(("B",), LabelsType())}
 
     def __init__(
         self,
@@ -127,7 +141,5 @@ class TextClassificationDataset(Dataset):
         return self.features[idx], self.labels[idx]
 
     def _collate_fn(self, batch: Sequence[Tuple[List[int], int]]) -> Tuple[torch.Tensor, ...]:
-        pad_id = self.tokenizer.pad_id if self.tokenizer.pad_id is not None else 0
-        input_ids, input_mask = pad_batch([ids for ids, _ in batch], pad_id)
         labels = torch.as_tensor([label for _, label in batch], dtype=torch.long)
-        return input_ids, torch.zeros_like(input_ids), input_mask, labels
+        return (*pad_bert_inputs(self.tokenizer, [ids for ids, _ in batch]), labels)

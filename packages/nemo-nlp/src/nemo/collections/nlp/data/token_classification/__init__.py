@@ -1,7 +1,6 @@
 """Token classification data (loaded on first attribute access, so the text-only label helpers stay torch-free)."""
 
-import importlib
-from typing import Any, List
+from nemo.core._lazy import lazy_exports
 
 _DATASET = "nemo.collections.nlp.data.token_classification.token_classification_dataset"
 _LABELS = "nemo.collections.nlp.data.token_classification.punctuation_labels"
@@ -16,14 +15,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -11,9 +11,13 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import torch
 
 from nemo.collections.common.tokenizers.tokenizer_spec import TokenizerSpec
-from nemo.collections.nlp.data.text_classification.text_classification_dataset import pad_batch
+from nemo.collections.nlp.data.text_classification.text_classification_dataset import (
+    bert_input_types,
+    pad_batch,
+    pad_bert_inputs,
+)
 from nemo.core.classes.dataset import Dataset
-from nemo.core.neural_types import ChannelType, LabelsType, MaskType, NeuralType
+from nemo.core.neural_types import LabelsType, MaskType, NeuralType
 from nemo.utils import logging
 
 __all__ = [
@@ -94,17 +98,38 @@ def _pad(rows: Sequence[Sequence[int]]) -> torch.Tensor:
     return pad_batch(rows, 0)[0]
 
 
-class BertTokenClassificationDataset(Dataset):
+class BertTokenClassificationInferDataset(Dataset):
+    """Unlabelled queries (whitespace-separated words); batches ``(input_ids, segment_ids, input_mask,
+    subtokens_mask)``."""
+
+    @property
+    def output_types(self) -> Optional[Dict[str, NeuralType]]:
+        return {**bert_input_types(), "subtokens_mask": NeuralType(("B", "T"), MaskType())}
+
+    def __init__(self, queries: Sequence[str], tokenizer: TokenizerSpec, max_seq_length: Optional[int] = -1) -> None:
+        self.tokenizer = tokenizer
+        self.features = [encode_words(tokenizer, q.split(), max_seq_length) for q in queries]
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def __getitem__(self, idx: int) -> Dict[str, List[int]]:
+        return self.features[idx]
+
+    def _collate_fn(self, batch: Sequence[Dict[str, List[int]]]) -> Tuple[torch.Tensor, ...]:
+        input_ids, segment_ids, input_mask = pad_bert_inputs(self.tokenizer, [f["input_ids"] for f in batch])
+        return input_ids, segment_ids, input_mask, _pad([f["subtokens_mask"] for f in batch])
+
+
+class BertTokenClassificationDataset(BertTokenClassificationInferDataset):
     """Labelled examples for token classification; batches ``(input_ids, segment_ids, input_mask,
-    subtokens_mask, loss_mask, labels)``, padded to the batch's longest sequence."""
+    subtokens_mask, loss_mask, labels)``, padded to the batch's longest sequence (the inputs as the unlabelled
+    dataset's)."""
 
     @property
     def output_types(self) -> Optional[Dict[str, NeuralType]]:
         return {
-            "input_ids": NeuralType(("B", "T"), ChannelType()),
-            "segment_ids": NeuralType(("B", "T"), ChannelType()),
-            "input_mask": NeuralType(("B", "T"), MaskType()),
-            "subtokens_mask": NeuralType(("B", "T"), MaskType()),
+            **super().output_types,
             "loss_mask": NeuralType(("B", "T"), MaskType()),
             "labels": NeuralType(("B", "T"), LabelsType()),
         }
@@ -139,49 +164,6 @@ class BertTokenClassificationDataset(Dataset):
             logging.warning(f"{text_file}: {truncated} lines were cut to max_seq_length={max_seq_length} sub-tokens")
         self.all_labels = [label for line in tags for label in line]
 
-    def __len__(self) -> int:
-        return len(self.features)
-
-    def __getitem__(self, idx: int) -> Dict[str, List[int]]:
-        return self.features[idx]
-
     def _collate_fn(self, batch: Sequence[Dict[str, List[int]]]) -> Tuple[torch.Tensor, ...]:
-        pad_id = self.tokenizer.pad_id if self.tokenizer.pad_id is not None else 0
-        input_ids, input_mask = pad_batch([f["input_ids"] for f in batch], pad_id)
-        return (
-            input_ids,
-            torch.zeros_like(input_ids),
-            input_mask,
-            _pad([f["subtokens_mask"] for f in batch]),
-            _pad([f["loss_mask"] for f in batch]),
-            _pad([f["labels"] for f in batch]),
-        )
-
-
-class BertTokenClassificationInferDataset(Dataset):
-    """Unlabelled queries (whitespace-separated words); batches ``(input_ids, segment_ids, input_mask,
-    subtokens_mask)``."""
-
-    @property
-    def output_types(self) -> Optional[Dict[str, NeuralType]]:
-        return {
-            "input_ids": NeuralType(("B", "T"), ChannelType()),
-            "segment_ids": NeuralType(("B", "T"), ChannelType()),
-            "input_mask": NeuralType(("B", "T"), MaskType()),
-            "subtokens_mask": NeuralType(("B", "T"), MaskType()),
-        }
-
-    def __init__(self, queries: Sequence[str], tokenizer: TokenizerSpec, max_seq_length: Optional[int] = -1) -> None:
-        self.tokenizer = tokenizer
-        self.features = [encode_words(tokenizer, q.split(), max_seq_length) for q in queries]
-
-    def __len__(self) -> int:
-        return len(self.features)
-
-    def __getitem__(self, idx: int) -> Dict[str, List[int]]:
-        return self.features[idx]
-
-    def _collate_fn(self, batch: Sequence[Dict[str, List[int]]]) -> Tuple[torch.Tensor, ...]:
-        pad_id = self.tokenizer.pad_id if self.tokenizer.pad_id is not None else 0
-        input_ids, input_mask = pad_batch([f["input_ids"] for f in batch], pad_id)
-        return input_ids, torch.zeros_like(input_ids), input_mask, _pad([f["subtokens_mask"] for f in batch])
+        inputs = super()._collate_fn(batch)
+        return (*inputs, _pad([f["loss_mask"] for f in batch]), _pad([f["labels"] for f in batch]))

@@ -1,27 +1,28 @@
 """``MTEncDecModel``: Transformer encoder-decoder for neural machine translation (NeMo v1 API)."""
 
 import copy
+import dataclasses
 import itertools
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
-from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader
 
 from nemo.collections.common.losses import SmoothedCrossEntropyLoss
 from nemo.collections.common.tokenizers.tokenizer_spec import TokenizerSpec
 from nemo.collections.common.tokenizers.tokenizer_utils import get_nmt_tokenizer
 from nemo.collections.nlp.data.machine_translation.machine_translation_dataset import (
+    TranslationDataConfig,
     TranslationDataset,
     read_parallel_text,
 )
-from nemo.collections.nlp.models.machine_translation.bleu import corpus_bleu
+from nemo.collections.nlp.models.nlp_model import NLPModel
 from nemo.collections.nlp.modules.common.token_classifier import TokenClassifier
 from nemo.collections.nlp.modules.common.transformer.transformer import get_nemo_transformer
 from nemo.collections.nlp.modules.common.transformer.transformer_generators import BeamSearchSequenceGenerator
 from nemo.collections.nlp.modules.common.transformer.transformer_modules import transformer_weights_init
 from nemo.core.classes.dataloaders import parse_dataset_as_name
-from nemo.core.classes.modelPT import ModelPT
 from nemo.utils import logging
 from nemo.utils.model_utils import convert_model_config_to_dict_config, maybe_update_config_version
 
@@ -36,18 +37,25 @@ def _plain(value: Any) -> Any:
     return OmegaConf.to_container(value) if isinstance(value, ListConfig) else value
 
 
-class MTEncDecModel(ModelPT):
+class MTEncDecModel(NLPModel):
     """Encoder-decoder Transformer translating ``src_language`` text into ``tgt_language`` text.
 
     Tokenizers come from ``encoder_tokenizer``/``decoder_tokenizer`` (their model files are packed into ``.nemo``
     archives); training minimises label-smoothed cross-entropy with teacher forcing, and validation/test report the
     token-level loss and corpus BLEU of beam-search translations (``beam_size``, ``len_pen``,
     ``max_generation_delta``). The output projection shares its weights with the decoder's token embedding.
+
+    An ``NLPModel`` as in NeMo v1 (where it derives from ``EncDecNLPModel``): it has no ``model.tokenizer`` or
+    ``model.language_model`` node, so NLPModel builds neither; its two tokenizers are built here, before
+    ``NLPModel.__init__`` stores the config, and their files must exist (``verify_src_exists=True``).
     """
+
+    # The keys of NeMo v1's TranslationDataConfig (v1's id-caching keys among them: accepted, warned about).
+    dataset_config_keys = frozenset(field.name for field in dataclasses.fields(TranslationDataConfig))
 
     def __init__(self, cfg: Union[DictConfig, Dict[str, Any]], trainer: Optional[Any] = None) -> None:
         cfg = maybe_update_config_version(convert_model_config_to_dict_config(cfg))
-        self.artifacts = {}  # the tokenizer files are registered before ModelPT.__init__ builds the data loaders
+        self.artifacts = {}  # the tokenizer files are registered before ModelPT.__init__ stores the config
         self._artifact_store = None
         with open_dict(cfg):
             self._setup_tokenizers(cfg)
@@ -115,7 +123,7 @@ class MTEncDecModel(ModelPT):
         for file_key in ("tokenizer_model", "vocab_file"):
             src = tokenizer_cfg.get(file_key)
             if src:
-                tokenizer_cfg[file_key] = self.register_artifact(f"{key}.{file_key}", src)
+                tokenizer_cfg[file_key] = self.register_artifact(f"{key}.{file_key}", src, verify_src_exists=True)
         special_tokens = tokenizer_cfg.get("special_tokens")
         return get_nmt_tokenizer(
             library=tokenizer_cfg.get("library", "sentencepiece"),
@@ -195,7 +203,11 @@ class MTEncDecModel(ModelPT):
         loss = sum(o["loss_sum"] for o in outputs) / max(num_tokens, 1)
         translations = list(itertools.chain.from_iterable(o["translations"] for o in outputs))
         ground_truths = list(itertools.chain.from_iterable(o["ground_truths"] for o in outputs))
-        bleu = corpus_bleu(translations, [ground_truths]).score
+        # NeMo v1's metric: sacreBLEU's corpus BLEU with its 13a tokenisation (logged as `<mode>_sacreBLEU`).
+        # Imported here: sacrebleu (and lxml, which it imports) loads when an evaluation first ends, not with the model.
+        import sacrebleu
+
+        bleu = sacrebleu.corpus_bleu(translations, [ground_truths], tokenize="13a").score
         # Batches are sorted by length, so show examples spread over the set rather than the shortest few.
         step = max(1, len(translations) // max(num_examples, 1))
         for hypothesis, reference in list(zip(translations, ground_truths))[::step][:num_examples]:
@@ -214,22 +226,13 @@ class MTEncDecModel(ModelPT):
         return self._eval_epoch_end(outputs, "test", self._cfg.get("num_test_examples", 3))
 
     # -------------------------------------------------------------------------------------------------- data
-    def setup_training_data(self, train_data_config: Union[DictConfig, Dict]) -> None:
-        self._train_dl = self._setup_dataloader_from_config(train_data_config, "train_ds")
-
-    def setup_validation_data(self, val_data_config: Union[DictConfig, Dict]) -> None:
-        self._validation_dl = self._setup_dataloader_from_config(val_data_config, "validation_ds")
-
-    def setup_test_data(self, test_data_config: Union[DictConfig, Dict]) -> None:
-        self._test_dl = self._setup_dataloader_from_config(test_data_config, "test_ds")
-
     def setup_multiple_validation_data(self, val_data_config: Union[DictConfig, Dict, None] = None) -> None:
         """Like ``setup_validation_data``; lists of ``src_file_name``/``tgt_file_name`` give one loader per pair."""
         if val_data_config is not None:
             self._update_dataset_config("validation", val_data_config)
         self._val_dl_idx = 0
         self._validation_dl, self._validation_names = self._setup_eval_dataloaders(
-            self._cfg.validation_ds, "validation_ds"
+            self._cfg.validation_ds, "validation"
         )
 
     def setup_multiple_test_data(self, test_data_config: Union[DictConfig, Dict, None] = None) -> None:
@@ -237,7 +240,7 @@ class MTEncDecModel(ModelPT):
         if test_data_config is not None:
             self._update_dataset_config("test", test_data_config)
         self._test_dl_idx = 0
-        self._test_dl, self._test_names = self._setup_eval_dataloaders(self._cfg.test_ds, "test_ds")
+        self._test_dl, self._test_names = self._setup_eval_dataloaders(self._cfg.test_ds, "test")
 
     def _setup_eval_dataloaders(self, cfg: DictConfig, name: str) -> Tuple[Any, Optional[List[str]]]:
         src, tgt = cfg.get("src_file_name"), cfg.get("tgt_file_name")
@@ -245,7 +248,7 @@ class MTEncDecModel(ModelPT):
             return self._setup_dataloader_from_config(cfg, name), None
         if not (isinstance(src, ListConfig) and isinstance(tgt, ListConfig) and len(src) == len(tgt)):
             raise ValueError(
-                f"{name}.src_file_name and {name}.tgt_file_name must both be single files or lists of the same "
+                f"{name}_ds.src_file_name and {name}_ds.tgt_file_name must both be single files or lists of the same "
                 f"length, got {_plain(src)!r} and {_plain(tgt)!r}"
             )
         loaders = []
@@ -255,35 +258,44 @@ class MTEncDecModel(ModelPT):
             loaders.append(self._setup_dataloader_from_config(single, name))
         return loaders, [parse_dataset_as_name(src_file) for src_file in src]
 
-    def _setup_dataloader_from_config(self, cfg: Union[DictConfig, Dict], name: str) -> DataLoader:
-        cfg = OmegaConf.create(cfg) if not isinstance(cfg, DictConfig) else cfg
+    def _setup_dataloader_from_config(
+        self, config: Any = None, name: str = "data", shuffle: bool = False, cfg: Any = None
+    ) -> DataLoader:
+        """NLPModel's, after checking that the node names both text files (an empty one is an error here)."""
+        config = cfg if config is None else config
+        config = OmegaConf.create(config) if not isinstance(config, DictConfig) else config
         for key in ("src_file_name", "tgt_file_name"):
-            if OmegaConf.is_missing(cfg, key) or not cfg.get(key):
-                raise ValueError(f"{name}.{key} must be set to a text file (one sentence per line)")
-        ignored = [key for key in _UNSUPPORTED_DATA_KEYS if cfg.get(key)]
+            if OmegaConf.is_missing(config, key) or not config.get(key):
+                raise ValueError(f"{name}_ds.{key} must be set to a text file (one sentence per line)")
+        ignored = [key for key in _UNSUPPORTED_DATA_KEYS if config.get(key)]
         if ignored:
-            logging.warning(f"{name}: {ignored} are not supported (ids are not cached); tokenizing the text files")
-        src_texts, tgt_texts = read_parallel_text(cfg.src_file_name, cfg.tgt_file_name)
-        dataset = TranslationDataset(
+            logging.warning(f"{name}_ds: {ignored} are not supported (ids are not cached); tokenizing the text files")
+        return super()._setup_dataloader_from_config(config, name, shuffle)
+
+    def _build_dataset(self, config: DictConfig) -> TranslationDataset:
+        src_texts, tgt_texts = read_parallel_text(config.src_file_name, config.tgt_file_name)
+        return TranslationDataset(
             src_texts,
             tgt_texts,
             self.encoder_tokenizer,
             self.decoder_tokenizer,
-            tokens_in_batch=cfg.get("tokens_in_batch", 512),
-            clean=cfg.get("clean", False),
-            max_seq_length=cfg.get("max_seq_length", 512),
-            num_samples=cfg.get("num_samples", -1),
-            reverse_lang_direction=cfg.get("reverse_lang_direction", False),
+            tokens_in_batch=config.get("tokens_in_batch", 512),
+            clean=config.get("clean", False),
+            max_seq_length=config.get("max_seq_length", 512),
+            num_samples=config.get("num_samples", -1),
+            reverse_lang_direction=config.get("reverse_lang_direction", False),
         )
-        sampler = RandomSampler(dataset) if cfg.get("shuffle", False) else SequentialSampler(dataset)
-        num_workers = cfg.get("num_workers", 0) or 0
+
+    def _build_dataloader(self, dataset: TranslationDataset, params: DictConfig) -> DataLoader:
+        """Every dataset item is a whole batch (``tokens_in_batch``): the loader's batch size is 1."""
+        num_workers = params.get("num_workers", 0) or 0
         return DataLoader(
             dataset,
             batch_size=1,
-            sampler=sampler,
+            shuffle=params.get("shuffle", False),
             num_workers=num_workers,
-            pin_memory=cfg.get("pin_memory", False),
-            drop_last=cfg.get("drop_last", False),
+            pin_memory=params.get("pin_memory", False),
+            drop_last=params.get("drop_last", False),
             persistent_workers=num_workers > 0,
         )
 

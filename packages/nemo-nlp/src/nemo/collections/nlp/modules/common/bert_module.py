@@ -1,16 +1,27 @@
 """``BertModule``: the typed interface every BERT-family encoder of the NLP collection implements."""
 
 import os
-from typing import Dict, Optional, Tuple
+from typing import Dict, Iterable, Optional, Tuple
 
 import torch
+from torch import nn
 
 from nemo.core.classes.exportable import Exportable
 from nemo.core.classes.module import NeuralModule
+from nemo.core.classes.typecheck import typecheck
 from nemo.core.neural_types import ChannelType, MaskType, NeuralType
 from nemo.utils import logging
 
-__all__ = ["BertModule", "load_checkpoint_state_dict"]
+__all__ = ["BertModule", "LayerList", "load_checkpoint_state_dict"]
+
+
+class LayerList(nn.Module):
+    """The encoder's layers as ``<name>.layer.<i>`` (the checkpoint names of BERT's ``encoder`` and DistilBERT's
+    ``transformer``)."""
+
+    def __init__(self, layers: Iterable[nn.Module]) -> None:
+        super().__init__()
+        self.layer = nn.ModuleList(layers)
 
 
 def load_checkpoint_state_dict(path: str) -> Dict[str, torch.Tensor]:
@@ -38,8 +49,9 @@ def load_checkpoint_state_dict(path: str) -> Dict[str, torch.Tensor]:
 class BertModule(NeuralModule, Exportable):
     """Encoder taking ``input_ids``/``token_type_ids``/``attention_mask`` and returning the last hidden states.
 
-    Subclasses define ``config`` (with ``hidden_size``) and ``forward``; :meth:`restore_weights` loads a checkpoint
-    whose parameter names may carry the model-family prefix (``bert.``, ``distilbert.``, ``bert_model.``).
+    Subclasses define ``config`` (with ``hidden_size`` and ``max_position_embeddings``), ``_embed`` and ``layers``;
+    ``forward`` runs the layers over the embeddings. :meth:`restore_weights` loads a checkpoint whose parameter names
+    may carry the model-family prefix (``bert.``, ``distilbert.``, ``bert_model.``).
     """
 
     # Prefixes checkpoints put in front of the encoder's own parameter names.
@@ -59,6 +71,33 @@ class BertModule(NeuralModule, Exportable):
     @property
     def output_types(self) -> Optional[Dict[str, NeuralType]]:
         return {"last_hidden_states": NeuralType(("B", "T", "D"), ChannelType())}
+
+    @property
+    def layers(self) -> nn.ModuleList:
+        """The transformer layers, each called as ``layer(hidden_states, keep_mask)``."""
+        raise NotImplementedError
+
+    def _embed(self, input_ids: torch.Tensor, token_type_ids: Optional[torch.Tensor]) -> torch.Tensor:
+        """Embeddings ``(B, T, D)`` of the inputs."""
+        raise NotImplementedError
+
+    @typecheck()
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: Optional[torch.Tensor] = None,
+        token_type_ids: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
+        if input_ids.shape[1] > self.config.max_position_embeddings:
+            raise ValueError(
+                f"{type(self).__name__}: input_ids has {input_ids.shape[1]} positions, more than the "
+                f"max_position_embeddings={self.config.max_position_embeddings} of the encoder"
+            )
+        keep = None if attention_mask is None else attention_mask.bool()
+        x = self._embed(input_ids, token_type_ids)
+        for layer in self.layers:
+            x = layer(x, keep)
+        return x
 
     def encoder_state_dict(self, state: Dict[str, torch.Tensor], source: str = "checkpoint") -> Dict[str, torch.Tensor]:
         """Map checkpoint names onto this module's names: strip a family prefix, drop non-encoder entries."""

@@ -11,9 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nemo.collections.nlp.modules.common.bert_module import BertModule
+from nemo.collections.nlp.modules.common.bert_module import BertModule, LayerList
 from nemo.collections.nlp.modules.common.huggingface.encoder_config import EncoderConfig
-from nemo.core.classes.typecheck import typecheck
 
 __all__ = ["BertEncoder", "activation_function", "multi_head_attention", "init_encoder_weights"]
 
@@ -150,12 +149,6 @@ class _Layer(nn.Module):
         return self.output(self.intermediate(x), x)
 
 
-class _LayerStack(nn.Module):
-    def __init__(self, config: EncoderConfig) -> None:
-        super().__init__()
-        self.layer = nn.ModuleList(_Layer(config) for _ in range(config.num_hidden_layers))
-
-
 class BertEncoder(BertModule):
     """BERT encoder built from an :class:`EncoderConfig` (random weights; see ``restore_weights``)."""
 
@@ -173,25 +166,14 @@ class BertEncoder(BertModule):
             )
         self.config = config
         self.embeddings = _Embeddings(config)
-        self.encoder = _LayerStack(config)
+        self.encoder = LayerList(_Layer(config) for _ in range(config.num_hidden_layers))
         init_encoder_weights(self, config.initializer_range)
 
-    @typecheck()
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: Optional[torch.Tensor] = None,
-        token_type_ids: Optional[torch.Tensor] = None,
-    ) -> torch.Tensor:
-        if input_ids.shape[1] > self.config.max_position_embeddings:
-            raise ValueError(
-                f"{type(self).__name__}: input_ids has {input_ids.shape[1]} positions, more than the "
-                f"max_position_embeddings={self.config.max_position_embeddings} of the encoder"
-            )
+    @property
+    def layers(self) -> nn.ModuleList:
+        return self.encoder.layer
+
+    def _embed(self, input_ids: torch.Tensor, token_type_ids: Optional[torch.Tensor]) -> torch.Tensor:
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
-        keep = None if attention_mask is None else attention_mask.bool()
-        x = self.embeddings(input_ids, token_type_ids)
-        for layer in self.encoder.layer:
-            x = layer(x, keep)
-        return x
+        return self.embeddings(input_ids, token_type_ids)

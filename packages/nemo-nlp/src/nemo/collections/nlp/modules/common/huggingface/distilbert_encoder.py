@@ -5,14 +5,13 @@ from typing import Optional
 import torch
 from torch import nn
 
-from nemo.collections.nlp.modules.common.bert_module import BertModule
+from nemo.collections.nlp.modules.common.bert_module import BertModule, LayerList
 from nemo.collections.nlp.modules.common.huggingface.bert_encoder import (
     activation_function,
     init_encoder_weights,
     multi_head_attention,
 )
 from nemo.collections.nlp.modules.common.huggingface.encoder_config import EncoderConfig
-from nemo.core.classes.typecheck import typecheck
 
 __all__ = ["DistilBertEncoder"]
 
@@ -85,12 +84,6 @@ class _Layer(nn.Module):
         return self.output_layer_norm(self.ffn(x) + x)
 
 
-class _Transformer(nn.Module):
-    def __init__(self, config: EncoderConfig) -> None:
-        super().__init__()
-        self.layer = nn.ModuleList(_Layer(config) for _ in range(config.n_layers))
-
-
 class DistilBertEncoder(BertModule):
     """DistilBERT encoder from an :class:`EncoderConfig`; ``token_type_ids`` is accepted and ignored (no segments)."""
 
@@ -100,7 +93,7 @@ class DistilBertEncoder(BertModule):
             raise ValueError(f"Encoder config: dim {config.dim} is not a multiple of n_heads {config.n_heads}")
         self.config = config
         self.embeddings = _Embeddings(config)
-        self.transformer = _Transformer(config)
+        self.transformer = LayerList(_Layer(config) for _ in range(config.n_layers))
         init_encoder_weights(self, config.initializer_range)
         if config.sinusoidal_pos_embds:
             with torch.no_grad():
@@ -109,20 +102,9 @@ class DistilBertEncoder(BertModule):
                 )
             self.embeddings.position_embeddings.weight.requires_grad_(False)
 
-    @typecheck()
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: Optional[torch.Tensor] = None,
-        token_type_ids: Optional[torch.Tensor] = None,
-    ) -> torch.Tensor:
-        if input_ids.shape[1] > self.config.max_position_embeddings:
-            raise ValueError(
-                f"{type(self).__name__}: input_ids has {input_ids.shape[1]} positions, more than the "
-                f"max_position_embeddings={self.config.max_position_embeddings} of the encoder"
-            )
-        keep = None if attention_mask is None else attention_mask.bool()
-        x = self.embeddings(input_ids)
-        for layer in self.transformer.layer:
-            x = layer(x, keep)
-        return x
+    @property
+    def layers(self) -> nn.ModuleList:
+        return self.transformer.layer
+
+    def _embed(self, input_ids: torch.Tensor, token_type_ids: Optional[torch.Tensor]) -> torch.Tensor:
+        return self.embeddings(input_ids)  # DistilBERT has no segments

@@ -17,6 +17,7 @@ __all__ = [
     "NeMoTransformerConfig",
     "NeMoTransformerEncoderConfig",
     "NeMoTransformerDecoderConfig",
+    "TransformerNMBase",
     "TransformerEncoderNM",
     "TransformerDecoderNM",
     "get_nemo_transformer",
@@ -73,8 +74,15 @@ _STACK_KEYS = (
 )
 
 
-class TransformerEncoderNM(NeuralModule):
-    """Token embedding followed by a ``TransformerEncoder``: token ids in, contextual states out."""
+class TransformerNMBase(NeuralModule):
+    """Token embedding (``_embedding``) followed by a Transformer stack stored as ``stack_attribute``: the parts and
+    properties ``TransformerEncoderNM`` and ``TransformerDecoderNM`` share (state-dict names are NeMo v1's).
+
+    Arguments after the embedding's go to the stack (``TransformerEncoder``/``TransformerDecoder``).
+    """
+
+    stack_class: type
+    stack_attribute: str
 
     def __init__(
         self,
@@ -87,14 +95,10 @@ class TransformerEncoderNM(NeuralModule):
         num_token_types: int = 2,
         embedding_dropout: float = 0.0,
         learn_positional_encodings: bool = False,
-        ffn_dropout: float = 0.0,
-        attn_score_dropout: float = 0.0,
-        attn_layer_dropout: float = 0.0,
-        hidden_act: str = "relu",
-        mask_future: bool = False,
-        pre_ln: bool = False,
-        pre_ln_final_layer_norm: bool = True,
+        **stack_options: Any,
     ):
+        """``stack_options``: the stack's (``ffn_dropout``, ``attn_score_dropout``, ``attn_layer_dropout``,
+        ``hidden_act``, ``pre_ln``, ``pre_ln_final_layer_norm``, and the encoder's ``mask_future``)."""
         super().__init__()
         self._vocab_size = vocab_size
         self._hidden_size = hidden_size
@@ -102,31 +106,14 @@ class TransformerEncoderNM(NeuralModule):
         self._embedding = TransformerEmbedding(
             vocab_size, hidden_size, max_sequence_length, num_token_types, embedding_dropout, learn_positional_encodings
         )
-        self._encoder = TransformerEncoder(
-            num_layers=num_layers,
-            hidden_size=hidden_size,
-            inner_size=inner_size,
-            mask_future=mask_future,
-            num_attention_heads=num_attention_heads,
-            attn_score_dropout=attn_score_dropout,
-            attn_layer_dropout=attn_layer_dropout,
-            ffn_dropout=ffn_dropout,
-            hidden_act=hidden_act,
-            pre_ln=pre_ln,
-            pre_ln_final_layer_norm=pre_ln_final_layer_norm,
+        stack = self.stack_class(
+            num_layers, hidden_size, inner_size, num_attention_heads=num_attention_heads, **stack_options
         )
-
-    @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        return {"input_ids": NeuralType(("B", "T"), ChannelType()), "encoder_mask": NeuralType(("B", "T"), MaskType())}
+        setattr(self, self.stack_attribute, stack)
 
     @property
     def output_types(self) -> Dict[str, NeuralType]:
         return {"last_hidden_states": NeuralType(("B", "T", "D"), ChannelType())}
-
-    @typecheck()
-    def forward(self, input_ids: torch.Tensor, encoder_mask: torch.Tensor) -> torch.Tensor:
-        return self._encoder(encoder_states=self._embedding(input_ids), encoder_mask=encoder_mask)
 
     @property
     def hidden_size(self) -> int:
@@ -144,51 +131,32 @@ class TransformerEncoderNM(NeuralModule):
     def embedding(self) -> TransformerEmbedding:
         return self._embedding
 
+
+class TransformerEncoderNM(TransformerNMBase):
+    """Token embedding followed by a ``TransformerEncoder``: token ids in, contextual states out (``mask_future``:
+    causal self-attention)."""
+
+    stack_class = TransformerEncoder
+    stack_attribute = "_encoder"
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return {"input_ids": NeuralType(("B", "T"), ChannelType()), "encoder_mask": NeuralType(("B", "T"), MaskType())}
+
+    @typecheck()
+    def forward(self, input_ids: torch.Tensor, encoder_mask: torch.Tensor) -> torch.Tensor:
+        return self._encoder(encoder_states=self._embedding(input_ids), encoder_mask=encoder_mask)
+
     @property
     def encoder(self) -> TransformerEncoder:
         return self._encoder
 
 
-class TransformerDecoderNM(NeuralModule):
+class TransformerDecoderNM(TransformerNMBase):
     """Token embedding followed by a ``TransformerDecoder`` attending to encoder states."""
 
-    def __init__(
-        self,
-        vocab_size: int,
-        hidden_size: int,
-        num_layers: int,
-        inner_size: int,
-        num_attention_heads: int,
-        max_sequence_length: int = 512,
-        num_token_types: int = 2,
-        embedding_dropout: float = 0.0,
-        learn_positional_encodings: bool = False,
-        ffn_dropout: float = 0.0,
-        attn_score_dropout: float = 0.0,
-        attn_layer_dropout: float = 0.0,
-        hidden_act: str = "relu",
-        pre_ln: bool = False,
-        pre_ln_final_layer_norm: bool = True,
-    ):
-        super().__init__()
-        self._vocab_size = vocab_size
-        self._hidden_size = hidden_size
-        self._max_sequence_length = max_sequence_length
-        self._embedding = TransformerEmbedding(
-            vocab_size, hidden_size, max_sequence_length, num_token_types, embedding_dropout, learn_positional_encodings
-        )
-        self._decoder = TransformerDecoder(
-            num_layers=num_layers,
-            hidden_size=hidden_size,
-            inner_size=inner_size,
-            num_attention_heads=num_attention_heads,
-            attn_score_dropout=attn_score_dropout,
-            attn_layer_dropout=attn_layer_dropout,
-            ffn_dropout=ffn_dropout,
-            hidden_act=hidden_act,
-            pre_ln=pre_ln,
-            pre_ln_final_layer_norm=pre_ln_final_layer_norm,
-        )
+    stack_class = TransformerDecoder
+    stack_attribute = "_decoder"
 
     @property
     def input_types(self) -> Dict[str, NeuralType]:
@@ -198,10 +166,6 @@ class TransformerDecoderNM(NeuralModule):
             "encoder_embeddings": NeuralType(("B", "T", "D"), ChannelType()),
             "encoder_mask": NeuralType(("B", "T"), MaskType()),
         }
-
-    @property
-    def output_types(self) -> Dict[str, NeuralType]:
-        return {"last_hidden_states": NeuralType(("B", "T", "D"), ChannelType())}
 
     @typecheck()
     def forward(
@@ -217,22 +181,6 @@ class TransformerDecoderNM(NeuralModule):
             encoder_states=encoder_embeddings,
             encoder_mask=encoder_mask,
         )
-
-    @property
-    def hidden_size(self) -> int:
-        return self._hidden_size
-
-    @property
-    def vocab_size(self) -> int:
-        return self._vocab_size
-
-    @property
-    def max_sequence_length(self) -> int:
-        return self._max_sequence_length
-
-    @property
-    def embedding(self) -> TransformerEmbedding:
-        return self._embedding
 
     @property
     def decoder(self) -> TransformerDecoder:

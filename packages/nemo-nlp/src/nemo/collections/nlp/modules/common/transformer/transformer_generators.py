@@ -11,6 +11,9 @@ from torch import nn
 
 __all__ = ["GreedySequenceGenerator", "BeamSearchSequenceGenerator", "length_penalty"]
 
+# Encoder hidden states ``(B, S, D)`` and their mask ``(B, S)``; both None for unconditioned generation.
+EncoderStates = Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]
+
 
 def length_penalty(lengths: torch.Tensor, len_pen: float) -> torch.Tensor:
     """GNMT length penalty ``((5 + length) / 6) ** len_pen``; scores are divided by it (0 disables it)."""
@@ -92,9 +95,23 @@ class GreedySequenceGenerator:
         decoder_input_ids: Optional[torch.Tensor] = None,
         encoder_hidden_states: Optional[torch.Tensor] = None,
         encoder_input_mask: Optional[torch.Tensor] = None,
-    ) -> torch.Tensor:
-        """Token ids ``(B, L)`` starting with the prefix (``bos``); finished rows are padded with ``pad``."""
-        tgt, batch_size, max_length = self._prepare_for_search(decoder_input_ids, encoder_hidden_states)
+        return_beam_scores: bool = False,
+    ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Token ids ``(B, L)`` starting with the prefix (given, or ``bos``); finished rows are padded with ``pad``.
+
+        ``return_beam_scores`` is for beam search (greedy search keeps no beams, as in NeMo v1).
+        """
+        tgt, _, max_length = self._prepare_for_search(decoder_input_ids, encoder_hidden_states)
+        return self._forward(tgt, max_length, (encoder_hidden_states, encoder_input_mask), return_beam_scores)
+
+    def _forward(
+        self, tgt: torch.Tensor, max_length: int, encoder: EncoderStates, return_beam_scores: bool
+    ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """The search from the starting prefix ``tgt`` ``(B, T0)`` up to ``max_length`` tokens."""
+        if return_beam_scores:
+            raise ValueError("GreedySequenceGenerator keeps one hypothesis: return_beam_scores needs beam search")
+        encoder_hidden_states, encoder_input_mask = encoder
+        batch_size = tgt.shape[0]
         finished = torch.zeros(batch_size, dtype=torch.bool, device=tgt.device)
         step_input, mems, pos = tgt, None, 0
         while tgt.shape[1] < max_length:
@@ -126,17 +143,13 @@ class BeamSearchSequenceGenerator(GreedySequenceGenerator):
         self.beam_size = beam_size
         self.len_pen = len_pen
 
-    @torch.no_grad()
-    def __call__(
-        self,
-        decoder_input_ids: Optional[torch.Tensor] = None,
-        encoder_hidden_states: Optional[torch.Tensor] = None,
-        encoder_input_mask: Optional[torch.Tensor] = None,
-        return_beam_scores: bool = False,
+    def _forward(
+        self, tgt: torch.Tensor, max_length: int, encoder: EncoderStates, return_beam_scores: bool
     ) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         """Best hypothesis per input ``(B, L)``; with ``return_beam_scores`` also all beams ``(B, K, L)`` and their
         length-normalised scores ``(B, K)``, as ``(beams, scores, best)``."""
-        tgt, batch_size, max_length = self._prepare_for_search(decoder_input_ids, encoder_hidden_states)
+        encoder_hidden_states, encoder_input_mask = encoder
+        batch_size = tgt.shape[0]
         log_probs, mems = self._one_step_forward(tgt, encoder_hidden_states, encoder_input_mask, None, 0)
         pos = tgt.shape[1]
         vocab_size = log_probs.shape[-1]

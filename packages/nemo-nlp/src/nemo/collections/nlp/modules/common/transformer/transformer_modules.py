@@ -1,7 +1,8 @@
 """Building blocks shared by the Transformer encoder and decoder: embeddings, attention, feed-forward, masks."""
 
+import copy
 import math
-from typing import Optional
+from typing import Any, Callable, List, Optional, Union
 
 import torch
 from torch import nn
@@ -11,6 +12,8 @@ __all__ = [
     "TransformerEmbedding",
     "MultiHeadAttention",
     "PositionWiseFF",
+    "TransformerBlock",
+    "TransformerStack",
     "form_attention_mask",
     "NEG_INF",
     "transformer_weights_init",
@@ -159,6 +162,125 @@ class PositionWiseFF(nn.Module):
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.dense_out(self.act_fn(self.dense_in(hidden_states))))
+
+
+class TransformerBlock(nn.Module):
+    """Base of the encoder and decoder layers: sub-layers with residual connections, the first a self-attention.
+
+    It holds ``layer_norm_1``, ``first_sub_layer`` (self-attention) and ``layer_norm_2``; ``_add_sub_layers`` adds the
+    rest (the state-dict names are NeMo v1's). ``pre_ln=False`` normalises after each residual sum (the original
+    Transformer); ``pre_ln=True`` normalises the input of each sub-layer, which trains more stably for deep stacks.
+    """
+
+    def __init__(
+        self,
+        hidden_size: int,
+        inner_size: int,
+        num_attention_heads: int = 1,
+        attn_score_dropout: float = 0.0,
+        attn_layer_dropout: float = 0.0,
+        ffn_dropout: float = 0.0,
+        hidden_act: str = "relu",
+        pre_ln: bool = False,
+    ):
+        super().__init__()
+
+        def attention() -> MultiHeadAttention:
+            return MultiHeadAttention(hidden_size, num_attention_heads, attn_score_dropout, attn_layer_dropout)
+
+        def norm() -> nn.LayerNorm:
+            return nn.LayerNorm(hidden_size, eps=1e-5)
+
+        self.pre_ln = pre_ln
+        self.layer_norm_1 = norm()
+        self.first_sub_layer = attention()
+        self.layer_norm_2 = norm()
+        self._add_sub_layers(attention, norm, lambda: PositionWiseFF(hidden_size, inner_size, ffn_dropout, hidden_act))
+
+    def _add_sub_layers(
+        self,
+        attention: Callable[[], "MultiHeadAttention"],
+        norm: Callable[[], nn.LayerNorm],
+        feed_forward: Callable[[], "PositionWiseFF"],
+    ) -> None:
+        """Add the sub-layers after ``layer_norm_2``, made by the given factories (in state-dict order)."""
+        raise NotImplementedError
+
+    def _residual(self, norm: nn.Module, sub_layer: Callable[[torch.Tensor], torch.Tensor], hidden: torch.Tensor):
+        """``hidden + sub_layer(norm(hidden))`` (pre-LN) or ``norm(hidden + sub_layer(hidden))`` (post-LN)."""
+        if self.pre_ln:
+            return hidden + sub_layer(norm(hidden))
+        return norm(hidden + sub_layer(hidden))
+
+    def _self_attention(self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The first sub-layer: ``query`` attends to ``keys`` (pre-LN normalises both)."""
+        if self.pre_ln:
+            keys = self.layer_norm_1(keys)
+        return self._residual(self.layer_norm_1, lambda x: self.first_sub_layer(x, keys, keys, mask), query)
+
+
+class TransformerStack(nn.Module):
+    """Base of the encoder and decoder stacks: ``num_layers`` copies of one ``block_class`` layer and, for pre-LN
+    stacks with ``pre_ln_final_layer_norm``, a final LayerNorm.
+
+    ``_run_layers`` runs them with per-layer caches for incremental use: ``mems_list`` (the input of every layer plus
+    the final output, cached from earlier steps, as returned with ``return_mems=True``) holds the earlier positions,
+    which are prepended as keys; with ``return_mems`` the per-layer inputs (cached + new) and the final output are
+    returned, so the last element's last position is the newest output.
+    """
+
+    block_class: type = TransformerBlock
+
+    def __init__(
+        self,
+        num_layers: int,
+        hidden_size: int,
+        inner_size: int,
+        *block_args: Any,
+        pre_ln_final_layer_norm: bool = True,
+        **block_kwargs: Any,
+    ):
+        """``block_args``/``block_kwargs``: the block's arguments after ``inner_size`` (``num_attention_heads``,
+        ``attn_score_dropout``, ``attn_layer_dropout``, ``ffn_dropout``, ``hidden_act``, ``pre_ln``)."""
+        super().__init__()
+        layer = self.block_class(hidden_size, inner_size, *block_args, **block_kwargs)
+        self.layers = nn.ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])
+        final_norm = layer.pre_ln and pre_ln_final_layer_norm
+        self.final_layer_norm = nn.LayerNorm(hidden_size, eps=1e-5) if final_norm else None
+
+    def _run_layers(
+        self,
+        states: torch.Tensor,
+        key_mask: torch.Tensor,
+        mask_name: str,
+        mems_list: Optional[List[torch.Tensor]],
+        return_mems: bool,
+        step: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor],
+    ) -> Union[torch.Tensor, List[torch.Tensor]]:
+        """Run ``step(layer, hidden, keys)`` through the layers; ``key_mask`` (named ``mask_name`` in errors) must
+        cover the cached and the new positions."""
+
+        def with_cache(hidden: torch.Tensor, index: int) -> torch.Tensor:
+            cached = mems_list[index] if mems_list is not None else None
+            return hidden if cached is None else torch.cat([cached, hidden], dim=1)
+
+        keys = with_cache(states, 0)
+        if key_mask.shape[1] != keys.shape[1]:
+            raise ValueError(
+                f"{type(self).__name__}: {mask_name} covers {key_mask.shape[1]} positions but the states (with mems) "
+                f"have {keys.shape[1]}"
+            )
+        mems = [keys]
+        hidden = states
+        for i, layer in enumerate(self.layers):
+            hidden = step(layer, hidden, keys)
+            keys = with_cache(hidden, i + 1)
+            mems.append(keys)
+        if self.final_layer_norm is not None:
+            # Only the new positions are normalised: the cached last entry already holds normalised outputs.
+            hidden = self.final_layer_norm(hidden)
+            mems[-1] = with_cache(hidden, -1)
+        return mems if return_mems else hidden
 
 
 def transformer_weights_init(module: nn.Module, std_init_range: float = 0.02, xavier: bool = True) -> None:
