@@ -23,17 +23,13 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from nemo.collections.common.data.manifest import read_manifest
+
 SAMPLE_RATE = 16000
 
 
 def build(manifests, out_dir: Path, minutes) -> None:
-    entries = []
-    for manifest in manifests:
-        with open(manifest, encoding="utf-8") as handle:
-            for line in filter(str.strip, handle):
-                entry = json.loads(line)
-                entry["audio_filepath"] = str(Path(manifest).parent / entry["audio_filepath"])
-                entries.append(entry)
+    entries = [entry.as_record() for entry in read_manifest(list(manifests), need_text=True)]
     out_dir.mkdir(parents=True, exist_ok=True)
     gap = np.zeros(int(0.3 * SAMPLE_RATE), dtype=np.int16)
     for total in minutes:

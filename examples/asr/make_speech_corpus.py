@@ -16,25 +16,27 @@ that do not occur in training. The voices in ``RESERVED_VARIANTS`` / ``RESERVED_
 owner's own evaluation and are never used by any split.
 
 Needs the ``espeakng-loader`` wheel (libespeak-ng and its data), ``wordfreq`` (word list) and ``soxr`` (a librosa
-dependency); the ``nemo-asr`` library itself depends on none of them. Other scripts import ``EspeakSynthesizer`` and
+dependency); the ``nemo-asr`` library itself depends on none of them. eSpeak NG is driven by nemo-core's one ctypes
+binding (``nemo.collections.common.data.espeak.EspeakSynthesizer``, re-exported here) and audio is resampled by its
+one resampler (``nemo.collections.common.data.audio.resample``). Other scripts import ``EspeakSynthesizer`` and
 ``make_sentences`` from this file.
 """
 
-import _ctypes
 import argparse
-import ctypes
 import functools
 import itertools
 import json
 import os
 import random
 import re
-import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
+
+from nemo.collections.common.data.audio import resample
+from nemo.collections.common.data.espeak import ESPEAK_SAMPLE_RATE, EspeakSynthesizer
 
 __all__ = [
     "EspeakSynthesizer",
@@ -43,6 +45,7 @@ __all__ = [
     "make_commands_corpus",
     "common_words",
     "is_reserved_voice",
+    "trim_edge_silence",
     "TRAIN_VARIANTS",
     "HELD_OUT_VARIANTS",
     "RESERVED_VARIANTS",
@@ -52,7 +55,6 @@ __all__ = [
 ]
 
 LABELS = list(" abcdefghijklmnopqrstuvwxyz'")
-ESPEAK_SAMPLE_RATE = 22050
 
 # Voice = accent + "+" + variant (espeak-ng-data/voices/!v). An unknown variant silently falls back to the plain
 # voice, so the lists are fixed rather than user-supplied. Variants with breath noise (f2, f3, Alicia, victor, caleb,
@@ -191,103 +193,7 @@ def is_reserved_voice(voice: str) -> bool:
     return accent in RESERVED_ACCENTS or variant in RESERVED_VARIANTS
 
 
-class EspeakSynthesizer:
-    """Text → int16 samples at 22050 Hz through libespeak-ng's synchronous C API (ctypes).
-
-    ``EspeakSynthesizer().synthesize(text, voice="en-us+m3", rate=170, pitch=50)``. libespeak-ng keeps synthesis
-    state in static variables that ``espeak_Initialize`` does not reset, so an utterance would depend on everything
-    synthesized before it. Each call therefore loads a private copy of the library (a few milliseconds): the samples
-    depend only on the arguments, except with variants that add breath noise (``breath`` in their voice file: f2,
-    f3, f5, Alicia, victor, caleb, Reed, ...), whose noise now and then differs between identical calls.
-    """
-
-    SAMPLE_RATE = ESPEAK_SAMPLE_RATE
-    _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
-
-    def __init__(self) -> None:
-        import espeakng_loader
-
-        self._library_path = espeakng_loader.get_library_path()
-        self._data_path = espeakng_loader.get_data_path().encode()
-        self._calls = 0
-
-    def _load_private_library(self, folder: str) -> ctypes.CDLL:
-        self._calls += 1
-        path = os.path.join(folder, f"libespeak-ng-{self._calls}.so")
-        shutil.copyfile(self._library_path, path)
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError as err:
-            raise RuntimeError(
-                f"cannot load a private copy of libespeak-ng from {folder} ({err}); point TMPDIR at a folder that "
-                "allows executable mappings"
-            ) from err
-        finally:
-            os.remove(path)
-        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]  # fmt: skip
-        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
-        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
-        return lib
-
-    def _run(self, voice: str, action: Callable[[ctypes.CDLL], None], callback: Optional[object] = None) -> None:
-        """Load a private library, initialize it with ``voice`` and run ``action`` on it."""
-        with tempfile.TemporaryDirectory(prefix="espeak-") as folder:
-            lib = self._load_private_library(folder)
-        try:
-            sample_rate = lib.espeak_Initialize(2, 0, self._data_path, 0)  # 2: AUDIO_OUTPUT_SYNCHRONOUS
-            if sample_rate != ESPEAK_SAMPLE_RATE:
-                raise RuntimeError(f"espeak_Initialize returned {sample_rate}, expected {ESPEAK_SAMPLE_RATE} Hz")
-            if callback is not None:
-                lib.espeak_SetSynthCallback(callback)
-            if lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise ValueError(f"eSpeak NG has no voice {voice!r}")
-            action(lib)
-            lib.espeak_Terminate()
-        finally:
-            _ctypes.dlclose(lib._handle)
-
-    def synthesize(self, text: str, voice: str, rate: int, pitch: int) -> np.ndarray:
-        """Samples of ``text`` spoken by ``voice`` (e.g. ``en-us+m3``) at ``rate`` words/minute and ``pitch`` (0-100)."""
-        chunks: List[np.ndarray] = []
-
-        def collect(wav: "ctypes._Pointer", num_samples: int, events: int) -> int:
-            if wav and num_samples > 0:
-                chunks.append(np.ctypeslib.as_array(wav, shape=(num_samples,)).copy())
-            return 0  # 0: continue synthesis
-
-        def speak(lib: ctypes.CDLL) -> None:
-            lib.espeak_SetParameter(1, int(rate), 0)  # espeakRATE
-            lib.espeak_SetParameter(3, int(pitch), 0)  # espeakPITCH
-            data = text.encode("utf-8") + b"\0"
-            # position 0, POS_CHARACTER (1), no end position, espeakCHARS_UTF8 (1)
-            status = lib.espeak_Synth(data, len(data), 0, 1, 0, 1, None, None)
-            if status != 0 or lib.espeak_Synchronize() != 0:
-                raise RuntimeError(f"espeak_Synth failed with status {status} for {text!r}")
-
-        callback = self._CALLBACK(collect)
-        self._run(voice, speak, callback)
-        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-
-    def phonemes(self, words: Sequence[str], voice: str = "en-us") -> List[str]:
-        """eSpeak's phoneme string (its ASCII notation) of each entry of ``words``, read with ``voice``'s rules."""
-        result: List[str] = []
-
-        def convert(lib: ctypes.CDLL) -> None:
-            for text in words:
-                pointer, parts = ctypes.c_char_p(text.encode("utf-8")), []
-                while pointer.value:  # one clause per call; the pointer advances
-                    parts.append(lib.espeak_TextToPhonemes(ctypes.byref(pointer), 1, 0).decode())
-                result.append(" ".join(parts))
-
-        self._run(voice, convert)
-        return result
-
-
-def _trim_silence(samples: np.ndarray, sample_rate: int, margin_s: float = 0.05) -> np.ndarray:
+def trim_edge_silence(samples: np.ndarray, sample_rate: int, margin_s: float = 0.05) -> np.ndarray:
     """Cut leading/trailing samples below 1% of the peak, keeping ``margin_s`` of silence on each side."""
     loud = np.flatnonzero(np.abs(samples) > 0.01 * max(float(np.abs(samples).max(initial=0.0)), 1e-9))
     if loud.size == 0:
@@ -300,13 +206,9 @@ def _render(
     synth: EspeakSynthesizer, text: str, voice: str, rate: int, pitch: int, sample_rate: int, warp: float = 1.0
 ) -> np.ndarray:
     """Synthesize, then resample to ``sample_rate`` as if recorded at ``warp`` x eSpeak's rate (1.0: unchanged)."""
-    import soxr
-
     audio = synth.synthesize(text, voice, rate, pitch).astype(np.float32) / 32768.0
-    source_rate = ESPEAK_SAMPLE_RATE * warp
-    if source_rate != sample_rate:
-        audio = soxr.resample(audio, source_rate, sample_rate)
-    return np.clip(_trim_silence(audio, sample_rate), -1.0, 1.0)
+    audio = resample(audio, ESPEAK_SAMPLE_RATE * warp, sample_rate)
+    return np.clip(trim_edge_silence(audio, sample_rate), -1.0, 1.0)
 
 
 def _render_job(job: Tuple[EspeakSynthesizer, str, str, int, int, float, int]) -> np.ndarray:

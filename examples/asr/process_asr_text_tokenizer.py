@@ -16,7 +16,7 @@ import logging
 import os
 from typing import List
 
-from nemo.collections.asr.parts.preprocessing.manifest import read_transcripts
+from nemo.collections.common.data.manifest import read_transcripts
 from nemo.collections.common.tokenizers.sentencepiece_tokenizer import create_spt_model
 
 

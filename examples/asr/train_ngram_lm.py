@@ -16,7 +16,7 @@ import os
 from typing import List, Optional
 
 from nemo.collections.asr.parts.ngram_lm import train_ngram_lm
-from nemo.collections.asr.parts.preprocessing.manifest import read_transcripts
+from nemo.collections.common.data.manifest import read_transcripts
 
 
 def read_text_file(path: str) -> List[str]:

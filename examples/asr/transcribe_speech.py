@@ -10,8 +10,9 @@
 
 Give exactly one of ``model_path`` (a ``.nemo`` file) and ``pretrained_name`` (see
 ``ASRModel.list_available_models()``; downloaded once, then read from the cache), and exactly one of ``audio_dir``
-(every ``*.<audio_type>`` file in it) and ``dataset_manifest`` (NeMo JSON lines; relative paths are taken relative to
-the manifest). Predictions are written as JSON lines (``audio_filepath``, ``pred_text`` and, from a manifest, the
+(every ``*.<audio_type>`` file in it) and ``dataset_manifest`` (NeMo JSON lines, read by nemo-core's manifest
+reader: relative paths are taken relative to the manifest, several manifests may be joined with commas, a bad line is
+an error naming ``<manifest>:<line>``). Predictions are written as JSON lines (``audio_filepath``, ``pred_text`` and, from a manifest, the
 other fields) to ``output_filename`` (default ``<model name>_transcriptions.json``). From a manifest with ``text``,
 the WER and CER are printed (``show_examples=N`` also prints N reference/hypothesis pairs); the script returns the WER,
 or the CER with ``use_cer=true``.
@@ -39,6 +40,7 @@ import torch
 from nemo.collections.asr.metrics.wer import word_error_rate
 from nemo.collections.asr.models import ASRModel, EncDecCTCModel, EncDecCTCModelBPE
 from nemo.collections.asr.modules import BeamSearchDecoderWithLM
+from nemo.collections.common.data.manifest import read_manifest
 from nemo.core.config import hydra_runner
 from nemo.utils import logging
 
@@ -83,22 +85,8 @@ def read_inputs(cfg: TranscriptionConfig) -> Tuple[List[str], List[dict]]:
         if not paths:
             raise FileNotFoundError(f"audio_dir {cfg.audio_dir!r} holds no *.{cfg.audio_type} files")
         return paths, [{"audio_filepath": path} for path in paths]
-    base = os.path.dirname(os.path.abspath(cfg.dataset_manifest))
-    records = []
-    with open(cfg.dataset_manifest, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                path = record.get("audio_filepath", record.get("audio_filename"))
-            except (json.JSONDecodeError, AttributeError) as err:
-                raise ValueError(f"{cfg.dataset_manifest}:{number}: not a JSON object: {err}") from err
-            if path is None:
-                raise ValueError(f"{cfg.dataset_manifest}:{number}: no `audio_filepath`")
-            record["audio_filepath"] = path if os.path.isabs(path) else os.path.join(base, path)
-            records.append(record)
-    return [record["audio_filepath"] for record in records], records
+    entries = read_manifest(cfg.dataset_manifest, duration="optional", what="dataset_manifest", key="dataset_manifest")
+    return [entry.audio_file for entry in entries], [entry.as_record() for entry in entries]
 
 
 def transcribe_with_lm(model: ASRModel, paths: List[str], cfg: TranscriptionConfig) -> Tuple[List[str], List[str]]:

@@ -8,7 +8,7 @@ For each line of ``--manifest`` (NeMo JSON lines: ``audio_filepath`` absolute or
 normally the held-out test split of ``make_tts_corpus.py``), the sentence is synthesized with the spectrogram
 generator (``--spec-model``) and vocoder (``--vocoder``: a ``.nemo`` or ``griffin_lim``; or ``--pipeline`` with a
 pipeline ``.nemo`` from ``tts_infer.py save_pipeline=``). The synthesized audio and the reference recording are both
-resampled (soxr) to the ASR model's sample rate and transcribed by the same ASR ``.nemo`` (``EncDecCTCModel``). The
+resampled (soxr, nemo-core's one resampler) to the ASR model's sample rate and transcribed by the same ASR ``.nemo`` (``EncDecCTCModel``). The
 report puts the WER/CER of the synthesized speech next to those of the recordings (the ASR model's own error floor
 on this material), adds the mean mel cepstral distortion (MCD, dB, DTW-aligned, silence trimmed) of synthesized vs
 reference audio and the synthesis real-time factor, and ends with one JSON line.
@@ -32,6 +32,9 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
+from nemo.collections.common.data.audio import read_audio, resample
+from nemo.collections.common.data.manifest import read_manifest as read_manifest_entries
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tts_infer import GRIFFIN_LIM, load_pipeline, synthesize, write_wav  # noqa: E402
 
@@ -41,31 +44,12 @@ MCD_TRIM_TOP_DB = 40.0  # silence this far below the peak is cut before MCD, so 
 
 
 def read_manifest(path: str, limit: Optional[int] = None) -> List[Dict[str, Any]]:
-    """Manifest lines with ``audio_filepath`` made absolute; errors name the file and line."""
-    base = Path(path).resolve().parent
-    records: List[Dict[str, Any]] = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if limit is not None and len(records) >= limit:
-                break
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{number}: not a JSON line: {err}") from err
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise ValueError(f"{path}:{number}: expected an object with a string `text`, got {line.strip()[:80]}")
-            audio = record.get("audio_filepath")
-            if not isinstance(audio, str):
-                raise ValueError(f"{path}:{number}: `audio_filepath` is missing")
-            audio_path = Path(audio) if os.path.isabs(audio) else base / audio
-            if not audio_path.is_file():
-                raise FileNotFoundError(f"{path}:{number}: audio file {audio_path} does not exist")
-            records.append({**record, "audio_filepath": str(audio_path)})
-    if not records:
-        raise ValueError(f"{path}: no utterances to evaluate")
-    return records
+    """Manifest lines (each needs ``text``; audio headers checked) with ``audio_filepath`` made absolute, read by
+    nemo-core's manifest reader: errors read ``<manifest>:<line>: <what>``."""
+    entries = read_manifest_entries(
+        path, duration="optional", need_text=True, check_audio=True, max_number=limit or 0, what="--manifest"
+    )
+    return [entry.as_record() for entry in entries]
 
 
 def normalize_for_asr(text: str, vocabulary: Sequence[str]) -> str:
@@ -76,14 +60,6 @@ def normalize_for_asr(text: str, vocabulary: Sequence[str]) -> str:
     spoken = normalize_text(text).lower()
     kept = "".join(char if char in allowed else " " for char in spoken)
     return re.sub(r"\s+", " ", kept).strip()
-
-
-def _resample(audio: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
-    if source_rate == target_rate:
-        return audio.astype(np.float32)
-    import soxr
-
-    return soxr.resample(audio.astype(np.float32), source_rate, target_rate, quality="HQ")
 
 
 def _asr_sample_rate(asr_model: Any) -> int:
@@ -111,8 +87,6 @@ def evaluate(
     generator_kwargs: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Synthesize, transcribe and score ``records``; writes WAVs and ``results.jsonl`` under ``work_dir``."""
-    import soundfile
-
     from nemo.collections.tts.metrics.mcd import mel_cepstral_distortion
 
     asr_rate, tts_rate = _asr_sample_rate(asr_model), tts.sample_rate
@@ -125,16 +99,15 @@ def evaluate(
         audio = synthesize(tts, record["text"], **(generator_kwargs or {}))
         synth_seconds += time.perf_counter() - start
         audio_seconds += len(audio) / tts_rate
-        reference, ref_rate = soundfile.read(record["audio_filepath"], dtype="float32", always_2d=True)
-        reference = reference.mean(axis=1)
+        reference, ref_rate = read_audio(record["audio_filepath"])
         mcds.append(
             mel_cepstral_distortion(
-                _resample(reference, ref_rate, tts_rate), audio, tts_rate, trim_top_db=MCD_TRIM_TOP_DB
+                resample(reference, ref_rate, tts_rate), audio, tts_rate, trim_top_db=MCD_TRIM_TOP_DB
             )
         )
         for kind, samples, rate, paths in (("synth", audio, tts_rate, synth_paths), ("ref", reference, ref_rate, ref_paths)):  # fmt: skip
             path = folder / f"{kind}_{index:05d}.wav"
-            write_wav(str(path), _resample(samples, rate, asr_rate), asr_rate)
+            write_wav(str(path), resample(samples, rate, asr_rate), asr_rate)
             paths.append(str(path))
 
     synth_text = [normalize_for_asr(t, vocabulary) for t in asr_model.transcribe(synth_paths, batch_size=batch_size)]

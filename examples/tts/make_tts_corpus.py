@@ -29,8 +29,11 @@ from typing import Dict, List, Optional, Sequence, Set
 
 import numpy as np
 
+from nemo.collections.common.data.espeak import EspeakSynthesizer
+from nemo.collections.common.data.manifest import read_manifest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "asr"))
-from make_speech_corpus import EspeakSynthesizer, is_reserved_voice, make_sentences  # noqa: E402
+from make_speech_corpus import is_reserved_voice, make_sentences, trim_edge_silence  # noqa: E402
 
 __all__ = ["SAMPLE_RATE", "DEFAULT_VOICE", "DEFAULT_RATE", "DEFAULT_PITCH", "render", "make_tts_corpus", "main"]
 
@@ -47,11 +50,7 @@ def render(synth: EspeakSynthesizer, text: str, voice: str, rate: int, pitch: in
     audio = synth.synthesize(text, voice, rate, pitch).astype(np.float32) / 32768.0
     if audio.size == 0:
         raise RuntimeError(f"eSpeak NG produced no audio for {text!r} with voice {voice!r}")
-    loud = np.flatnonzero(np.abs(audio) > 0.01 * float(np.abs(audio).max()))
-    margin = int(_EDGE_SILENCE_S * SAMPLE_RATE)
-    if loud.size:
-        audio = audio[max(int(loud[0]) - margin, 0) : int(loud[-1]) + margin + 1]
-    return np.clip(audio, -1.0, 1.0)
+    return np.clip(trim_edge_silence(audio, SAMPLE_RATE, _EDGE_SILENCE_S), -1.0, 1.0)
 
 
 def _write_atomically(path: Path, write) -> None:
@@ -133,9 +132,10 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, str]:
     )
     seconds = 0.0
     for split, path in manifests.items():
-        rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
-        seconds += sum(row["duration"] for row in rows)
-        print(f"{split}: {path} ({len(rows)} utterances, {sum(r['duration'] for r in rows) / 60:.1f} min)")
+        rows = read_manifest(str(path), allow_empty=True)
+        split_seconds = sum(row.duration for row in rows)
+        seconds += split_seconds
+        print(f"{split}: {path} ({len(rows)} utterances, {split_seconds / 60:.1f} min)")
     print(f"{seconds / 3600:.2f} h of audio in {time.perf_counter() - start:.1f} s")
     return manifests
 

@@ -12,7 +12,7 @@ from nemo.collections.asr.data.audio_to_label import (
 )
 from nemo.collections.asr.data.audio_to_label_dataset import get_classification_label_dataset, get_speech_label_dataset
 from nemo.collections.asr.parts.preprocessing.features import WaveformFeaturizer
-from nemo.collections.asr.parts.preprocessing.manifest import ManifestError
+from nemo.collections.common.data.manifest import ManifestError
 from nemo.core.neural_types import LabelsType
 
 LABELS = ["yes", "no", "up", "down"]
@@ -43,7 +43,7 @@ def test_classification_items_and_collate(commands):
 
 
 def test_unknown_label_names_the_line_or_is_skipped(commands):
-    with pytest.raises(ManifestError, match=r"commands.json line 2: label 'down' is not one of"):
+    with pytest.raises(ManifestError, match=r"commands.json:2: label 'down' is not one of"):
         AudioToClassificationLabelDataset(commands, ["yes", "no"], WaveformFeaturizer(16000))
     ds = AudioToClassificationLabelDataset(commands, ["yes", "no"], WaveformFeaturizer(16000), skip_bad_samples=True)
     assert [int(ds[i][2]) for i in range(len(ds))] == [0, 1]
@@ -52,7 +52,7 @@ def test_unknown_label_names_the_line_or_is_skipped(commands):
 def test_missing_label_key(tmp_path, commands):
     path = tmp_path / "m.json"
     path.write_text(json.dumps({"audio_filepath": "0.wav", "duration": 0.25}) + "\n")
-    with pytest.raises(ManifestError, match="line 1: missing required key 'label'"):
+    with pytest.raises(ManifestError, match=r":1: missing key 'label': expected one of \['yes', 'no', 'up', 'down'\]"):
         AudioToClassificationLabelDataset(str(path), LABELS, WaveformFeaturizer(16000))
 
 

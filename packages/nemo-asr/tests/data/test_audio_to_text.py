@@ -7,8 +7,8 @@ import soundfile
 import torch
 
 from nemo.collections.asr.data.audio_to_text import AudioToBPEDataset, AudioToCharDataset
-from nemo.collections.asr.parts.preprocessing.manifest import ManifestError
-from nemo.collections.asr.parts.preprocessing.segment import AudioReadError
+from nemo.collections.common.data.audio import AudioReadError
+from nemo.collections.common.data.manifest import ManifestError
 from nemo.core.neural_types import AudioSignal, LabelsType, LengthsType
 
 LABELS = list(" abcdefghijklmnopqrstuvwxyz'")
@@ -123,7 +123,7 @@ def test_int_values_and_trim(tmp_path):
 
 BAD_CASES = [
     ('{"audio_filepath": "ok.wav", "duration": 0.1, "text": "a"', "not valid JSON", "malformed line"),
-    ({"audio_filepath": "ok.wav", "text": "a"}, "missing required key 'duration'", "malformed line"),
+    ({"audio_filepath": "ok.wav", "text": "a"}, "missing key 'duration': expected a number of seconds", "malformed line"),
     ({"audio_filepath": "missing.wav", "duration": 0.1, "text": "a"}, "missing audio file", "missing audio file"),
     ({"audio_filepath": "bad.wav", "duration": 0.1, "text": "a"}, "unreadable audio file", "unreadable audio file"),
     ({"audio_filepath": "ok.wav", "duration": 0.1, "text": ""}, "empty transcript", "empty transcript"),
@@ -144,7 +144,7 @@ def bad_folder(tmp_path):
 def test_bad_line_raises_naming_manifest_and_line(bad_folder, row, message, _):
     good = {"audio_filepath": "ok.wav", "duration": 0.1, "text": "a"}
     path = _manifest(bad_folder / "m.json", [good, good, row])
-    with pytest.raises(ManifestError, match=f"m.json line 3: .*{message}"):
+    with pytest.raises(ManifestError, match=f"m.json:3: .*{message}"):
         AudioToCharDataset(path, LABELS, 16000)
 
 
@@ -160,6 +160,18 @@ def test_skip_bad_samples_counts_every_case_in_one_warning(bad_folder, caplog):
         assert reason in warnings[0]
 
 
+
+def test_a_manifest_with_nothing_left_is_refused_saying_why(bad_folder):
+    empty = _manifest(bad_folder / "empty.json", [])
+    with pytest.raises(ManifestError, match=r"empty.json: no lines \(the manifest is empty\); expected at least one"):
+        AudioToCharDataset(empty, LABELS, 16000)
+    rows = [{"audio_filepath": "ok.wav", "duration": 0.1, "text": "a"}, {"audio_filepath": "bad.wav", "duration": 0.6,
+                                                                        "text": "a"}]  # fmt: skip
+    path = _manifest(bad_folder / "m.json", rows)
+    with pytest.raises(ManifestError, match=r"no usable entry \(2 line\(s\) read; 1 outside the duration limits "
+                                            r"\[0.5, None\] s; 1 bad line\(s\) skipped: 1 unreadable audio file\)"):
+        AudioToCharDataset(path, LABELS, 16000, min_duration=0.5, skip_bad_samples=True)
+
 def test_unk_index_accepts_unknown_characters(bad_folder):
     labels = LABELS + ["#"]
     path = _manifest(bad_folder / "m.json", [{"audio_filepath": "ok.wav", "duration": 0.1, "text": "a日"}])
@@ -171,7 +183,7 @@ def test_audio_that_disappears_later_names_the_line(bad_folder):
     path = _manifest(bad_folder / "m.json", [{"audio_filepath": "ok.wav", "duration": 0.1, "text": "a"}])
     ds = AudioToCharDataset(path, LABELS, 16000)
     (bad_folder / "ok.wav").unlink()
-    with pytest.raises(AudioReadError, match="m.json line 1: .*does not exist"):
+    with pytest.raises(AudioReadError, match=r"m.json:1: cannot read audio file '.*ok.wav': it does not exist"):
         ds[0]
 
 

@@ -11,6 +11,7 @@ from asr_models_testing import LABELS, TEXTS, ctc_config, data_config, manifest_
 
 from nemo.collections.asr.models import ASRModel, EncDecCTCModel
 from nemo.collections.asr.parts.rnnt_utils import Hypothesis
+from nemo.collections.common.data.audio import AudioReadError
 from nemo.core.testing import quiet_cpu_trainer, reference_error_rate, run_if
 
 
@@ -145,6 +146,14 @@ def test_transcribe_returns_texts_logprobs_and_hypotheses(model, text_corpus):
     with pytest.raises(FileNotFoundError, match="nope.wav"):
         model.transcribe(["nope.wav"])
 
+
+
+def test_transcribe_names_an_unreadable_file_and_the_reason_not_a_temporary_manifest(model, tmp_path):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF----WAVEjunk")
+    with pytest.raises(AudioReadError, match=r"^cannot read audio file '.*bad.wav': not a readable audio file \(") as err:
+        model.transcribe([str(bad)])
+    assert "manifest" not in str(err.value)
 
 def test_transcribe_restores_state(model, text_corpus):
     files = manifest_paths(text_corpus)

@@ -4,6 +4,7 @@ import pytest
 from asr_models_testing import TEXTS, ctc_config, write_corpus
 
 from nemo.collections.asr.models import EncDecCTCModel
+from nemo.collections.common.data.manifest import ManifestError
 
 
 @pytest.fixture
@@ -33,3 +34,15 @@ def test_null_manifest_means_no_loader_and_sort_by_duration_batches(manifest):
     assert model.val_dataloader() == []
     sampler = model.train_dataloader().batch_sampler
     assert type(sampler).__name__ == "DurationBatchSampler" and len(sampler) == 3
+
+
+def test_an_empty_training_manifest_is_refused_when_the_dataset_is_built(tmp_path):
+    """It used to build an empty loader, and ``fit`` died later in the LR scheduler with
+    ``TypeError: unsupported operand type(s) for /: 'int' and 'NoneType'``."""
+    empty = tmp_path / "train.json"
+    empty.write_text("")
+    cfg = ctc_config(train_manifest=empty)
+    cfg["train_ds"].update(sort_by_duration=True)
+    cfg["optim"]["sched"] = {"name": "CosineAnnealing", "min_lr": 1e-5}
+    with pytest.raises(ManifestError, match=rf"ASR manifest {empty}: no lines \(the manifest is empty\); expected at"):
+        EncDecCTCModel(cfg=cfg)

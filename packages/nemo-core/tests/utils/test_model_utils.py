@@ -81,6 +81,14 @@ def test_convert_rejects_other_types_naming_them():
         convert_model_config_to_dict_config([1, 2])
 
 
+
+def test_an_interpolation_of_a_value_never_set_names_both_keys():
+    # the shape of the TTS example configs: `train_dataset: ???` at the top, `${train_dataset}` in the data config
+    root = OmegaConf.create({"train_dataset": "???", "model": {"train_ds": {"dataset": {"manifest_filepath": "${train_dataset}"}}}})
+    with pytest.raises(ValueError, match=r"model.train_ds.dataset.manifest_filepath points to train_dataset, which is "
+                                         r"'\?\?\?' \(mandatory\) and was never set: set train_dataset=<value>"):
+        convert_model_config_to_dict_config(root.model)
+
 def test_import_class_by_path():
     assert import_class_by_path("collections.OrderedDict") is __import__("collections").OrderedDict
     assert import_class_by_path("omegaconf.dictconfig.DictConfig") is DictConfig

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from nemo.collections.common.data.audio import AudioReadError
 from nemo.collections.tts.data.tts_dataset import BATCH_KEYS, TTSDataset, compute_pitch_stats
 from nemo.collections.tts.parts.text.tokenizers import EnglishCharsTokenizer
 
@@ -56,16 +57,32 @@ def test_errors_name_manifest_and_line(tone_corpus, tmp_path):
     wav = os.path.join(tone_corpus["folder"], "wavs", "train_manifest_0000.wav")
     good = {"audio_filepath": wav, "duration": 0.5, "text": "go"}
     bad_json = _write(tmp_path / "a.json", [json.dumps(good), "{not json"])
-    with pytest.raises(ValueError, match=r"a\.json:2: not a JSON object"):
+    with pytest.raises(ValueError, match=r"a\.json:2: not valid JSON"):
         TTSDataset(bad_json)
     missing = _write(tmp_path / "b.json", [good, {**good, "audio_filepath": "nope.wav"}])
-    with pytest.raises(FileNotFoundError, match=r"b\.json:2: audio file .*nope\.wav"):
+    with pytest.raises(ValueError, match=r"b\.json:2: missing audio file '.*nope\.wav': it does not exist"):
         TTSDataset(missing)
+    no_text = _write(tmp_path / "d.json", [{"audio_filepath": wav}])
+    with pytest.raises(ValueError, match=r"d\.json:1: missing transcript: expected one of 'text'"):
+        TTSDataset(no_text)
+    empty = _write(tmp_path / "e.json", [])
+    with pytest.raises(ValueError, match=r"TTSDataset .*e\.json: no lines \(the manifest is empty\)"):
+        TTSDataset(empty)
     unspeakable = _write(tmp_path / "c.json", [{**good, "text": "go ☃"}])
     with pytest.raises(ValueError, match=r"c\.json:1: text cannot be tokenized: .*'☃'"):
         TTSDataset(unspeakable)
     with pytest.raises(ValueError, match="unknown sup_data_types"):
         TTSDataset(tone_corpus["val"], sup_data_types=["energy"])
+
+
+def test_audio_that_turns_unreadable_names_the_line_the_file_and_the_reason(tmp_path):
+    import soundfile
+
+    soundfile.write(tmp_path / "x.wav", np.zeros(2205, np.float32), 22050)
+    dataset = TTSDataset(_write(tmp_path / "m.json", [{"audio_filepath": "x.wav", "text": "go"}]), sup_data_types=[])
+    (tmp_path / "x.wav").write_bytes(b"no longer audio")
+    with pytest.raises(AudioReadError, match=r"m\.json:1: cannot read audio file '.*x\.wav': not a readable audio"):
+        dataset[0]
 
 
 def test_resampling_and_trim(tone_corpus, tmp_path):

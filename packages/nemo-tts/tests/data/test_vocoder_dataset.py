@@ -7,6 +7,7 @@ import pytest
 import soundfile
 import torch
 
+from nemo.collections.common.data.audio import AudioReadError
 from nemo.collections.tts.data.vocoder_dataset import VocoderDataset
 
 RATE = 22050
@@ -57,7 +58,17 @@ def test_manifest_errors_name_the_file_and_line(tmp_path, clips):
     with pytest.raises(ValueError, match=r"bad\.json:2: not valid JSON"):
         VocoderDataset(manifest_filepath=str(bad))
     bad.write_text('{"audio_filepath": "missing.wav", "duration": 1.0}\n')
-    with pytest.raises(FileNotFoundError, match=r"bad\.json:1: audio file .*missing\.wav"):
+    with pytest.raises(ValueError, match=r"bad\.json:1: missing audio file '.*missing\.wav': it does not exist"):
         VocoderDataset(manifest_filepath=str(bad))
-    with pytest.raises(ValueError, match="no clips left"):
+    with pytest.raises(ValueError, match=r"no usable entry \(3 line\(s\) read; 3 outside the duration limits \[5.0,"):
         VocoderDataset(manifest_filepath=str(clips), min_duration=5.0)
+    bad.write_text("")
+    with pytest.raises(ValueError, match=r"VocoderDataset .*bad\.json: no lines \(the manifest is empty\)"):
+        VocoderDataset(manifest_filepath=str(bad))
+
+
+def test_audio_that_turns_unreadable_names_the_file_and_the_reason(tmp_path, clips):
+    dataset = VocoderDataset(manifest_filepath=str(clips), n_segments=-1)
+    (tmp_path / "clip1.wav").write_bytes(b"no longer audio")
+    with pytest.raises(AudioReadError, match=r"cannot read audio file '.*clip1\.wav': not a readable audio file"):
+        dataset[1]

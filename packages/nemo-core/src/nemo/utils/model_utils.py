@@ -3,9 +3,11 @@
 import copy
 import dataclasses
 import importlib
+import re
 from typing import TYPE_CHECKING, Any, List, Set
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import InterpolationToMissingValueError
 
 if TYPE_CHECKING:
     from nemo.core.classes.model import PretrainedModelInfo
@@ -61,7 +63,8 @@ def maybe_update_config_version(cfg: Any) -> Any:
 def convert_model_config_to_dict_config(cfg: Any) -> DictConfig:
     """Turn a DictConfig, dict or dataclass (class or instance) into a resolved, plain (non-structured) DictConfig.
 
-    Raises ``ValueError`` naming the type for anything else.
+    Raises ``ValueError`` naming the type for anything else, and naming the key when an interpolation points to a
+    ``???`` value that was never set.
     """
     if isinstance(cfg, DictConfig):
         config = cfg
@@ -74,7 +77,15 @@ def convert_model_config_to_dict_config(cfg: Any) -> DictConfig:
             f"Model config must be an omegaconf DictConfig, a dict or a dataclass, got {type(cfg).__module__}."
             f"{type(cfg).__qualname__}"
         )
-    container = OmegaConf.to_container(config, resolve=True)
+    try:
+        container = OmegaConf.to_container(config, resolve=True)
+    except InterpolationToMissingValueError as err:
+        # e.g. a TTS example's `manifest_filepath: ${train_dataset}` with `train_dataset: ???` never set
+        missing = re.search(r"Missing mandatory value: (\S+)", str(err.msg))
+        target = missing.group(1) if missing else "the value it points to"
+        raise ValueError(
+            f"{err.full_key} points to {target}, which is '???' (mandatory) and was never set: set {target}=<value>"
+        ) from None
     return OmegaConf.create(container)
 
 

@@ -11,7 +11,7 @@ import torch
 from nemo.collections.asr.data.audio_to_text import speech_collate_fn
 from nemo.collections.asr.parts.preprocessing.collections import ASRSpeechLabel
 from nemo.collections.asr.parts.preprocessing.features import WaveformFeaturizer
-from nemo.collections.asr.parts.preprocessing.segment import AudioReadError
+from nemo.collections.common.data.audio import AudioReadError
 from nemo.core.classes.dataset import Dataset
 from nemo.core.neural_types import AudioSignal, LabelsType, LengthsType, NeuralType
 
@@ -77,7 +77,7 @@ class AudioToClassificationLabelDataset(Dataset):
                 entry.audio_file, offset=entry.offset, duration=entry.duration, trim=self.trim
             )
         except AudioReadError as err:
-            raise AudioReadError(f"{entry.location}: {err}") from err
+            raise err.with_context(entry.location) from err
         return (
             audio,
             torch.tensor(audio.shape[0], dtype=torch.long),

@@ -8,7 +8,7 @@ import torch
 from nemo.collections.asr.parts.preprocessing.collections import ASRAudioText
 from nemo.collections.asr.parts.preprocessing.features import WaveformFeaturizer
 from nemo.collections.asr.parts.preprocessing.parsers import make_parser
-from nemo.collections.asr.parts.preprocessing.segment import AudioReadError
+from nemo.collections.common.data.audio import AudioReadError
 from nemo.collections.common.tokenizers.tokenizer_spec import TokenizerSpec
 from nemo.core.classes.dataset import Dataset
 from nemo.core.neural_types import AudioSignal, LabelsType, LengthsType, NeuralType
@@ -110,7 +110,7 @@ class _AudioTextDataset(Dataset):
                 entry.audio_file, offset=entry.offset, duration=entry.duration, trim=self.trim, orig_sr=entry.orig_sr
             )
         except AudioReadError as err:
-            raise AudioReadError(f"{entry.location}: {err}") from err
+            raise err.with_context(entry.location) from err
         tokens = list(sample.text_tokens)
         if self.bos_id is not None:
             tokens = [self.bos_id] + tokens

@@ -144,18 +144,22 @@ class ASRModel(ModelPT, ABC):
     def _iterate_audio(
         self, paths2audio_files: List[str], batch_size: int, make_config: Callable[[str, int], Dict[str, Any]]
     ) -> Iterator[Tuple[torch.Tensor, ...]]:
-        """Batches of the given files through a temporary manifest (deleted afterwards), moved to the model's device."""
-        missing = [path for path in paths2audio_files if not os.path.isfile(path)]
-        if missing:
-            raise FileNotFoundError(f"{type(self).__name__}.transcribe: audio files not found: {missing[:5]}")
+        """Batches of the given files through a temporary manifest (deleted afterwards), moved to the model's device.
+
+        Every file's header is read first, so a missing or unreadable file raises ``AudioReadError`` naming the file
+        and the reason (never the temporary manifest).
+        """
+        from nemo.collections.common.data.audio import audio_info
+
         if batch_size < 1:
             raise ValueError(f"{type(self).__name__}.transcribe: batch_size must be >= 1, got {batch_size}")
+        durations = [audio_info(path).duration for path in paths2audio_files]
         device = next(self.parameters()).device
         with tempfile.TemporaryDirectory() as tmpdir:
             manifest = os.path.join(tmpdir, "manifest.json")
             with open(manifest, "w", encoding="utf-8") as handle:
-                for path in paths2audio_files:
-                    entry = {"audio_filepath": os.path.abspath(path), "duration": _duration(path)}
+                for path, seconds in zip(paths2audio_files, durations):
+                    entry = {"audio_filepath": os.path.abspath(path), "duration": seconds}
                     entry.update(self._dummy_target())
                     handle.write(json.dumps(entry) + "\n")
             config = make_config(manifest, min(batch_size, len(paths2audio_files)))
@@ -198,13 +202,3 @@ class ExportableEncDecModel(Exportable):
         if isinstance(encoded, tuple):
             encoded = encoded[0]
         return self.decoder(encoder_output=encoded)
-
-
-def _duration(path: str) -> float:
-    """Length of an audio file in seconds; a large bound when its header cannot be read (the loader reads it all)."""
-    import soundfile
-
-    try:
-        return float(soundfile.info(path).duration)
-    except RuntimeError:
-        return 100000.0

@@ -23,6 +23,15 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
 import numpy as np
 import torch
 
+from nemo.collections.common.data.audio import (
+    DEFAULT_TRIM_TOP_DB,
+    RESAMPLE_QUALITY,
+    TRIM_FRAME_LENGTH,
+    TRIM_HOP_LENGTH,
+    AudioReadError,
+    audio_info,
+)
+
 __all__ = [
     "DEFAULT_CHUNK_LEN_IN_SECS",
     "DEFAULT_CONTEXT_IN_SECS",
@@ -45,7 +54,8 @@ DEFAULT_CONTEXT_IN_SECS = 5.0
 DEFAULT_LONG_AUDIO_THRESHOLD_IN_SECS = 120.0
 
 _BLOCK_FRAMES = 1 << 16  # samples read from disk at a time
-_TRIM_FRAME, _TRIM_HOP, _TRIM_TOP_DB = 2048, 512, 60.0  # librosa.effects.trim's defaults, as the loader uses them
+# the trim rule of nemo-core's one audio loader (librosa.effects.trim's defaults), computed here over streamed blocks
+_TRIM_FRAME, _TRIM_HOP, _TRIM_TOP_DB = TRIM_FRAME_LENGTH, TRIM_HOP_LENGTH, DEFAULT_TRIM_TOP_DB
 _PROGRESS_DELAY_S = 1.0  # bars appear only on work that lasts longer than this
 
 
@@ -109,7 +119,7 @@ def _iter_blocks(path: str, target_sr: int, block_frames: int = _BLOCK_FRAMES) -
         if int(handle.samplerate) != int(target_sr):
             import soxr
 
-            resampler = soxr.ResampleStream(int(handle.samplerate), int(target_sr), 1, dtype="float32", quality="HQ")
+            resampler = soxr.ResampleStream(int(handle.samplerate), int(target_sr), 1, dtype="float32", quality=RESAMPLE_QUALITY)
         while True:
             block = handle.read(frames=block_frames, dtype="float32", always_2d=True)
             last = block.shape[0] < block_frames
@@ -194,11 +204,9 @@ def _setting(model: Any, name: str, default: float, value: Optional[float]) -> f
 
 def _duration(path: str) -> float:
     """Seconds of audio from the file header; 0 when it cannot be read (the whole-file path reports the error)."""
-    import soundfile
-
     try:
-        return float(soundfile.info(path).duration)
-    except (RuntimeError, soundfile.LibsndfileError, OSError):
+        return audio_info(path).duration
+    except AudioReadError:
         return 0.0
 
 

@@ -4,6 +4,8 @@ from typing import List, Optional, Tuple
 
 import torch
 
+from nemo.collections.common.data.masks import lengths_to_mask
+
 __all__ = ["ctc_greedy_decode"]
 
 
@@ -28,7 +30,7 @@ def ctc_greedy_decode(
     if predictions_len is None:
         predictions_len = torch.full((batch,), steps, dtype=torch.long)
     predictions_len = predictions_len.detach().to(device=predictions.device, dtype=torch.long)
-    valid = torch.arange(steps, device=predictions.device).unsqueeze(0) < predictions_len.unsqueeze(1)
+    valid = lengths_to_mask(predictions_len, steps)
     if predictions.dim() == 3:
         best, ids = predictions.max(dim=-1)
         scores = (best.float() * valid).sum(dim=1).tolist()

@@ -1,8 +1,10 @@
 """``TTSDataset``: (audio, text) pairs from NeMo JSON-lines manifests, with cached log-mel and pitch targets.
 
 A manifest line is ``{"audio_filepath": ..., "duration": ..., "text": ..., "speaker": ...}`` (``audio_filepath``
-absolute or relative to the manifest's folder; ``duration`` and ``speaker`` optional). Texts are tokenized and audio
-paths checked when the dataset is built, so a bad line fails at once with the manifest path and line number.
+absolute or relative to the manifest's folder; ``duration`` (else read from the file's header) and ``speaker``
+optional), read by nemo-core's one manifest reader. Texts are tokenized and audio headers checked when the dataset
+is built, so a bad line fails at once as ``<manifest>:<line>: <what>``, and so does a manifest with no utterance
+left. Audio is loaded by nemo-core's one loader (soxr resampling; ``trim`` at ``trim_top_db``, 60 dB by default).
 Supplementary data (``log_mel``, ``pitch``) is computed per utterance on first use and, with ``sup_data_path``,
 cached as ``.npy`` files keyed by a hash of the audio file (path, size, mtime) and every setting that shapes it.
 """
@@ -17,6 +19,14 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from nemo.collections.common.data.audio import (
+    DEFAULT_TRIM_TOP_DB,
+    TRIM_FRAME_LENGTH,
+    TRIM_HOP_LENGTH,
+    AudioReadError,
+    load_audio,
+)
+from nemo.collections.common.data.manifest import ManifestEntry, manifest_paths, read_manifest
 from nemo.collections.tts.parts.mel import MelSpectrogram
 from nemo.collections.tts.parts.pitch import estimate_pitch
 from nemo.core.classes.dataset import Dataset
@@ -56,16 +66,6 @@ def build_text_tokenizer(text_tokenizer: Any) -> Any:
     return text_tokenizer
 
 
-def _manifest_paths(manifest_filepath: Union[str, Sequence[str]]) -> List[str]:
-    if isinstance(manifest_filepath, str):
-        paths = [p.strip() for p in manifest_filepath.split(",") if p.strip()]
-    else:
-        paths = [str(p) for p in manifest_filepath]
-    if not paths:
-        raise ValueError(f"TTSDataset: manifest_filepath is empty, got {manifest_filepath!r}")
-    return paths
-
-
 def _write_atomic(path: str, array: np.ndarray) -> None:
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
@@ -103,7 +103,7 @@ class TTSDataset(Dataset):
         min_duration: Optional[float] = None,
         max_duration: Optional[float] = None,
         trim: bool = False,
-        trim_top_db: float = 40.0,
+        trim_top_db: float = DEFAULT_TRIM_TOP_DB,
         speakers: Optional[Sequence[Union[str, int]]] = None,
     ) -> None:
         super().__init__()
@@ -126,13 +126,18 @@ class TTSDataset(Dataset):
         )  # fmt: skip
         self.pitch_fmin, self.pitch_fmax = float(pitch_fmin), float(pitch_fmax)
         self.trim, self.trim_top_db = bool(trim), float(trim_top_db)
-        self.manifest_paths = _manifest_paths(manifest_filepath)
-        self.entries = self._read_manifests(min_duration, max_duration)
-        if not self.entries:
-            raise ValueError(
-                f"TTSDataset: no utterances left in {self.manifest_paths} (min_duration={min_duration}, "
-                f"max_duration={max_duration})"
-            )
+        self.manifest_paths = manifest_paths(manifest_filepath)
+        self.entries: List[TTSEntry] = read_manifest(
+            self.manifest_paths,
+            duration="from_audio",
+            need_text=True,
+            check_audio=True,
+            min_duration=min_duration,
+            max_duration=max_duration,
+            convert=self._make_entry,
+            what="TTSDataset",
+            keep_fields=False,
+        )
         if speakers is None:
             names = {e.speaker for e in self.entries if e.speaker is not None}
             speakers = sorted(names, key=lambda s: (isinstance(s, str), s))
@@ -140,83 +145,40 @@ class TTSDataset(Dataset):
         self.speaker_to_id = {name: idx for idx, name in enumerate(self.speakers)}
 
     # ---------------------------------------------------------------------------------------------------- manifest
-    def _read_manifests(self, min_duration: Optional[float], max_duration: Optional[float]) -> List[TTSEntry]:
-        entries: List[TTSEntry] = []
-        for manifest in self.manifest_paths:
-            if not os.path.isfile(manifest):
-                raise FileNotFoundError(f"TTSDataset: manifest {manifest} does not exist")
-            folder = os.path.dirname(os.path.abspath(manifest))
-            with open(manifest, encoding="utf-8") as handle:
-                for number, line in enumerate(handle, start=1):
-                    if not line.strip():
-                        continue
-                    entry = self._parse_line(line, f"{manifest}:{number}", folder)
-                    if min_duration is not None and entry.duration < min_duration:
-                        continue
-                    if max_duration is not None and entry.duration > max_duration:
-                        continue
-                    entries.append(entry)
-        return entries
-
-    def _parse_line(self, line: str, origin: str, folder: str) -> TTSEntry:
+    def _make_entry(self, entry: ManifestEntry) -> TTSEntry:
+        """A ``TTSEntry`` of a parsed manifest line: its text tokenized (``ManifestError`` when it cannot be)."""
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{origin}: not a JSON object ({err.msg} at column {err.colno})") from err
-        if not isinstance(item, dict):
-            raise ValueError(f"{origin}: expected a JSON object, got {type(item).__name__}")
-        for key in ("audio_filepath", "text"):
-            if not isinstance(item.get(key), str) or not item[key]:
-                raise ValueError(f"{origin}: `{key}` must be a non-empty string, got {item.get(key)!r}")
-        path = item["audio_filepath"]
-        path = path if os.path.isabs(path) else os.path.join(folder, path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"{origin}: audio file {path} does not exist")
-        duration = item.get("duration")
-        if duration is None:
-            import soundfile
-
-            duration = soundfile.info(path).duration
-        if not isinstance(duration, (int, float)) or duration < 0:
-            raise ValueError(f"{origin}: `duration` must be a non-negative number, got {duration!r}")
-        try:
-            tokens = tuple(int(t) for t in self.text_tokenizer.encode(item["text"]))
+            tokens = tuple(int(t) for t in self.text_tokenizer.encode(entry.text))
         except ValueError as err:
-            raise ValueError(f"{origin}: text cannot be tokenized: {err}") from err
+            raise entry.error(f"text cannot be tokenized: {err}", "untokenizable text") from err
         if not tokens:
-            raise ValueError(f"{origin}: text {item['text']!r} has no speakable tokens")
-        return TTSEntry(path, item["text"], tokens, float(duration), item.get("speaker"), origin)
+            raise entry.error(
+                f"text {entry.text!r} has no speakable tokens: expected at least one token", "empty transcript"
+            )
+        return TTSEntry(entry.audio_file, entry.text, tokens, float(entry.duration), entry.speaker, entry.location)
 
     def __len__(self) -> int:
         return len(self.entries)
 
     # ------------------------------------------------------------------------------------------------- features
     def load_audio(self, index: int) -> np.ndarray:
-        """Mono float32 samples of entry ``index`` at ``sample_rate`` (trimmed when ``trim``)."""
-        import soundfile
-
+        """Mono float32 samples of entry ``index`` at ``sample_rate`` (trimmed when ``trim``), by nemo-core's loader."""
         entry = self.entries[index]
         try:
-            audio, rate = soundfile.read(entry.audio_filepath, dtype="float32", always_2d=True)
-        except RuntimeError as err:
-            raise ValueError(f"{entry.origin}: cannot read audio {entry.audio_filepath}: {err}") from err
-        audio = audio.mean(axis=1)
-        if rate != self.sample_rate:
-            import librosa
-
-            audio = librosa.resample(audio, orig_sr=rate, target_sr=self.sample_rate, res_type="soxr_hq")
-        if self.trim:
-            import librosa
-
-            audio, _ = librosa.effects.trim(audio, top_db=self.trim_top_db, frame_length=1024, hop_length=256)
+            audio = load_audio(entry.audio_filepath, self.sample_rate, self.trim, self.trim_top_db)
+        except AudioReadError as err:
+            raise err.with_context(entry.origin) from err
         if audio.size == 0:
-            raise ValueError(f"{entry.origin}: audio {entry.audio_filepath} is empty")
-        return np.ascontiguousarray(audio, dtype=np.float32)
+            trimmed = f" after trimming at {self.trim_top_db} dB" if self.trim else ""
+            raise ValueError(f"{entry.origin}: audio file {entry.audio_filepath!r} has no samples{trimmed}")
+        return audio
 
     def _settings(self, kind: str) -> Dict[str, Any]:
         mel = self.mel
         settings = {"kind": kind, "sr": self.sample_rate, "trim": self.trim, "top_db": self.trim_top_db,
                     "n_fft": mel.n_fft, "win": mel.win_length, "hop": mel.hop_length}  # fmt: skip
+        if self.trim:  # the trim rule's frames (1024/256 before the loaders were unified)
+            settings["trim_frames"] = [TRIM_FRAME_LENGTH, TRIM_HOP_LENGTH]
         if kind == "log_mel":
             settings.update(n_mels=mel.n_mels, fmin=mel.fmin, fmax=mel.fmax, power=mel.mag_power)
         else:

@@ -6,6 +6,7 @@ from typing import Dict, Tuple
 import torch
 import torch.nn.functional as F
 
+from nemo.collections.common.data.masks import lengths_to_mask
 from nemo.core.classes.loss import Loss
 from nemo.core.classes.typecheck import typecheck
 from nemo.core.neural_types import LabelsType, LengthsType, LogitsType, LossType, MelSpectrogramType, NeuralType
@@ -56,10 +57,9 @@ class Tacotron2Loss(Loss):
         pad_value: float,
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         max_len = spec_target.shape[2]
-        frames = torch.arange(max_len, device=spec_target.device)
-        lengths = spec_target_len.to(spec_target.device).long().unsqueeze(1)
-        gate_target = (frames.unsqueeze(0) >= lengths - 1).to(gate_pred.dtype)
-        padded = (frames.unsqueeze(0) >= lengths).unsqueeze(1)  # [B, 1, T]
+        lengths = spec_target_len.to(spec_target.device).long()
+        gate_target = (~lengths_to_mask(lengths - 1, max_len)).to(gate_pred.dtype)  # 1 from the last frame on
+        padded = (~lengths_to_mask(lengths, max_len)).unsqueeze(1)  # [B, 1, T]
 
         pred_len = spec_pred_dec.shape[2]
         if pred_len > max_len:

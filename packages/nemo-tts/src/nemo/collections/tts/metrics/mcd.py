@@ -113,9 +113,9 @@ def mel_cepstral_distortion(
     """
     waveforms = [_as_waveform(reference, "reference"), _as_waveform(synthesized, "synthesized")]
     if trim_top_db is not None:
-        import librosa
+        from nemo.collections.common.data.audio import trim_silence
 
-        trimmed = [librosa.effects.trim(w, top_db=trim_top_db)[0] for w in waveforms]
+        trimmed = [trim_silence(w, trim_top_db) for w in waveforms]
         waveforms = [t if t.size else w for t, w in zip(trimmed, waveforms)]  # all-silent audio stays as it is
     ref, syn = (mel_cepstrum(w, sample_rate, n_ceps=n_ceps, **analysis) for w in waveforms)
     distortions, _ = cepstral_distortion_frames(ref, syn, align=align)

@@ -4,6 +4,8 @@ from typing import Any, Optional
 
 import torch
 
+from nemo.collections.common.data.masks import lengths_to_mask
+
 __all__ = ["masked_mel_l1", "tensorboard_experiment"]
 
 
@@ -11,8 +13,7 @@ def masked_mel_l1(prediction: torch.Tensor, target: torch.Tensor, mel_len: torch
     """Mean absolute difference of two ``[B, n_mels, T]`` spectrograms over each item's first ``mel_len`` frames."""
     frames = min(prediction.shape[-1], target.shape[-1])
     prediction, target = prediction[..., :frames], target[..., :frames]
-    valid = torch.arange(frames, device=target.device)[None, :] < mel_len.to(target.device)[:, None]
-    valid = valid.unsqueeze(1).to(target.dtype)
+    valid = lengths_to_mask(mel_len.to(target.device), frames).unsqueeze(1).to(target.dtype)
     return (torch.abs(prediction - target) * valid).sum() / (valid.sum() * target.shape[1]).clamp_min(1.0)
 
 

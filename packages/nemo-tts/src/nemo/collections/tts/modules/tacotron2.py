@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nemo.collections.common.data.masks import lengths_to_mask
 from nemo.core.classes.module import NeuralModule
 from nemo.core.classes.typecheck import typecheck
 from nemo.core.neural_types import (
@@ -39,11 +40,8 @@ __all__ = [
 ]
 
 
-def get_mask_from_lengths(lengths: torch.Tensor, max_len: Optional[int] = None) -> torch.Tensor:
-    """``[B, max_len]`` bool mask, True on the valid positions of each sequence."""
-    max_len = int(lengths.max().item()) if max_len is None else max_len
-    positions = torch.arange(max_len, device=lengths.device)
-    return positions.unsqueeze(0) < lengths.unsqueeze(1)
+# NeMo's name for ``[B, max_len]`` bool masks, True on the valid positions of each sequence (nemo-core's helper).
+get_mask_from_lengths = lengths_to_mask
 
 
 class LinearNorm(nn.Module):

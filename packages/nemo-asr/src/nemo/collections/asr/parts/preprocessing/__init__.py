@@ -1,1 +1,2 @@
-"""Data preprocessing for ASR datasets: manifests, audio segments, text normalization and tokenization."""
+"""Data preprocessing for ASR datasets: manifest samples, audio segments, text normalization and tokenization
+(manifests are read and audio is loaded by nemo-core's ``nemo.collections.common.data``)."""

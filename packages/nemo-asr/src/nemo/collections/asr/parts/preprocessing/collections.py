@@ -1,22 +1,17 @@
 """Validated, filtered lists of manifest samples that the ASR datasets index into.
 
-Every line is checked when the collection is built: JSON and keys, the audio file (exists and has a readable
-header), the transcript (non-empty after parsing, only label characters) or the class label. A bad line raises a
-``ManifestError`` naming the manifest and line, or with ``skip_bad_samples=True`` is skipped and counted in a single
-warning. Duration filters (``min_duration``/``max_duration``) and ``max_utts`` are not errors.
+Manifests are read by nemo-core's one reader (``nemo.collections.common.data.manifest.read_manifest``). Every line is
+checked when the collection is built: JSON and keys, the audio file (exists and has a readable header), the
+transcript (non-empty after parsing, only label characters) or the class label. A bad line raises a
+``ManifestError`` naming ``<manifest>:<line>``, or with ``skip_bad_samples=True`` is skipped and counted in a single
+warning. Duration filters (``min_duration``/``max_duration``) and ``max_utts`` are not errors; a collection with no
+sample left is (naming the manifests and why nothing is left).
 """
 
-import os
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from nemo.collections.asr.parts.preprocessing.manifest import (
-    BadSampleTracker,
-    ManifestEntry,
-    ManifestError,
-    item_iter,
-)
-from nemo.utils import logging
+from nemo.collections.common.data.manifest import ManifestEntry, read_manifest
 
 __all__ = ["AudioTextSample", "ASRAudioText", "SpeechLabelSample", "ASRSpeechLabel"]
 
@@ -33,62 +28,24 @@ class SpeechLabelSample:
     label_id: int
 
 
-def _audio_problem(path: str) -> Optional[str]:
-    """Why ``path`` cannot be used as audio, or None when soundfile can read its header."""
-    import soundfile
-
-    if not os.path.isfile(path):
-        return "missing audio file"
-    try:
-        info = soundfile.info(path)
-    except (RuntimeError, soundfile.LibsndfileError, OSError):
-        return "unreadable audio file"
-    return None if info.frames >= 0 else "unreadable audio file"
-
-
 def _collect(
     manifest_filepath: Union[str, Sequence[str]],
     make_sample: Callable[[ManifestEntry], object],
-    min_duration: Optional[float],
-    max_duration: Optional[float],
-    max_number: int,
-    skip_bad_samples: bool,
     what: str,
+    skip_bad_samples: bool,
+    **options: Any,
 ) -> List[object]:
-    """Shared loop: parse, filter, validate audio, convert with ``make_sample`` (which raises ``ManifestError``)."""
-    tracker = BadSampleTracker(skip_bad_samples, f"{what} {manifest_filepath}")
-    samples: List[object] = []
-    filtered, filtered_seconds, total_seconds = 0, 0.0, 0.0
-    for entry in item_iter(manifest_filepath):
-        if isinstance(entry, ManifestError):
-            tracker.reject(entry)
-            continue
-        if (min_duration is not None and entry.duration < min_duration) or (
-            max_duration is not None and entry.duration > max_duration
-        ):
-            filtered += 1
-            filtered_seconds += entry.duration
-            continue
-        problem = _audio_problem(entry.audio_file)
-        if problem is not None:
-            tracker.reject(ManifestError(f"{entry.location}: {problem} {entry.audio_file!r}", problem))
-            continue
-        try:
-            sample = make_sample(entry)
-        except ManifestError as err:
-            tracker.reject(err)
-            continue
-        samples.append(sample)
-        total_seconds += entry.duration
-        if max_number and len(samples) >= max_number:
-            break
-    tracker.warn()
-    if filtered:
-        logging.info(f"{what}: {filtered} sample(s) ({filtered_seconds:.1f} s) outside the duration limits")
-    logging.info(
-        f"{what}: loaded {len(samples)} sample(s) totalling {total_seconds / 3600:.2f} h ({total_seconds:.1f} s)"
+    """Parse, filter (``options``: durations, ``max_number``, ``need_text``), check the audio headers and convert with
+    ``make_sample`` (which raises ``ManifestError``); each sample keeps only its parsed entry."""
+    return read_manifest(
+        manifest_filepath,
+        check_audio=True,
+        convert=make_sample,
+        skip_bad_lines=skip_bad_samples,
+        what=what,
+        keep_fields=False,
+        **options,
     )
-    return samples
 
 
 class ASRAudioText(list):
@@ -104,26 +61,19 @@ class ASRAudioText(list):
         skip_bad_samples: bool = False,
     ) -> None:
         def make_sample(entry: ManifestEntry) -> AudioTextSample:
-            if entry.text is None:
-                raise ManifestError(
-                    f"{entry.location}: missing transcript (one of 'text', 'normalized_text', 'text_filepath')",
-                    "missing transcript",
-                )
             try:
                 tokens = parser(entry.text)
             except ValueError as err:
-                raise ManifestError(f"{entry.location}: {err}", "out-of-vocabulary transcript") from err
+                raise entry.error(str(err), "out-of-vocabulary transcript") from err
             if not tokens:
-                raise ManifestError(
-                    f"{entry.location}: empty transcript (text {entry.text!r} gives no tokens)", "empty transcript"
+                raise entry.error(
+                    f"empty transcript: expected at least one token, got none from text {entry.text!r}",
+                    "empty transcript",
                 )
             return AudioTextSample(entry, list(tokens))
 
-        super().__init__(
-            _collect(
-                manifest_filepath, make_sample, min_duration, max_duration, max_number, skip_bad_samples, "ASR manifest"
-            )
-        )
+        limits = dict(min_duration=min_duration, max_duration=max_duration, max_number=max_number)
+        super().__init__(_collect(manifest_filepath, make_sample, "ASR manifest", skip_bad_samples, need_text=True, **limits))
 
 
 class ASRSpeechLabel(list):
@@ -142,21 +92,10 @@ class ASRSpeechLabel(list):
 
         def make_sample(entry: ManifestEntry) -> SpeechLabelSample:
             if entry.label is None:
-                raise ManifestError(f"{entry.location}: missing required key 'label'", "missing label")
+                raise entry.error(f"missing key 'label': expected one of {list(labels)}", "missing label")
             if entry.label not in label_to_id:
-                raise ManifestError(
-                    f"{entry.location}: label {entry.label!r} is not one of {list(labels)}", "unknown label"
-                )
+                raise entry.error(f"label {entry.label!r} is not one of {list(labels)}", "unknown label")
             return SpeechLabelSample(entry, label_to_id[entry.label])
 
-        super().__init__(
-            _collect(
-                manifest_filepath,
-                make_sample,
-                min_duration,
-                max_duration,
-                max_number,
-                skip_bad_samples,
-                "speech-label manifest",
-            )
-        )
+        limits = dict(min_duration=min_duration, max_duration=max_duration, max_number=max_number)
+        super().__init__(_collect(manifest_filepath, make_sample, "speech-label manifest", skip_bad_samples, **limits))

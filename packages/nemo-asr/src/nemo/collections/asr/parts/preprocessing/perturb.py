@@ -11,6 +11,7 @@ from typing import Any, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from nemo.collections.asr.parts.preprocessing.segment import AudioSegment
+from nemo.collections.common.data.audio import resample
 
 __all__ = [
     "Perturbation",
@@ -54,9 +55,7 @@ class SpeedPerturbation(Perturbation):
         rate = self._rng.choice(self._rates) if self._rates else self._rng.uniform(self._min, self._max)
         if rate == 1.0 or data.num_samples == 0:
             return
-        import soxr
-
-        data.samples = soxr.resample(data.samples, data.sample_rate * rate, data.sample_rate, quality="HQ")
+        data.samples = resample(data.samples, data.sample_rate * rate, data.sample_rate)
 
 
 class GainPerturbation(Perturbation):

@@ -148,7 +148,7 @@ class EnglishPhonemesTokenizer(BaseTokenizer):
         return ids
 
     def _chunk_ids(self, chunk: str) -> List[int]:
-        from nemo.collections.tts.parts.text.espeak import get_phonemizer
+        from nemo.collections.common.data.espeak import get_phonemizer
 
         ids: List[int] = []
         for word in get_phonemizer(self.voice).phonemize(chunk):
