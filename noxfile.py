@@ -10,6 +10,7 @@ from this tree (not editable), so a missing dependency edge or a sibling import 
     nox -s downstream     # a third-party library on nemo-core's wheel alone (isolation runs it too)
     nox -s release -- nemo-asr --dry-run  # release checks, sdist + wheel, twine check; prints the tag to create
     nox -s "tests_min_deps(package='nemo-core')"  # the cpu suite at the declared minimum versions
+    nox -s interop        # NeMo-written archives regenerated; both directions checked against NVIDIA NeMo 3.0
 """
 
 from __future__ import annotations
@@ -357,6 +358,54 @@ def bench(session: nox.Session) -> None:
     session.install(*[str(ROOT / "packages" / p) for p in PACKAGES])
     for script in sorted((ROOT / "benchmarks").glob("*.py")):
         session.run("python", str(script), *session.posargs, external=False)
+
+
+# NVIDIA's NeMo that the legacy-archive suites are checked against (its nlp collection and extra no longer exist).
+NEMO_REFERENCE = os.environ.get("NEMO_REFERENCE_SPEC", "nemo_toolkit[asr,tts]==3.0.0")
+
+
+@nox.session(python="3.11")
+def interop(session: nox.Session) -> None:
+    """Regenerate the legacy-archive suites' NeMo-written archives and check both directions against NVIDIA NeMo.
+
+    NVIDIA's ``nemo_toolkit`` and ours both install the ``nemo`` package, so each gets its own virtualenv: this
+    session's holds NeMo (``NEMO_REFERENCE``), a second one (``.nox/interop/tmp/ours``) our five packages. Steps:
+
+    1. NeMo: ``tools/interop/write_nemo_archives.py`` rewrites ``packages/nemo-asr/tests/interop/archives`` and
+       ``packages/nemo-tts/tests/interop/archives`` (archives, outputs, transcripts; commit them when they change);
+    2. ours: ``tools/interop/check_nemo_in_ours.py`` restores them (the suites' checks, plus ``transcribe()``), then
+       ``tools/interop/write_our_archives.py`` writes our archives of the same families to ``build/interop/ours``;
+    3. NeMo: ``tools/interop/check_ours_in_nemo.py`` restores ours and compares.
+
+    Reports land in ``build/interop/*.json``. ``nox -s interop -- --check-only`` skips step 1 (checks the committed
+    archives). Every run is single-threaded (``OMP_NUM_THREADS=1``), as the goldens were made.
+    """
+    check_only = "--check-only" in session.posargs
+    env = {"OMP_NUM_THREADS": "1"}
+    tools, build = ROOT / "tools" / "interop", ROOT / "build" / "interop"
+    archives = [ROOT / "packages" / "nemo-asr" / "tests" / "interop" / "archives",
+                ROOT / "packages" / "nemo-tts" / "tests" / "interop" / "archives"]  # fmt: skip
+    session.install(TORCH)
+    session.install(NEMO_REFERENCE)
+    if not check_only:
+        session.run("python", str(tools / "write_nemo_archives.py"), "--asr-out", str(archives[0]),
+                    "--tts-out", str(archives[1]), env=env)  # fmt: skip
+
+    ours = Path(session.create_tmp()) / "ours"
+    python = ours / "bin" / "python"
+    if not python.exists():
+        session.run("python", "-m", "venv", str(ours))
+    packages = [str(ROOT / "packages" / p) for p in PACKAGES]
+    session.run(str(python), "-m", "pip", "install", "--quiet", TORCH, *packages, external=True)
+    # a reused virtualenv gets the tree as it is now (pip keeps an installed version it considers equal)
+    session.run(str(python), "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", *packages,
+                external=True)  # fmt: skip
+    session.run(str(python), str(tools / "check_nemo_in_ours.py"), *map(str, archives),
+                "--json", str(build / "nemo_in_ours.json"), env=env, external=True)  # fmt: skip
+    session.run(str(python), str(tools / "write_our_archives.py"), str(build / "ours"), env=env, external=True)
+
+    session.run("python", str(tools / "check_ours_in_nemo.py"), str(build / "ours"),
+                "--json", str(build / "ours_in_nemo.json"), env=env)  # fmt: skip
 
 
 if __name__ == "__main__":

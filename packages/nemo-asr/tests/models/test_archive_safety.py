@@ -47,11 +47,25 @@ def _classification(tmp_path: Path):
     return model
 
 
+def _rnnt(tmp_path: Path):
+    model = _example("contextnet_rnnt/contextnet_rnnt_small.yaml")
+    model.model_defaults.enc_hidden = 32  # the small encoder's width
+    return model
+
+
+def _rnnt_bpe(tmp_path: Path):
+    model = _rnnt(tmp_path)
+    model.tokenizer = _ctc_bpe(tmp_path).tokenizer  # the same SentencePiece tokenizer
+    return model
+
+
 # Model class name -> the example config it is built from (a new model class adds its example here).
 EXAMPLE_CONFIGS = {
     "EncDecCTCModel": _ctc,
     "EncDecCTCModelBPE": _ctc_bpe,
     "EncDecClassificationModel": _classification,
+    "EncDecRNNTModel": _rnnt,
+    "EncDecRNNTBPEModel": _rnnt_bpe,
 }
 MODEL_CLASSES = concrete_model_classes("nemo.collections.asr", ["nemo.collections.asr.models"])
 

@@ -81,6 +81,13 @@ def test_spectrogram_augmentation_identity_and_masks():
     assert torch.all(out[changed] == 0)
 
 
+def test_spectrogram_augmentation_takes_nemo_3s_implementation_switches():
+    spec = torch.randn(2, 16, 40)
+    kwargs = dict(freq_masks=2, time_masks=2, freq_width=3, time_width=4, rng=0)
+    vectorized = SpectrogramAugmentation(**kwargs, use_vectorized_spec_augment=False, use_numba_spec_augment=True)
+    assert torch.equal(vectorized(input_spec=spec), SpectrogramAugmentation(**kwargs)(input_spec=spec))
+
+
 def test_crop_or_pad():
     aug = CropOrPadSpectrogramAugmentation(audio_length=8)
     spec = torch.arange(2 * 3 * 20, dtype=torch.float).view(2, 3, 20)

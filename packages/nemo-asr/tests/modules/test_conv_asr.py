@@ -171,6 +171,21 @@ def test_decoder_blank_is_last_and_vocabulary_checked():
         ConvASRDecoder(feat_in=16, num_classes=4, vocabulary=["a", "b", "c"])
 
 
+def test_decoder_takes_nemo_3s_add_blank_and_vocabulary_sized_num_classes():
+    assert ConvASRDecoder(feat_in=16, num_classes=3, add_blank=False).num_classes_with_blank == 3
+    assert ConvASRDecoder(feat_in=16, num_classes=-1, vocabulary=["a", "b"]).num_classes_with_blank == 3
+    with pytest.raises(ValueError, match="num_classes` or `vocabulary"):
+        ConvASRDecoder(feat_in=16, num_classes=-1)
+
+
+def test_encoder_takes_nemo_3s_activations_and_refuses_future_context():
+    for activation in ("identity", "silu", "gelu"):
+        encoder = ConvASREncoder(QUARTZNET, activation=activation, feat_in=4)
+        assert encoder(audio_signal=torch.randn(1, 4, 9), length=torch.tensor([9]))[0].shape[0] == 1
+    with pytest.raises(ValueError, match="future_context=2 is not supported"):
+        ConvASREncoder([{**QUARTZNET[0], "future_context": 2}], activation="relu", feat_in=4)
+
+
 def test_classification_decoder_pooling():
     decoder = ConvASRDecoderClassification(feat_in=6, num_classes=3, pooling_type="max")
     x = torch.randn(2, 6, 9)

@@ -55,7 +55,24 @@ def test_squeeze_excite_global_and_windowed():
     out = se(x)
     gate = torch.sigmoid(se.fc(x.mean(-1)))
     torch.testing.assert_close(out, x * gate.unsqueeze(-1))
-    assert SqueezeExcite(8, 4, context_window=3)(x).shape == x.shape
+    windowed = SqueezeExcite(8, 4, context_window=3).eval()
+    assert windowed(x).shape == x.shape
+    windowed.fc.load_state_dict(se.fc.state_dict())
+    torch.testing.assert_close(windowed(x), out)  # NeMo: evaluation averages every valid frame, whatever the window
+
+
+def test_squeeze_excite_averages_valid_frames_only_and_zeroes_padding():
+    """NeMo 3's masked squeeze: padding changes neither the gate nor the valid frames, and comes out as zeros."""
+    se = SqueezeExcite(8, 4).eval()
+    x = torch.randn(2, 8, 12)
+    lengths = torch.tensor([12, 7])
+    noisy = x.clone()
+    noisy[1, :, 7:] = 1e3
+    out = se(noisy, lengths)
+    gate = torch.sigmoid(se.fc(x[1, :, :7].mean(-1)))
+    torch.testing.assert_close(out[1, :, :7], x[1, :, :7] * gate.unsqueeze(-1))
+    assert torch.all(out[1, :, 7:] == 0)
+    torch.testing.assert_close(out[0], se(x[:1])[0])
 
 
 def test_block_layout_with_groups_se_and_stride_add():

@@ -1,4 +1,5 @@
-"""HiFi-GAN generator and discriminators: lengths, NeMo 1 parameter names, weight-norm removal, period folding."""
+"""HiFi-GAN generator and discriminators: lengths, NeMo's parameter names (and NeMo 1.0's), weight-norm removal, period
+folding."""
 
 import pytest
 import torch
@@ -31,11 +32,11 @@ def test_generator_upsamples_by_the_product_of_rates_and_stays_in_range():
         assert audio.abs().max() <= 1.0
 
 
-def test_remove_weight_norm_keeps_the_output_and_names_match_nemo1():
+def test_remove_weight_norm_keeps_the_output_and_names_match_nemo():
     torch.manual_seed(0)
     generator = Generator(**SMALL_V3).eval()
-    keys = set(generator.state_dict())
-    assert {"conv_pre.weight_g", "conv_pre.weight_v", "ups.0.weight_v", "resblocks.3.convs.1.weight_g"} <= keys
+    keys = set(generator.state_dict())  # NeMo 3's nested resblocks.<stage>.<block>
+    assert {"conv_pre.weight_g", "conv_pre.weight_v", "ups.0.weight_v", "resblocks.1.1.convs.1.weight_g"} <= keys
     assert "conv_post.weight_v" in keys
     mel = torch.randn(1, 10, 5)
     with torch.no_grad():
@@ -71,3 +72,22 @@ def test_multi_discriminators_return_scores_and_maps_for_real_and_fake():
     assert len(real) == 3 and len(real_maps[0]) == 8
     assert real_maps[1][0].shape[-1] < real_maps[0][0].shape[-1]  # the 2nd scale sees pooled audio
     assert not torch.equal(real[0], fake[0])
+
+
+def test_nemo_1_flat_resblock_names_are_renamed_on_load():
+    torch.manual_seed(0)
+    source = Generator(**SMALL_V3)
+    flat = {}
+    for key, value in source.state_dict().items():
+        parts = key.split(".")
+        if parts[0] == "resblocks":  # NeMo 1.0: resblocks.<stage * kernels + block>
+            key = ".".join(["resblocks", str(int(parts[1]) * 2 + int(parts[2])), *parts[3:]])
+        flat[key] = value
+    assert "resblocks.3.convs.1.weight_g" in flat
+    assert set(source.upgrade_state_dict(flat)) == set(source.state_dict())
+    target = Generator(**SMALL_V3)
+    target.load_state_dict(flat, strict=True)
+    mel = torch.randn(1, 10, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(target(x=mel), source(x=mel))
+    assert torch.equal(target.resblocks[1][1].convs[1].weight_v, source.resblocks[1][1].convs[1].weight_v)

@@ -10,6 +10,12 @@ a module cannot run its import-time code either.
 A user who trusts a config completely opts out with ``trusted_config()`` (or ``restore_from(..., trusted=True)``):
 then any importable callable is built, as Hydra's ``instantiate`` would.
 
+Class paths that NVIDIA NeMo writes into configs and archives but that name another module here (NeMo's
+``nemo.collections.tts.modules.hifigan_modules.Generator`` is ``nemo.collections.tts.modules.hifigan.Generator``) go
+through an explicit table of known renames, ``register_renamed_target(old, new)``, consulted before anything is
+imported: the old path is never imported, and only a path some collection registered is rewritten. A collection
+registers its renames in the module that defines the new class.
+
 Hydra's special keys are honoured: ``_args_`` (positional arguments), ``_recursive_`` (build nested nodes first,
 default true), ``_convert_`` (``none`` passes nested configs as OmegaConf objects, ``partial``/``all`` as plain
 containers) and ``_partial_`` (return a ``functools.partial`` of the checked class).
@@ -19,7 +25,7 @@ import contextlib
 import contextvars
 import functools
 import sys
-from typing import Any, Callable, Iterator, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
@@ -34,6 +40,9 @@ __all__ = [
     "default_nested_bases",
     "is_trusted",
     "register_buildable_base",
+    "register_renamed_target",
+    "renamed_target",
+    "renamed_targets",
     "resolve_target",
     "trusted_config",
 ]
@@ -119,6 +128,44 @@ def buildable_bases() -> Tuple[type, ...]:
     return (*default_nested_bases(), *kinds, ReduceLROnPlateauParams, *tokenizers, *_EXTRA_BUILDABLE)
 
 
+_RENAMED: Dict[str, str] = {}
+
+
+def _is_class_path(path: Any) -> bool:
+    return isinstance(path, str) and all(part.isidentifier() for part in path.split(".")) and "." in path
+
+
+def register_renamed_target(old_path: str, new_path: str) -> None:
+    """Resolve the class path ``old_path`` (as NVIDIA NeMo writes it in a ``_target_`` or a model's ``target``) as
+    ``new_path``, without ever importing ``old_path``.
+
+    Both are dotted class paths; registering the same pair again is a no-op, pointing ``old_path`` elsewhere (or
+    chaining renames) is a ``ValueError``. The new class must still derive from the bases the config key allows.
+    """
+    if not (_is_class_path(old_path) and _is_class_path(new_path)):
+        raise ValueError(f"register_renamed_target needs two dotted class paths, got {old_path!r} -> {new_path!r}")
+    if old_path == new_path:
+        raise ValueError(f"register_renamed_target: {old_path!r} is renamed to itself")
+    known = _RENAMED.get(old_path)
+    if known == new_path:
+        return
+    if known is not None:
+        raise ValueError(f"{old_path!r} is already renamed to {known!r}; refusing to rename it to {new_path!r}")
+    if new_path in _RENAMED or old_path in _RENAMED.values():
+        raise ValueError(f"register_renamed_target: {old_path!r} -> {new_path!r} would chain renames")
+    _RENAMED[old_path] = new_path
+
+
+def renamed_target(path: Any) -> Any:
+    """The class path to import for ``path``: its registered rename, else ``path`` itself."""
+    return _RENAMED.get(path, path) if isinstance(path, str) else path
+
+
+def renamed_targets() -> Mapping[str, str]:
+    """A copy of the table of known renames (old class path -> new class path) registered so far."""
+    return dict(_RENAMED)
+
+
 def _names(bases: Tuple[type, ...]) -> str:
     return ", ".join(f"{base.__module__}.{base.__qualname__}" for base in bases)
 
@@ -126,6 +173,12 @@ def _names(bases: Tuple[type, ...]) -> str:
 def _import_target(path: Any, key: str) -> Any:
     if not isinstance(path, str):
         raise ConfigTargetError(f"Config key '{key}' must be a dotted class path string, got {path!r}")
+    if path in _RENAMED:  # a known rename: the old path is never imported
+        new_path = _RENAMED[path]
+        try:
+            return import_class_by_path(new_path)
+        except ImportError as err:
+            raise ImportError(f"Config key '{key}': {path!r} (known as {new_path!r}): {err}") from err
     if _FROM_ARCHIVE.get() and not _TRUSTED.get():
         if path.rsplit(".", 1)[0] not in sys.modules and not path.startswith(_ARCHIVE_IMPORTABLE):
             raise ConfigTargetError(

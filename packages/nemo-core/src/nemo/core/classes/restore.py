@@ -13,7 +13,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from nemo.core.archive import ArchiveError, NemoArchive
-from nemo.core.classes.construction import resolve_target
+from nemo.core.classes.construction import renamed_target, resolve_target
 from nemo.utils import logging
 
 __all__ = [
@@ -22,6 +22,8 @@ __all__ = [
     "refuse_resolvers",
     "resolve_restore_target",
     "load_checked_state_dict",
+    "STATE_DICT_UPGRADE_HOOK",
+    "upgrade_state_dict",
     "build_with_weights",
     "BUFFER_HOOK",
     "materialize_buffers",
@@ -133,11 +135,15 @@ def load_restore_config(
 
 
 def resolve_restore_target(cls: type, conf: DictConfig) -> type:
-    """``cls``, or the subclass of ``cls`` that ``conf.target`` names; anything else is refused."""
+    """``cls``, or the subclass of ``cls`` that ``conf.target`` names; anything else is refused.
+
+    A ``target`` registered with ``nemo.core.classes.construction.register_renamed_target`` (a model class NVIDIA
+    NeMo keeps under another module path) is looked up under its new path; the old one is never imported.
+    """
     target = conf.get("target")
     if not target:
         return cls
-    target = str(target)
+    target = renamed_target(str(target))
     found = _subclass_named(cls, target)
     if found is not None:
         return found
@@ -163,13 +169,30 @@ def resolve_restore_target(cls: type, conf: DictConfig) -> type:
     )
 
 
+STATE_DICT_UPGRADE_HOOK = "upgrade_state_dict"
+"""Name of the method a submodule defines to rename the weights of an older layout (see ``upgrade_state_dict``)."""
+
+
+def upgrade_state_dict(model: torch.nn.Module, state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """``state_dict`` after every submodule of ``model`` that defines ``upgrade_state_dict(state_dict, prefix)``
+    (``STATE_DICT_UPGRADE_HOOK``) renamed the entries of its older layouts, e.g. NeMo 1.0's flat HiFi-GAN residual
+    blocks; ``prefix`` is the submodule's path in ``model`` (``"generator."``). An explicit table, like the class
+    renames of ``nemo.core.classes.construction.register_renamed_target``: only keys a module knows are renamed."""
+    for path, module in model.named_modules():
+        if callable(getattr(type(module), STATE_DICT_UPGRADE_HOOK, None)):
+            state_dict = getattr(module, STATE_DICT_UPGRADE_HOOK)(state_dict, f"{path}." if path else "")
+    return state_dict
+
+
 def load_checked_state_dict(
     model: torch.nn.Module, state_dict: Dict[str, torch.Tensor], strict: bool, origin: Path, assign: bool = False
 ) -> None:
     """``model.load_state_dict`` with one error listing every missing/unexpected key and every shape mismatch.
 
-    Shape mismatches are errors even with ``strict=False``; missing/unexpected keys then only warn.
+    Shape mismatches are errors even with ``strict=False``; missing/unexpected keys then only warn. Older weight
+    layouts the model's modules know are renamed first (``upgrade_state_dict``).
     """
+    state_dict = upgrade_state_dict(model, state_dict)
     own = model.state_dict()
     missing = [key for key in own if key not in state_dict]
     unexpected = [key for key in state_dict if key not in own]

@@ -347,7 +347,11 @@ class AudioToMFCCPreprocessor(AudioPreprocessor):
 
 
 class SpectrogramAugmentation(NeuralModule):
-    """SpecCutout (``rect_masks`` rectangles) then SpecAugment (frequency/time bands), per sample."""
+    """SpecCutout (``rect_masks`` rectangles) then SpecAugment (frequency/time bands), per sample.
+
+    NeMo 3's ``use_vectorized_spec_augment`` and ``use_numba_spec_augment`` (which implementation draws the masks)
+    are accepted and ignored.
+    """
 
     def __init__(
         self,
@@ -360,7 +364,12 @@ class SpectrogramAugmentation(NeuralModule):
         rect_freq: int = 20,
         rng: RngLike = None,
         mask_value: float = 0.0,
+        use_vectorized_spec_augment: bool = True,
+        use_numba_spec_augment: bool = False,
     ) -> None:
+        # NeMo 3's choices of implementation (vectorized torch, CUDA numba kernel), accepted and ignored: masks are
+        # drawn the same way whatever the choice.
+        del use_vectorized_spec_augment, use_numba_spec_augment
         super().__init__()
         self.spec_cutout = (
             SpecCutout(rect_masks=rect_masks, rect_time=rect_time, rect_freq=rect_freq, rng=rng)

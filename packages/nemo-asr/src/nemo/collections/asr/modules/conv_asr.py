@@ -45,6 +45,11 @@ def _to_block_dicts(jasper: Any) -> List[Dict[str, Any]]:
         missing = [k for k in _REQUIRED_BLOCK_KEYS if k not in block]
         if missing:
             raise ValueError(f"ConvASREncoder: jasper[{i}] is missing key(s) {missing}; it has {sorted(block)}")
+        if block.get("future_context", -1) != -1:  # NeMo 3's limited look-ahead (asymmetric padding)
+            raise ValueError(
+                f"ConvASREncoder: jasper[{i}].future_context={block['future_context']} is not supported "
+                "(only -1, symmetric 'same' padding)"
+            )
     return list(jasper)
 
 
@@ -161,7 +166,8 @@ class ConvASREncoder(NeuralModule, Exportable):
 
 
 class ConvASRDecoder(NeuralModule, Exportable):
-    """1x1 convolution to ``num_classes + 1`` outputs (blank is the last index) followed by log-softmax."""
+    """1x1 convolution to ``num_classes + 1`` outputs (blank is the last index) followed by log-softmax;
+    ``add_blank=False`` (NeMo 3) makes ``num_classes`` outputs, and ``num_classes <= 0`` takes the vocabulary's size."""
 
     def __init__(
         self,
@@ -169,17 +175,23 @@ class ConvASRDecoder(NeuralModule, Exportable):
         num_classes: int,
         init_mode: Optional[str] = "xavier_uniform",
         vocabulary: Optional[Sequence[str]] = None,
+        add_blank: bool = True,
     ) -> None:
         super().__init__()
+        if vocabulary is None and num_classes <= 0:
+            raise ValueError("ConvASRDecoder: set `num_classes` or `vocabulary` (num_classes <= 0 takes its length)")
         if vocabulary is not None:
             vocabulary = list(vocabulary)
+            if num_classes <= 0:  # NeMo 3: the vocabulary's size
+                num_classes = len(vocabulary)
             if num_classes != len(vocabulary):
                 raise ValueError(
                     f"ConvASRDecoder: num_classes ({num_classes}) must equal len(vocabulary) ({len(vocabulary)})"
                 )
         self.__vocabulary = vocabulary
         self._feat_in = feat_in
-        self._num_classes = num_classes + 1
+        # NeMo 3's add_blank=False: the vocabulary already holds the blank (no extra output)
+        self._num_classes = num_classes + 1 if add_blank else num_classes
         self.decoder_layers = nn.Sequential(nn.Conv1d(self._feat_in, self._num_classes, kernel_size=1, bias=True))
         self.apply(lambda m: init_weights(m, mode=init_mode))
 

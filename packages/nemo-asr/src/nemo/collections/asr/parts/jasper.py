@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d, use_depthwise_kernel
+from nemo.collections.common.data.masks import lengths_to_mask
 
 __all__ = [
     "GroupShuffle",
@@ -22,7 +23,16 @@ __all__ = [
     "jasper_activations",
 ]
 
-jasper_activations = {"hardtanh": nn.Hardtanh, "relu": nn.ReLU, "selu": nn.SELU, "swish": nn.SiLU}
+# NeMo 3's activation registry (nemo.collections.common.parts.utils.activation_registry)
+jasper_activations = {
+    "identity": nn.Identity,
+    "hardtanh": nn.Hardtanh,
+    "relu": nn.ReLU,
+    "selu": nn.SELU,
+    "swish": nn.SiLU,
+    "silu": nn.SiLU,
+    "gelu": nn.GELU,
+}
 
 _NORMALIZATIONS = ("batch", "layer", "group", "instance")
 
@@ -138,7 +148,7 @@ class MaskedConv1d(nn.Module):
         if lens is not None:
             lens = lens.to(torch.long)
             if self.use_mask:
-                beyond = torch.arange(x.shape[2], device=x.device).unsqueeze(0) >= lens.to(x.device).unsqueeze(1)
+                beyond = ~lengths_to_mask(lens.to(x.device), x.shape[2])
                 x = x.masked_fill(beyond.unsqueeze(1), 0.0)
             lens = self.get_seq_len(lens)
         shape = x.shape
@@ -165,7 +175,13 @@ class GroupShuffle(nn.Module):
 
 
 class SqueezeExcite(nn.Module):
-    """Squeeze-and-excitation over time: global (``context_window <= 0``) or sliding-window average context."""
+    """Squeeze-and-excitation over time, as in NeMo >= 1.x (and NeMo 3): frames at or past each sample's length are
+    zeroed, the squeeze is the mean over the valid frames, and the gated output keeps those frames at zero.
+
+    With ``context_window > 0`` training averages one random window of that many frames (the same window for the
+    whole batch); evaluation uses every valid frame, as NeMo does. ``interpolation_mode`` is accepted for old configs
+    and unused (NeMo no longer interpolates). ``lengths=None`` treats every frame as valid.
+    """
 
     def __init__(
         self,
@@ -178,22 +194,29 @@ class SqueezeExcite(nn.Module):
         super().__init__()
         self.context_window = int(context_window)
         self.interpolation_mode = interpolation_mode
-        if self.context_window <= 0:
-            self.pool = nn.AdaptiveAvgPool1d(1)
-        else:
-            self.pool = nn.AvgPool1d(self.context_window, stride=1)
         self.fc = nn.Sequential(
             nn.Linear(channels, channels // reduction_ratio, bias=False),
             activation if activation is not None else nn.ReLU(inplace=True),
             nn.Linear(channels // reduction_ratio, channels, bias=False),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
+        dtype = x.dtype
+        x = x.float()  # NeMo computes the squeeze-excite in float32 whatever the input's precision
         steps = x.shape[-1]
-        y = self.fc(self.pool(x).transpose(1, -1)).transpose(1, -1)  # (B, C, T') with T' = 1 or T - window + 1
-        if self.context_window > 0:
-            y = nn.functional.interpolate(y, size=steps, mode=self.interpolation_mode)
-        return x * torch.sigmoid(y)
+        if lengths is None:
+            valid = torch.ones(x.shape[0], 1, steps, dtype=torch.bool, device=x.device)
+        else:
+            valid = lengths_to_mask(lengths.to(x.device), steps).unsqueeze(1)
+            x = x.masked_fill(~valid, 0.0)
+        if self.training and 0 < self.context_window <= steps:
+            start = int(torch.randint(0, max(steps - self.context_window, 1), (1,)))
+            window = slice(start, start + self.context_window)
+            y = x[:, :, window].sum(-1, keepdim=True) / (valid[:, :, window].sum(-1, keepdim=True).to(x.dtype) + 1e-8)
+        else:
+            y = x.sum(-1, keepdim=True) / valid.sum(-1, keepdim=True).to(x.dtype)
+        y = self.fc(y.transpose(1, -1)).transpose(1, -1)  # (B, C, 1)
+        return (x * torch.sigmoid(y)).to(dtype)
 
 
 class JasperBlock(nn.Module):
@@ -335,6 +358,8 @@ class JasperBlock(nn.Module):
         for layer in layers:
             if isinstance(layer, MaskedConv1d):
                 x, lens = layer(x, lens)
+            elif isinstance(layer, SqueezeExcite):
+                x = layer(x, lens)
             else:
                 x = layer(x)
                 if isinstance(layer, nn.Conv1d) and lens is not None:

@@ -22,8 +22,9 @@ from nemo.collections.tts.losses.hifigan_losses import DiscriminatorLoss, Featur
 from nemo.collections.tts.models._common import masked_mel_l1, tensorboard_experiment
 from nemo.collections.tts.models.base import Vocoder, ngc_model
 from nemo.collections.tts.modules.hifigan import MultiPeriodDiscriminator, MultiScaleDiscriminator
+from nemo.collections.tts.parts.filterbank import FilterbankFeatures
 from nemo.collections.tts.parts.mel import MelSpectrogram
-from nemo.core.classes.construction import build_from_config
+from nemo.core.classes.construction import build_from_config, register_renamed_target
 from nemo.core.classes.exportable import Exportable
 from nemo.core.classes.model import PretrainedModelInfo
 from nemo.core.classes.typecheck import typecheck
@@ -33,11 +34,19 @@ from nemo.core.optim.optimizers import build_optimizer
 
 __all__ = ["HifiGanModel"]
 
+# The vocoder datasets NVIDIA NeMo's HiFi-GAN configs name (NeMo 1.8-3: ``...data.dataset``; 1.5-1.7:
+# ``...torch.data``); their archives are checked target by target when restored. (Registered here, where HiFi-GAN's
+# configs are read, rather than next to VocoderDataset.)
+for _old in ("nemo.collections.tts.data.dataset.VocoderDataset", "nemo.collections.tts.torch.data.VocoderDataset"):
+    register_renamed_target(_old, "nemo.collections.tts.data.vocoder_dataset.VocoderDataset")
+
 
 class HifiGanModel(Vocoder, Exportable):
-    """HiFi-GAN vocoder. Config keys: ``preprocessor`` (a ``MelSpectrogram``), ``generator`` (``_target_`` and the
-    v1/v2/v3 layout; ``initial_input_size`` defaults to the preprocessor's ``n_mels``), ``l1_loss_factor`` (45),
-    ``debug`` (small discriminators), ``train_ds``/``validation_ds`` and ``optim`` (shared by both optimizers)."""
+    """HiFi-GAN vocoder. Config keys: ``preprocessor`` (a ``MelSpectrogram``; the ASR ``FilterbankFeatures`` that
+    NeMo's configs name is built as ``nemo.collections.tts.parts.filterbank.FilterbankFeatures``), ``generator``
+    (``_target_`` and the v1/v2/v3 layout; ``initial_input_size`` defaults to the preprocessor's ``n_mels``),
+    ``l1_loss_factor`` (45), ``debug`` (small discriminators), ``train_ds``/``validation_ds`` and ``optim`` (shared
+    by both optimizers)."""
 
     @classmethod
     def list_available_models(cls) -> List[PretrainedModelInfo]:
@@ -58,7 +67,8 @@ class HifiGanModel(Vocoder, Exportable):
         super().__init__(cfg=cfg, trainer=trainer)
         self.audio_to_melspec_precessor = self._build_preprocessor(self._cfg.preprocessor)
         # NeMo: the loss mels reach Nyquist and keep a 1e-5 guard under the magnitude's root (use_grads)
-        self.trg_melspec_fn = self._build_preprocessor(self._cfg.preprocessor, fmax=None, use_grads=True)
+        nyquist = "highfreq" if isinstance(self.audio_to_melspec_precessor, FilterbankFeatures) else "fmax"
+        self.trg_melspec_fn = self._build_preprocessor(self._cfg.preprocessor, **{nyquist: None}, use_grads=True)
         self._check_generator_config()
         self.generator = HifiGanModel.from_config_dict(self._cfg.generator)
         debug = bool(self._cfg.get("debug", False))

@@ -1,8 +1,9 @@
 """HiFi-GAN (Kong et al. 2020): the generator and its multi-period and multi-scale discriminators.
 
-Layer names and the weight-norm parametrization (``weight_g``/``weight_v``) follow NeMo 1's ``hifigan_modules``, so a
-NeMo 1 HiFi-GAN state dict loads strictly. ``debug=True`` shrinks the discriminators' channels (as NeMo's ``debug``
-flag does) for tests and CPU runs; the generator's size comes from its config (v1/v2/v3 or smaller).
+Layer names and the weight-norm parametrization (``weight_g``/``weight_v``) follow NeMo's ``hifigan_modules`` (NeMo 3's
+nested ``resblocks.<stage>.<block>``; NeMo 1.0's flat names are renamed on load), so NeMo HiFi-GAN state dicts load
+strictly. ``debug=True`` shrinks the discriminators' channels (as NeMo's ``debug`` flag does) for tests and CPU runs;
+the generator's size comes from its config (v1/v2/v3 or smaller).
 """
 
 import warnings
@@ -13,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nemo.core.classes.construction import register_renamed_target
 from nemo.core.classes.module import NeuralModule
 from nemo.core.classes.typecheck import typecheck
 from nemo.core.neural_types import AudioSignal, MelSpectrogramType, NeuralType, VoidType
@@ -170,18 +172,49 @@ class Generator(NeuralModule):
             c_in, c_out = upsample_initial_channel // (2**i), upsample_initial_channel // (2 ** (i + 1))
             self.ups.append(_weight_norm(nn.ConvTranspose1d(c_in, c_out, kernel, rate, padding=(kernel - rate) // 2)))
 
+        # One group of residual blocks per upsampling stage (NeMo >= 1.x's layout, resblocks.<stage>.<block>; NeMo
+        # 1.0's flat resblocks.<stage * blocks + block> is renamed on load, see upgrade_state_dict)
         self.resblocks = nn.ModuleList()
         channels = upsample_initial_channel
         for i in range(len(self.ups)):
             channels = upsample_initial_channel // (2 ** (i + 1))
-            for kernel, dilation in zip(resblock_kernel_sizes, resblock_dilation_sizes):
-                self.resblocks.append(block_cls(channels, kernel, tuple(dilation)))
+            self.resblocks.append(
+                nn.ModuleList(
+                    block_cls(channels, kernel, tuple(dilation))
+                    for kernel, dilation in zip(resblock_kernel_sizes, resblock_dilation_sizes)
+                )
+            )
 
         self.conv_post = _weight_norm(nn.Conv1d(channels, 1, 7, 1, padding=3))
         self.ups.apply(init_weights)
         self.conv_post.apply(init_weights)
         if apply_weight_init_conv_pre:
             self.conv_pre.apply(init_weights)
+        self.register_load_state_dict_pre_hook(self._upgrade_on_load)
+
+    def upgrade_state_dict(self, state_dict: Dict[str, torch.Tensor], prefix: str = "") -> Dict[str, torch.Tensor]:
+        """``state_dict`` with NeMo 1.0's flat residual-block names (``resblocks.<stage * blocks + block>.``) renamed
+        to the nested ones (``resblocks.<stage>.<block>.``), as NeMo 3's ``HifiGanModel.load_state_dict`` does;
+        ``prefix`` is this generator's path in the model. Other entries are kept as they are.
+
+        ``nemo.core.classes.restore.load_checked_state_dict`` calls it before checking the keys, and plain
+        ``load_state_dict`` calls through a pre-hook, so both a NeMo 1.0 archive and a Lightning checkpoint load.
+        """
+        head = f"{prefix}resblocks."
+        renamed = {}
+        for key, value in state_dict.items():
+            parts = key[len(head) :].split(".") if key.startswith(head) else []
+            if len(parts) > 1 and parts[0].isdigit() and not parts[1].isdigit():
+                stage, block = divmod(int(parts[0]), self.num_kernels)
+                key = f"{head}{stage}.{block}.{'.'.join(parts[1:])}"
+            renamed[key] = value
+        return renamed
+
+    def _upgrade_on_load(self, module, state_dict, prefix, *args) -> None:  # torch's load_state_dict pre-hook
+        upgraded = self.upgrade_state_dict(state_dict, prefix)
+        if list(upgraded) != list(state_dict):
+            state_dict.clear()
+            state_dict.update(upgraded)
 
     @property
     def input_types(self) -> Dict[str, NeuralType]:
@@ -194,11 +227,11 @@ class Generator(NeuralModule):
     @typecheck()
     def forward(self, *, x: torch.Tensor) -> torch.Tensor:
         x = self.conv_pre(x)
-        for i, upsample in enumerate(self.ups):
+        for upsample, group in zip(self.ups, self.resblocks):
             x = upsample(F.leaky_relu(x, LRELU_SLOPE))
-            fused = self.resblocks[i * self.num_kernels](x)
-            for j in range(1, self.num_kernels):
-                fused = fused + self.resblocks[i * self.num_kernels + j](x)
+            fused = group[0](x)
+            for block in group[1:]:
+                fused = fused + block(x)
             x = fused / self.num_kernels
         x = self.conv_post(F.leaky_relu(x))
         return torch.tanh(x)
@@ -207,8 +240,9 @@ class Generator(NeuralModule):
         """Fold the weight norm into plain weights (faster inference; training afterwards is not supported)."""
         for layer in self.ups:
             _remove_weight_norm(layer)
-        for block in self.resblocks:
-            block.remove_weight_norm()
+        for group in self.resblocks:
+            for block in group:
+                block.remove_weight_norm()
         _remove_weight_norm(self.conv_pre)
         _remove_weight_norm(self.conv_post)
 
@@ -309,7 +343,7 @@ class DiscriminatorS(NeuralModule):
         super().__init__()
         norm = _spectral_norm if use_spectral_norm else _weight_norm
         c1, c2, c3, c4 = (128, 256, 512, 1024) if not debug else (16, 32, 32, 64)
-        groups = (4, 16) if not debug else (4, 8)
+        groups = (4, 16)  # NeMo's grouping, debug size included
         specs = [
             (1, c1, 15, 1, 1, 7),
             (c1, c1, 41, 2, groups[0], 20),
@@ -393,3 +427,8 @@ class MultiScaleDiscriminator(NeuralModule):
             fake_scores.append(score)
             fake_maps.append(maps)
         return real_scores, fake_scores, real_maps, fake_maps
+
+
+# NVIDIA NeMo (1.0 to 3.0) keeps these classes in ``hifigan_modules``; its configs name the generator there.
+for _name in ("Generator", "MultiPeriodDiscriminator", "MultiScaleDiscriminator"):
+    register_renamed_target(f"nemo.collections.tts.modules.hifigan_modules.{_name}", f"{__name__}.{_name}")

@@ -1,0 +1,539 @@
+"""The model families checked against NVIDIA NeMo, in both directions: their configs, fixed inputs and random weights.
+
+Imported by ``write_nemo_archives.py`` and ``check_ours_in_nemo.py`` (run with NVIDIA's NeMo) and by
+``write_our_archives.py`` and ``check_nemo_in_ours.py`` (run with ours): it imports neither ``nemo``, so both sides
+build the very same configs. Every config is written the way NeMo's own example configs are (NeMo class paths, NeMo
+keys), only with tiny sizes so each archive stays a few hundred KB.
+
+Random weights alone would hide the normalization statistics: every BatchNorm gets random running mean/variance
+and affine parameters (``randomize``), so a restored model that dropped or re-initialized them gives other outputs.
+"""
+
+import copy
+import json
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+import torch
+
+# ASR families: the NeMo 1 character set of QuartzNet/Jasper.
+LABELS = [" "] + [chr(c) for c in range(ord("a"), ord("z") + 1)] + ["'"]
+COMMANDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go", "unknown", "silence"]
+VAD_LABELS = ["background", "speech"]
+
+# The SentencePiece tokenizer of the CTC-BPE family is trained on these lines (deterministic: one thread, no sampling).
+TOKENIZER_TEXT = [
+    "the quick brown fox jumps over the lazy dog",
+    "one two three four five six seven eight nine ten",
+    "she sells sea shells by the sea shore",
+    "peter piper picked a peck of pickled peppers",
+    "how much wood would a woodchuck chuck",
+    "the rain in spain stays mainly in the plain",
+    "a man a plan a canal panama",
+    "yes no up down left right on off stop go",
+]
+TOKENIZER_VOCAB_SIZE = 40
+
+SEED_TRIES = 20  # seeds tried per family until greedy outputs have a clear margin (see ``MIN_MARGIN``)
+DECODER_GAIN = 4.0  # scales the random output layer, so greedy results change from frame to frame
+MIN_MARGIN = 1e-3  # smallest gap between the best and second-best class at any valid frame, against ties
+
+
+def _mel(**overrides: Any) -> Dict[str, Any]:
+    base = {
+        "_target_": "nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor",
+        "sample_rate": 16000,
+        "normalize": "per_feature",
+        "window_size": 0.02,
+        "window_stride": 0.01,
+        "window": "hann",
+        "features": 64,
+        "n_fft": 512,
+        "frame_splicing": 1,
+        "dither": 1.0e-05,
+        "pad_to": 16,
+    }
+    return {**base, **overrides}
+
+
+def _mfcc() -> Dict[str, Any]:
+    return {
+        "_target_": "nemo.collections.asr.modules.AudioToMFCCPreprocessor",
+        "sample_rate": 16000,
+        "window_size": 0.025,
+        "window_stride": 0.01,
+        "window": "hann",
+        "n_mels": 64,
+        "n_mfcc": 64,
+        "n_fft": 512,
+    }
+
+
+def _block(filters: int, repeat: int, kernel: int, **keys: Any) -> Dict[str, Any]:
+    block = {"filters": filters, "repeat": repeat, "kernel": [kernel], "stride": [keys.pop("stride", 1)],
+             "dilation": [keys.pop("dilation", 1)], "dropout": 0.0, "residual": keys.pop("residual", True)}  # fmt: skip
+    block.update(keys)
+    return block
+
+
+def _asr_data(labels: Optional[List[str]], shuffle: bool) -> Dict[str, Any]:
+    """A NeMo ASR data config with no manifest, as in a trained model's archive whose data lived elsewhere."""
+    config = {"manifest_filepath": None, "sample_rate": 16000, "batch_size": 32, "shuffle": shuffle}
+    if labels is not None:
+        config["labels"] = list(labels)
+    return config
+
+
+_NOVOGRAD = {
+    "name": "novograd",
+    "lr": 0.01,
+    "betas": [0.8, 0.5],
+    "weight_decay": 0.001,
+    "sched": {"name": "CosineAnnealing", "warmup_steps": None, "warmup_ratio": None, "min_lr": 0.0},
+}
+
+
+def quartznet_config(workdir: Path) -> Dict[str, Any]:
+    """QuartzNet (NeMo's quartznet_15x5.yaml at 48-96 channels, blocks repeated twice): separable blocks with
+    residuals, a dilated epilogue."""
+    return {
+        "sample_rate": 16000,
+        "labels": list(LABELS),
+        "repeat": 3,
+        "dropout": 0.0,
+        "separable": True,
+        "preprocessor": _mel(stft_conv=False),
+        "spec_augment": {
+            "_target_": "nemo.collections.asr.modules.SpectrogramAugmentation",
+            "rect_freq": 50,
+            "rect_masks": 5,
+            "rect_time": 120,
+            "use_vectorized_spec_augment": True,
+        },  # fmt: skip
+        "encoder": {
+            "_target_": "nemo.collections.asr.modules.ConvASREncoder",
+            "feat_in": 64,
+            "activation": "relu",
+            "conv_mask": True,
+            "jasper": [
+                _block(48, 1, 33, stride=2, residual=False, separable=True),
+                _block(48, 2, 33, separable=True),
+                _block(48, 2, 39, separable=True),
+                _block(64, 2, 51, separable=True),
+                _block(64, 1, 87, dilation=2, residual=False, separable=True),
+                _block(96, 1, 1, residual=False),
+            ],
+        },
+        "decoder": {
+            "_target_": "nemo.collections.asr.modules.ConvASRDecoder",
+            "feat_in": 96,
+            "num_classes": len(LABELS),
+            "vocabulary": list(LABELS),
+        },  # fmt: skip
+        "train_ds": {**_asr_data(LABELS, True), "trim_silence": True, "max_duration": 16.7},
+        "validation_ds": _asr_data(LABELS, False),
+        "optim": copy.deepcopy(_NOVOGRAD),
+    }
+
+
+def jasper_dr_config(workdir: Path) -> Dict[str, Any]:
+    """Jasper with dense residual (NeMo's jasper10x5dr.yaml at 24 channels): every block sees all earlier blocks'
+    outputs."""
+    return {
+        "sample_rate": 16000,
+        "labels": list(LABELS),
+        "preprocessor": _mel(window_size=0.025, features=40, normalize="per_feature"),
+        "encoder": {
+            "_target_": "nemo.collections.asr.modules.ConvASREncoder",
+            "feat_in": 40,
+            "activation": "relu",
+            "conv_mask": True,
+            "jasper": [
+                _block(24, 1, 11, stride=2, residual=False),
+                _block(24, 2, 11, residual_dense=True),
+                _block(24, 2, 13, residual_dense=True),
+                _block(24, 2, 17, residual_dense=True),
+                _block(24, 1, 29, dilation=2, residual=False),
+                _block(32, 1, 1, residual=False),
+            ],
+        },
+        "decoder": {
+            "_target_": "nemo.collections.asr.modules.ConvASRDecoder",
+            "feat_in": 32,
+            "num_classes": len(LABELS),
+            "vocabulary": list(LABELS),
+            "add_blank": True,
+        },  # fmt: skip
+        "train_ds": _asr_data(LABELS, True),
+        "validation_ds": _asr_data(LABELS, False),
+        "optim": {"name": "novograd", "lr": 0.01, "betas": [0.8, 0.5], "weight_decay": 0.001},
+    }
+
+
+def train_tokenizer(directory: Path) -> Path:
+    """A SentencePiece BPE model with NeMo's ASR tokenizer files (``tokenizer.model``, ``tokenizer.vocab``,
+    ``vocab.txt``); identity normalization keeps ``tokenizer.model`` a few KB."""
+    import sentencepiece
+
+    directory.mkdir(parents=True, exist_ok=True)
+    corpus = directory / "text.txt"
+    corpus.write_text("\n".join(TOKENIZER_TEXT * 4) + "\n", encoding="utf-8")
+    sentencepiece.SentencePieceTrainer.train(
+        input=str(corpus),
+        model_prefix=str(directory / "tokenizer"),
+        vocab_size=TOKENIZER_VOCAB_SIZE,
+        model_type="bpe",
+        character_coverage=1.0,
+        normalization_rule_name="identity",
+        num_threads=1,
+        shuffle_input_sentence=False,
+        minloglevel=2,
+    )
+    pieces = [line.split("\t")[0] for line in (directory / "tokenizer.vocab").read_text(encoding="utf-8").splitlines()]
+    (directory / "vocab.txt").write_text("\n".join(pieces) + "\n", encoding="utf-8")
+    corpus.unlink()
+    return directory
+
+
+def citrinet_bpe_config(workdir: Path) -> Dict[str, Any]:
+    """Citrinet-like CTC over SentencePiece pieces: squeeze-excite (global and windowed), strided ``stride_add``
+    residuals with ``stride_last``, swish; the tokenizer files become archive artifacts."""
+    tokenizer_dir = train_tokenizer(workdir / "tokenizer")
+    se = {"separable": True, "se": True, "se_context_size": -1, "se_reduction_ratio": 8, "kernel_size_factor": 1.0}
+    return {
+        "sample_rate": 16000,
+        "log_prediction": True,
+        "tokenizer": {"dir": str(tokenizer_dir), "type": "bpe"},
+        "preprocessor": _mel(window_size=0.025, features=80),
+        "encoder": {
+            "_target_": "nemo.collections.asr.modules.ConvASREncoder",
+            "feat_in": 80,
+            "activation": "swish",
+            "conv_mask": True,
+            "jasper": [
+                _block(64, 1, 5, residual=False, **se),
+                _block(64, 2, 11, stride=2, stride_last=True, residual_mode="stride_add", **se),
+                _block(64, 2, 13, **{**se, "se_context_size": 8}),
+                _block(64, 2, 15, stride=2, stride_last=True, residual_mode="stride_add", **se),
+                _block(96, 1, 41, residual=False, **se),
+            ],
+        },
+        "decoder": {
+            "_target_": "nemo.collections.asr.modules.ConvASRDecoder",
+            "feat_in": 96,
+            "num_classes": -1,
+            "vocabulary": [],
+        },  # fmt: skip
+        "train_ds": {**_asr_data(None, True), "max_duration": 20.0},
+        "validation_ds": _asr_data(None, False),
+        "optim": {"name": "adamw", "lr": 0.05, "betas": [0.8, 0.25], "weight_decay": 0.001},
+    }
+
+
+def _classifier(labels: List[str], blocks: List[Dict[str, Any]], feat_out: int) -> Dict[str, Any]:
+    return {
+        "sample_rate": 16000,
+        "labels": list(labels),
+        "preprocessor": _mfcc(),
+        "spec_augment": {
+            "_target_": "nemo.collections.asr.modules.SpectrogramAugmentation",
+            "freq_masks": 2,
+            "time_masks": 2,
+            "freq_width": 15,
+            "time_width": 25,
+            "rect_masks": 5,
+            "rect_time": 25,
+            "rect_freq": 15,
+        },  # fmt: skip
+        "encoder": {
+            "_target_": "nemo.collections.asr.modules.ConvASREncoder",
+            "feat_in": 64,
+            "activation": "relu",
+            "conv_mask": True,
+            "jasper": blocks,
+        },  # fmt: skip
+        "decoder": {
+            "_target_": "nemo.collections.asr.modules.ConvASRDecoderClassification",
+            "feat_in": feat_out,
+            "num_classes": len(labels),
+            "return_logits": True,
+            "pooling_type": "avg",
+        },  # fmt: skip
+        "train_ds": _asr_data(labels, True),
+        "validation_ds": _asr_data(labels, False),
+        "optim": {"name": "novograd", "lr": 0.05, "betas": [0.95, 0.5], "weight_decay": 0.001},
+    }
+
+
+def matchboxnet_config(workdir: Path) -> Dict[str, Any]:
+    """MatchboxNet 3x1x64 (speech commands, NeMo's matchboxnet_3x1x64_v1.yaml) on MFCCs, narrower first/last blocks.
+
+    NeMo's own config adds ``crop_or_pad_augment: {audio_length: 128}``, which NeMo 3's ``EncDecClassificationModel``
+    no longer applies in ``forward``; it is left out here so both sides run the same network (see the README).
+    """
+    blocks = [
+        _block(64, 1, 11, residual=False, separable=True),
+        _block(64, 1, 13, separable=True),
+        _block(64, 1, 15, separable=True),
+        _block(64, 1, 17, separable=True),
+        _block(64, 1, 29, dilation=2, residual=False, separable=True),
+        _block(64, 1, 1, residual=False),
+    ]
+    return _classifier(COMMANDS, blocks, 64)
+
+
+def marblenet_config(workdir: Path) -> Dict[str, Any]:
+    """MarbleNet 3x2x64 (voice activity, NeMo's marblenet_3x2x64.yaml) on MFCCs: speech vs background."""
+    blocks = [
+        _block(128, 1, 11, residual=False, separable=True),
+        _block(64, 2, 13, separable=True),
+        _block(64, 2, 15, separable=True),
+        _block(64, 2, 17, separable=True),
+        _block(128, 1, 29, dilation=2, residual=False, separable=True),
+        _block(128, 1, 1, residual=False),
+    ]
+    return _classifier(VAD_LABELS, blocks, 128)
+
+
+def hifigan_config(workdir: Path) -> Dict[str, Any]:
+    """HiFi-GAN as NeMo's hifigan.yaml writes it (ASR ``FilterbankFeatures`` front end, ``hifigan_modules``
+    generator, discriminators at their debug size) with a V1-layout generator of 32 initial channels."""
+    return {
+        "preprocessor": {
+            "_target_": "nemo.collections.asr.parts.preprocessing.features.FilterbankFeatures",
+            "nfilt": 80,
+            "lowfreq": 0,
+            "highfreq": 8000,
+            "n_fft": 1024,
+            "n_window_size": 1024,
+            "n_window_stride": 256,
+            "pad_to": 0,
+            "pad_value": -11.52,
+            "sample_rate": 22050,
+            "window": "hann",
+            "normalize": None,
+            "preemph": None,
+            "dither": 0.0,
+            "frame_splicing": 1,
+            "log": True,
+            "log_zero_guard_type": "clamp",
+            "log_zero_guard_value": 1.0e-05,
+            "mag_power": 1.0,
+            "use_grads": False,
+            "exact_pad": True,
+        },  # fmt: skip
+        "generator": {
+            "_target_": "nemo.collections.tts.modules.hifigan_modules.Generator",
+            "resblock": 1,
+            "upsample_rates": [8, 8, 2, 2],
+            "upsample_kernel_sizes": [16, 16, 4, 4],
+            "upsample_initial_channel": 32,
+            "resblock_kernel_sizes": [3, 7, 11],
+            "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+        },
+        "train_ds": {
+            "dataset": {
+                "_target_": "nemo.collections.tts.data.dataset.VocoderDataset",
+                "manifest_filepath": "train_manifest.json",
+                "sample_rate": 22050,
+                "n_segments": 8192,
+                "max_duration": None,
+                "min_duration": 0.75,
+            },
+            "dataloader_params": {"drop_last": False, "shuffle": True, "batch_size": 16, "num_workers": 4},
+            "defer_setup": True,
+        },  # fmt: skip
+        "optim": {
+            "_target_": "torch.optim.AdamW",
+            "lr": 0.0002,
+            "betas": [0.8, 0.99],
+            "sched": {"name": "CosineAnnealing", "min_lr": 1e-05, "warmup_ratio": 0.02},
+        },  # fmt: skip
+        "max_steps": 2500000,
+        "l1_loss_factor": 45,
+        "debug": True,
+    }
+
+
+# family -> spec. ``kind`` picks what is run and compared; ``lengths`` are the input clips' samples.
+FAMILIES: Dict[str, Dict[str, Any]] = {
+    "quartznet": {"collection": "asr", "kind": "ctc", "model": "nemo.collections.asr.models.EncDecCTCModel",
+                  "config": quartznet_config, "sample_rate": 16000, "lengths": [16000, 12345, 7040]},
+    "jasper_dr": {"collection": "asr", "kind": "ctc", "model": "nemo.collections.asr.models.EncDecCTCModel",
+                  "config": jasper_dr_config, "sample_rate": 16000, "lengths": [14400, 11111, 8000]},
+    "citrinet_bpe": {"collection": "asr", "kind": "ctc", "model": "nemo.collections.asr.models.EncDecCTCModelBPE",
+                     "config": citrinet_bpe_config, "sample_rate": 16000, "lengths": [16000, 13001, 9600]},
+    "matchboxnet": {"collection": "asr", "kind": "classification",
+                    "model": "nemo.collections.asr.models.EncDecClassificationModel", "config": matchboxnet_config,
+                    "sample_rate": 16000, "lengths": [16000, 12800, 9999]},
+    "marblenet": {"collection": "asr", "kind": "classification",
+                  "model": "nemo.collections.asr.models.EncDecClassificationModel", "config": marblenet_config,
+                  "sample_rate": 16000, "lengths": [10080, 8000, 6401]},
+    "hifigan": {"collection": "tts", "kind": "vocoder", "model": "nemo.collections.tts.models.HifiGanModel",
+                "config": hifigan_config, "sample_rate": 22050, "lengths": [11025, 8000, 5632]},
+}  # fmt: skip
+
+
+def make_audio(lengths: List[int], sample_rate: int, seed: int = 20241204) -> np.ndarray:
+    """``(B, max(lengths))`` int16: voiced-like harmonics with vibrato and noise, zero past each length; the last
+    clip starts with 25 ms of digital silence (trimming and log zero guards see it)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(max(lengths)) / sample_rate
+    rows = []
+    for row, length in enumerate(lengths):
+        f0 = 100.0 + 70.0 * row
+        phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.03 * np.sin(2 * np.pi * (3 + row) * t))) / sample_rate
+        envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 2.5 * t + row) ** 2
+        tone = sum(np.sin(k * phase) / k for k in range(1, 16)) * envelope
+        y = 0.25 * tone / 3 + 0.02 * rng.standard_normal(t.size)
+        y[length:] = 0.0
+        if row == len(lengths) - 1:
+            y[: sample_rate // 40] = 0.0
+        rows.append(np.round(np.clip(y, -1, 1) * 32767).astype(np.int16))
+    return np.stack(rows)
+
+
+def audio_tensors(spec: Dict[str, Any]) -> Dict[str, Any]:
+    audio = make_audio(spec["lengths"], spec["sample_rate"])
+    return {
+        "audio_int16": audio,
+        "audio": torch.from_numpy(audio.astype(np.float32) / 32768.0),
+        "lengths": torch.tensor(spec["lengths"], dtype=torch.long),
+    }
+
+
+@torch.no_grad()
+def randomize(model: torch.nn.Module, spec: Dict[str, Any], seed: int) -> None:
+    """Non-trivial normalization statistics, sharper outputs, and constant HiFi-GAN discriminators.
+
+    BatchNorm statistics are first measured on the family's own inputs (the encoder in training mode, cumulative
+    averages), as training would leave them, then perturbed at random (means shifted by up to a fifth of a standard
+    deviation, variances scaled by 0.6-1.6) and the affine parameters drawn at random: a restored model that drops or
+    re-initializes any of them gives other outputs. Measuring first keeps the signal alive through every block (with
+    made-up statistics a deep stack shrinks it to the BatchNorm biases, and every frame predicts the same class).
+    The output layer is scaled by ``DECODER_GAIN``. The discriminators do not shape the outputs compared; constants
+    keep their archive small once compressed.
+    """
+    gen = torch.Generator().manual_seed(seed)
+
+    def rand(shape, low: float, high: float) -> torch.Tensor:
+        return low + (high - low) * torch.rand(shape, generator=gen)
+
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if norms:
+        data = audio_tensors(spec)
+        model.eval()
+        features, feature_lengths = model.preprocessor(input_signal=data["audio"], length=data["lengths"])
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # cumulative average over the calls below
+        model.encoder.train()
+        model.encoder(audio_signal=features, length=feature_lengths)
+        model.encoder.eval()
+        for norm in norms:
+            norm.momentum = 0.1
+            std = norm.running_var.sqrt()
+            norm.running_mean.add_(0.2 * std * torch.randn(std.shape, generator=gen))
+            norm.running_var.mul_(rand(std.shape, 0.6, 1.6))
+            norm.weight.copy_(rand(norm.weight.shape, 0.6, 1.4))
+            norm.bias.copy_(0.2 * torch.randn(norm.bias.shape, generator=gen))
+            norm.num_batches_tracked.fill_(1000 + seed)
+    for name, module in model.named_modules():
+        if name.split(".")[0] in ("mpd", "msd"):
+            for tensor in list(module.parameters(recurse=False)) + list(module.buffers(recurse=False)):
+                tensor.fill_(0.01)
+    decoder = getattr(model, "decoder", None)
+    for layer in getattr(decoder, "decoder_layers", []):  # sharper outputs: greedy results that vary over time
+        if getattr(layer, "weight", None) is not None:
+            layer.weight.mul_(DECODER_GAIN)
+            layer.bias.copy_(0.1 * torch.randn(layer.bias.shape, generator=gen))
+
+
+def acceptable(meta: Dict[str, Any]) -> bool:
+    """Whether a seed's outputs make a good golden: a clear top-1 margin everywhere, no empty transcript, and more
+    than one label among the clips of a classifier."""
+    if meta["margin"] is not None and meta["margin"] < MIN_MARGIN:
+        return False
+    if "transcripts" in meta and not all(text.strip() for text in meta["transcripts"]):
+        return False
+    return "labels" not in meta or len(set(meta["labels"])) > 1
+
+
+def min_margin(scores: torch.Tensor, valid: Optional[torch.Tensor] = None) -> float:
+    """Smallest gap between the best and second-best score over the last axis (at valid frames only)."""
+    top = torch.topk(scores, 2, dim=-1).values
+    gap = top[..., 0] - top[..., 1]
+    if valid is not None:
+        gap = gap[valid]
+    return float(gap.min())
+
+
+def frame_mask(lengths: torch.Tensor, steps: int) -> torch.Tensor:
+    return torch.arange(steps)[None, :] < lengths[:, None]
+
+
+@torch.no_grad()
+def run(model: Any, spec: Dict[str, Any], decode: Callable[[Any, Dict[str, torch.Tensor]], Dict[str, Any]]):
+    """Inputs, features and outputs of ``model`` (eval mode) on the family's fixed audio: ``(arrays, meta)``.
+
+    ``decode(model, arrays)`` gives the side's greedy transcripts (``{"transcripts": [...]}``) for CTC models.
+    """
+    model.eval()
+    data = audio_tensors(spec)
+    audio, lengths = data["audio"], data["lengths"]
+    arrays: Dict[str, Any] = {"audio_int16": data["audio_int16"], "audio_lengths": lengths.numpy()}
+    meta: Dict[str, Any] = {}
+    kind = spec["kind"]
+    if kind == "vocoder":
+        features, feature_lengths = model.audio_to_melspec_precessor(audio, lengths)
+        waveform = model.convert_spectrogram_to_audio(spec=features)
+        arrays.update(features=features, feature_lengths=feature_lengths, waveform=waveform)
+        meta["margin"] = None
+    else:
+        features, feature_lengths = model.preprocessor(input_signal=audio, length=lengths)
+        arrays.update(features=features, feature_lengths=feature_lengths)
+        if kind == "ctc":
+            log_probs, encoded_lengths, greedy = model(input_signal=audio, input_signal_length=lengths)
+            arrays.update(log_probs=log_probs, encoded_lengths=encoded_lengths, greedy_predictions=greedy)
+            meta["margin"] = min_margin(log_probs, frame_mask(encoded_lengths, log_probs.shape[1]))
+            meta.update(decode(model, {"log_probs": log_probs, "encoded_lengths": encoded_lengths,
+                                       "greedy_predictions": greedy}))  # fmt: skip
+        else:
+            logits = model(input_signal=audio, input_signal_length=lengths)
+            arrays.update(logits=logits)
+            labels = list(model.cfg.labels)
+            meta["labels"] = [labels[i] for i in logits.argmax(dim=-1).tolist()]
+            meta["margin"] = min_margin(logits)
+    arrays = {key: value.detach().cpu().numpy() if torch.is_tensor(value) else value for key, value in arrays.items()}
+    return arrays, meta
+
+
+def save_goldens(out_dir: Path, family: str, arrays: Dict[str, np.ndarray], meta: Dict[str, Any]) -> None:
+    """``<family>.npz`` (arrays; floats as float32) and ``<family>.json`` (everything else, readable)."""
+    stored = {key: value.astype(np.float32) if value.dtype.kind == "f" else value for key, value in arrays.items()}
+    np.savez_compressed(out_dir / f"{family}.npz", **stored)
+    (out_dir / f"{family}.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    if a.shape != b.shape:
+        return float("inf")
+    return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))) if a.size else 0.0
+
+
+def compare(expected: Dict[str, np.ndarray], actual: Dict[str, np.ndarray], expected_meta: Dict[str, Any],
+            actual_meta: Dict[str, Any]) -> Dict[str, Any]:  # fmt: skip
+    """Max differences of float outputs, equality of integer outputs and of transcripts/labels."""
+    result: Dict[str, Any] = {"max_diff": {}, "equal": {}}
+    for key, value in expected.items():
+        if key in ("audio_int16", "audio_lengths"):
+            continue
+        if value.dtype.kind == "f":
+            result["max_diff"][key] = max_abs_diff(value, actual[key])
+        else:
+            result["equal"][key] = value.shape == actual[key].shape and bool(np.array_equal(value, actual[key]))
+    for key in ("transcripts", "labels"):
+        if key in expected_meta:
+            result["equal"][key] = expected_meta[key] == actual_meta.get(key)
+    return result
