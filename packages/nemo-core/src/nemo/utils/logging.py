@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, List, Optional, Set, Union
 
+from nemo.utils.scoped import scoped
+
 __all__ = [
     "DEBUG",
     "INFO",
@@ -169,12 +171,8 @@ class Logger:
     @contextmanager
     def temp_verbosity(self, level: Union[int, str]) -> Iterator[None]:
         """Use ``level`` inside the block and restore the previous verbosity afterwards."""
-        previous = self.get_verbosity()
-        self.set_verbosity(level)
-        try:
+        with scoped(self.get_verbosity, self.set_verbosity, level):
             yield
-        finally:
-            self.set_verbosity(previous)
 
     def add_file_handler(self, path: Union[str, os.PathLike], level: int = DEBUG) -> _stdlib_logging.Handler:
         """Also log to ``path`` (appending; parent folders created) on every rank; returns the handler."""

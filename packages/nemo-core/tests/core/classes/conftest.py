@@ -11,3 +11,13 @@ def fresh_app_state():
     AppState.reset()
     yield
     AppState.reset()
+
+
+@pytest.fixture
+def full_typecheck():
+    """Typecheck at level ``full`` during the test, whatever NEMO_TYPECHECK says; the previous level comes back."""
+    from nemo.core.classes.typecheck import typecheck
+    from nemo.utils.scoped import scoped
+
+    with scoped(typecheck.get_typecheck_level, typecheck.set_typecheck_level, "full"):
+        yield

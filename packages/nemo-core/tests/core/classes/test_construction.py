@@ -86,6 +86,33 @@ def test_nested_nodes_are_built_and_converted_as_hydra_does():
     assert isinstance(partial, functools.partial) and partial(out_features=1).in_features == 2
 
 
+def test_each_target_is_resolved_once_per_build(monkeypatch):
+    from nemo.core.classes import construction
+
+    resolved = []
+
+    def counting_resolve(path, bases, key):
+        resolved.append(key)
+        return resolve_target(path, bases, key)
+
+    monkeypatch.setattr(construction, "resolve_target", counting_resolve)
+    config = {
+        "_target_": "torch.nn.Sequential",
+        "_args_": [
+            {"_target_": "torch.nn.ReLU"},
+            {"_target_": _path(Holder), "inner": [{"_target_": "torch.nn.Tanh"}]},
+        ],
+    }
+    model = build_from_config(config, torch.nn.Module, "seq")
+    assert isinstance(model[1].kwargs["inner"][0], torch.nn.Tanh)
+    assert sorted(resolved) == [
+        "seq._args_[0]._target_",
+        "seq._args_[1]._target_",
+        "seq._args_[1].inner[0]._target_",
+        "seq._target_",
+    ]
+
+
 def test_legacy_cls_params_nodes_are_checked_too():
     with pytest.raises(ConfigTargetError, match="'enc._target_' names 'subprocess.Popen'"):
         build_from_config({"cls": "subprocess.Popen", "params": {"args": ["true"]}}, torch.nn.Module, "enc")

@@ -99,3 +99,44 @@ def test_make_dataloader_checks_batch_size_and_uses_the_collate_fn():
     assert list(make_dataloader(WithCollate(5), OmegaConf.create({"batch_size": 2}))) == [2, 2, 1]
     with pytest.raises(DataConfigError, match="batch_size' must be >= 1, got 0"):
         make_dataloader(Squares(2), OmegaConf.create({"batch_size": 0}))
+
+
+def test_defer_setup_skips_the_loader_at_init_and_lightning_setup_builds_it():
+    """NeMo's ``defer_setup``: accepted in either shape, no loader at ``__init__``, built by ``setup(stage)``."""
+    model = HookModel(_cfg(defer_setup=True))
+    assert model.train_dataloader() is None and len(model.val_dataloader()) == 2
+    model.setup("validate")
+    assert model.train_dataloader() is None
+    model.setup("fit")
+    x, y = next(iter(model.train_dataloader()))
+    assert x.shape == (4, 1) and torch.equal(y, 3.0 * x**2)
+    built = model.train_dataloader()
+    model.setup("fit")
+    assert model.train_dataloader() is built  # never rebuilt
+    assert HookModel(_cfg(defer_setup=False)).train_dataloader() is not None
+    node = {"dataset": {"n": 2}, "dataloader_params": {"batch_size": 2}, "defer_setup": True}
+    dataset, params = split_data_config(node, "train_ds")
+    assert dict(dataset) == {"n": 2} and "defer_setup" not in params
+    with pytest.raises(ValueError, match=r"train_ds: unknown key 'defer_setups'.*did you mean 'defer_setup'"):
+        HookModel(_cfg(defer_setups=True))
+
+
+class FileModel(HookModel):
+    """A dataset named by a file key that also reads the loader's ``shuffle`` (as NeMo v1's NLP datasets do)."""
+
+    dataset_config_keys = frozenset({"num_samples", "file"})
+    data_file_keys = ("file",)
+    dataset_loader_keys = frozenset({"shuffle"})
+
+    def _build_dataset(self, config):
+        self.dataset_configs = getattr(self, "dataset_configs", []) + [dict(config)]
+        return Squares(config.num_samples, self.scale)
+
+
+def test_an_empty_data_file_key_builds_no_loader_and_loader_keys_reach_the_dataset():
+    model = FileModel(_cfg(file="train.txt"))
+    assert model.train_dataloader() is not None and model.val_dataloader() == []  # validation_ds names no file
+    assert model.dataset_configs == [{"num_samples": 6, "file": "train.txt", "shuffle": True}]
+    assert model._setup_dataloader_from_config(cfg={"num_samples": 2, "batch_size": 1, "file": None}) is None
+    with pytest.raises(ValueError, match=r"train_ds: unknown key 'fiel'.*did you mean 'file'"):
+        FileModel(_cfg(fiel="train.txt"))  # checked even though the file key is then unset

@@ -19,6 +19,7 @@ from nemo.core.neural_types import (
     NeuralType,
     SpectrogramType,
 )
+from nemo.utils.scoped import scoped
 
 # Loading TorchScript back is part of what these tests check; torch 2.13 flags torch.jit as deprecated.
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:DeprecationWarning")
@@ -176,14 +177,10 @@ def test_try_script_falls_back_to_tracing_with_a_warning(tmp_path):
 
 @pytest.mark.parametrize("level", ["full", "off"])
 def test_typecheck_steps_aside_during_export_and_comes_back(tmp_path, level):
-    previous = typecheck.get_typecheck_level()
-    typecheck.set_typecheck_level(level)
-    try:
+    with scoped(typecheck.get_typecheck_level, typecheck.set_typecheck_level, level):
         # Tracing calls forward positionally, which typecheck forbids when it is active.
         ToyEncoder().export(str(tmp_path / "m.onnx"))
         assert typecheck.get_typecheck_level() == level
-    finally:
-        typecheck.set_typecheck_level(previous)
     with pytest.raises(TypeError, match="by keyword"):
         ToyEncoder()(*ToyEncoder().input_example())
 

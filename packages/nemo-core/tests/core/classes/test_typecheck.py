@@ -20,13 +20,7 @@ from nemo.core.neural_types import (
     SpectrogramType,
 )
 
-
-@pytest.fixture(autouse=True)
-def _full_level():
-    previous = typecheck.get_typecheck_level()
-    typecheck.set_typecheck_level("full")
-    yield
-    typecheck.set_typecheck_level(previous)
+pytestmark = pytest.mark.usefixtures("full_typecheck")
 
 
 class Encoder(torch.nn.Module, Typing):
@@ -36,8 +30,8 @@ class Encoder(torch.nn.Module, Typing):
     def input_types(self):
         return OrderedDict(
             {
-                "audio_signal": NeuralType(('B', 'D', 'T'), SpectrogramType()),
-                "length": NeuralType(tuple('B'), LengthsType()),
+                "audio_signal": NeuralType(("B", "D", "T"), SpectrogramType()),
+                "length": NeuralType(tuple("B"), LengthsType()),
             }
         )
 
@@ -45,8 +39,8 @@ class Encoder(torch.nn.Module, Typing):
     def output_types(self):
         return OrderedDict(
             {
-                "outputs": NeuralType(('B', 'D', 'T'), AcousticEncodedRepresentation()),
-                "encoded_lengths": NeuralType(tuple('B'), LengthsType()),
+                "outputs": NeuralType(("B", "D", "T"), AcousticEncodedRepresentation()),
+                "encoded_lengths": NeuralType(tuple("B"), LengthsType()),
             }
         )
 
@@ -61,8 +55,8 @@ def spectrogram(rank=3):
 
 def test_docs_encoder_outputs_carry_types():
     out, lengths = Encoder()(audio_signal=spectrogram(), length=torch.tensor([5, 3]))
-    assert out.neural_type == NeuralType(('B', 'D', 'T'), AcousticEncodedRepresentation())
-    assert lengths.neural_type == NeuralType(('B',), LengthsType())
+    assert out.neural_type == NeuralType(("B", "D", "T"), AcousticEncodedRepresentation())
+    assert lengths.neural_type == NeuralType(("B",), LengthsType())
     assert isinstance(out, torch.Tensor) and out.shape == (2, 4, 5)
 
 
@@ -70,11 +64,11 @@ def test_typed_outputs_feed_a_typed_consumer_and_mismatches_are_caught():
     class Decoder(torch.nn.Module, Typing):
         @property
         def input_types(self):
-            return {"encoder_output": NeuralType(('B', 'D', 'T'), AcousticEncodedRepresentation())}
+            return {"encoder_output": NeuralType(("B", "D", "T"), AcousticEncodedRepresentation())}
 
         @property
         def output_types(self):
-            return {"logits": NeuralType(('B', 'T', 'D'), LogitsType())}
+            return {"logits": NeuralType(("B", "T", "D"), LogitsType())}
 
         @typecheck()
         def forward(self, encoder_output):
@@ -86,7 +80,9 @@ def test_typed_outputs_feed_a_typed_consumer_and_mismatches_are_caught():
     with pytest.raises(TypeError) as info:
         Decoder()(encoder_output=logits)  # logits are not an encoded representation
     message = str(info.value)
-    assert message.startswith("Decoder.forward: input 'encoder_output' expected NeuralType(axis=(batch, dimension, time)")
+    assert message.startswith(
+        "Decoder.forward: input 'encoder_output' expected NeuralType(axis=(batch, dimension, time)"
+    )
     assert "AcousticEncodedRepresentation" in message and "element_type=LogitsType" in message
     assert "rank 3 with shape (2, 5, 4)" in message and "comparison result: INCOMPATIBLE" in message
 
@@ -94,19 +90,19 @@ def test_typed_outputs_feed_a_typed_consumer_and_mismatches_are_caught():
 def test_subtypes_are_accepted_and_supertypes_rejected():
     enc = Encoder()
     mel = spectrogram()
-    mel.neural_type = NeuralType(('B', 'D', 'T'), MelSpectrogramType())
+    mel.neural_type = NeuralType(("B", "D", "T"), MelSpectrogramType())
     enc(audio_signal=mel, length=torch.tensor([1, 2]))  # GREATER: accepted
 
     class MelOnly(Encoder):
         @property
         def input_types(self):
             return {
-                "audio_signal": NeuralType(('B', 'D', 'T'), MelSpectrogramType()),
-                "length": NeuralType(('B',), LengthsType()),
+                "audio_signal": NeuralType(("B", "D", "T"), MelSpectrogramType()),
+                "length": NeuralType(("B",), LengthsType()),
             }
 
     plain = spectrogram()
-    plain.neural_type = NeuralType(('B', 'D', 'T'), SpectrogramType())
+    plain.neural_type = NeuralType(("B", "D", "T"), SpectrogramType())
     with pytest.raises(TypeError, match="comparison result: LESS"):
         MelOnly()(audio_signal=plain, length=torch.tensor([1, 2]))
 
@@ -115,14 +111,14 @@ def test_parameter_mismatch_message_names_the_parameters():
     class Resampler(torch.nn.Module, Typing):
         @property
         def input_types(self):
-            return {"signal": NeuralType(('B', 'T'), AudioSignal(16000))}
+            return {"signal": NeuralType(("B", "T"), AudioSignal(16000))}
 
         @typecheck()
         def forward(self, signal):
             return signal
 
     signal = torch.zeros(2, 8)
-    signal.neural_type = NeuralType(('B', 'T'), AudioSignal(8000))
+    signal.neural_type = NeuralType(("B", "T"), AudioSignal(8000))
     with pytest.raises(TypeError) as info:
         Resampler()(signal=signal)
     message = str(info.value)
@@ -170,11 +166,11 @@ def test_input_rank_is_checked():
 class WithOptional(torch.nn.Module, Typing):
     @property
     def input_types(self):
-        return {"x": NeuralType(('B', 'T')), "mask": NeuralType(('B', 'T'), optional=True)}
+        return {"x": NeuralType(("B", "T")), "mask": NeuralType(("B", "T"), optional=True)}
 
     @property
     def output_types(self):
-        return {"y": NeuralType(('B', 'T'))}
+        return {"y": NeuralType(("B", "T"))}
 
     @typecheck()
     def forward(self, x, mask=None):
@@ -183,7 +179,7 @@ class WithOptional(torch.nn.Module, Typing):
 
 def test_optional_ports_may_be_left_out():
     x = torch.ones(2, 3)
-    assert WithOptional()(x=x).neural_type == NeuralType(('B', 'T'))
+    assert WithOptional()(x=x).neural_type == NeuralType(("B", "T"))
     assert torch.equal(WithOptional()(x=x, mask=torch.zeros(2, 3)), torch.zeros(2, 3))
     with pytest.raises(TypeError, match=r"mandatory input\(s\) \['x'\] missing"):
         WithOptional()(mask=x)
@@ -223,7 +219,7 @@ def test_single_output_and_scalars():
     class Loss(torch.nn.Module, Typing):
         @property
         def input_types(self):
-            return {"x": NeuralType(('B', 'T'))}
+            return {"x": NeuralType(("B", "T"))}
 
         @property
         def output_types(self):
@@ -251,12 +247,12 @@ class Lists(torch.nn.Module, Typing):
 
     @property
     def input_types(self):
-        return {"xs": [NeuralType(('B', 'D'), LogitsType())]}
+        return {"xs": [NeuralType(("B", "D"), LogitsType())]}
 
     @property
     def output_types(self):
         return {
-            "out": [[NeuralType(('B', 'D'), LogitsType())]],
+            "out": [[NeuralType(("B", "D"), LogitsType())]],
         }
 
     @typecheck()
@@ -270,7 +266,7 @@ def test_container_outputs_are_typed_at_every_depth():
     assert len(out) == 2 and all(len(inner) == 2 for inner in out)
     for inner in out:
         for tensor in inner:
-            assert tensor.neural_type == NeuralType(('B', 'D'), LogitsType())
+            assert tensor.neural_type == NeuralType(("B", "D"), LogitsType())
 
 
 def test_container_depth_mismatches_are_reported():
@@ -286,7 +282,7 @@ def test_container_leaves_are_rank_and_type_checked():
     with pytest.raises(TypeError, match="input 'xs' expected rank 2 .* rank 1 with shape \\(3,\\)"):
         Lists()(xs=[torch.zeros(2, 3), torch.zeros(3)])
     wrong = torch.zeros(2, 3)
-    wrong.neural_type = NeuralType(('B', 'D'), LossType())
+    wrong.neural_type = NeuralType(("B", "D"), LossType())
     with pytest.raises(TypeError, match=r"input 'xs' expected .*LogitsType.*\(comparison result: INCOMPATIBLE\)"):
         Lists()(xs=[wrong])
 
@@ -294,7 +290,7 @@ def test_container_leaves_are_rank_and_type_checked():
 def test_one_tuple_wrapping_the_list_of_a_singular_container():
     inner = [torch.zeros(2, 3)]
     out = Lists(result=([inner],))(xs=[torch.zeros(2, 3)])
-    assert out[0][0][0].neural_type == NeuralType(('B', 'D'), LogitsType())
+    assert out[0][0][0].neural_type == NeuralType(("B", "D"), LogitsType())
 
 
 def test_ignore_collections_skips_depth_checks():
@@ -304,7 +300,7 @@ def test_ignore_collections_skips_depth_checks():
             return [torch.zeros(2, 3)]
 
     out = Relaxed()(xs=[[[torch.zeros(2, 3)]]])
-    assert out[0].neural_type == NeuralType(('B', 'D'), LogitsType())
+    assert out[0].neural_type == NeuralType(("B", "D"), LogitsType())
 
 
 def test_malformed_container_declarations():
@@ -318,11 +314,11 @@ def test_malformed_container_declarations():
 
 def test_metadata_fields():
     meta = TypecheckMetadata(
-        {"a": [[NeuralType(('B',))]], "b": NeuralType(('B', 'T'), optional=True)}, ignore_collections=True
+        {"a": [[NeuralType(("B",))]], "b": NeuralType(("B", "T"), optional=True)}, ignore_collections=True
     )
     assert meta.has_container_types and not meta.is_singular_container_type
     assert meta.container_depth == {"a": 2, "b": 0}
-    assert meta.base_types == {"a": NeuralType(('B',)), "b": NeuralType(('B', 'T'))}
+    assert meta.base_types == {"a": NeuralType(("B",)), "b": NeuralType(("B", "T"))}
     assert list(meta.mandatory_types) == ["a"] and meta.ignore_collections
     assert TypecheckMetadata({"a": [NeuralType()]}).is_singular_container_type
 
@@ -330,14 +326,14 @@ def test_metadata_fields():
 def test_function_level_overrides():
     class Overridden(Encoder):
         @typecheck(
-            input_types={"x": NeuralType(('B', 'T'))},
-            output_types={"y": NeuralType(('B', 'T'), LogitsType())},
+            input_types={"x": NeuralType(("B", "T"))},
+            output_types={"y": NeuralType(("B", "T"), LogitsType())},
         )
         def forward(self, x):
             return x + 1
 
     out = Overridden()(x=torch.zeros(2, 3))
-    assert out.neural_type == NeuralType(('B', 'T'), LogitsType())
+    assert out.neural_type == NeuralType(("B", "T"), LogitsType())
     with pytest.raises(TypeError, match="input 'x' expected rank 2"):
         Overridden()(x=torch.zeros(2))
 
@@ -356,7 +352,7 @@ def test_collate_fn_style_positional_arguments_with_output_types_only():
     class Data(Typing):
         @property
         def output_types(self):
-            return {"audio": NeuralType(('B', 'T'), AudioSignal()), "lengths": NeuralType(('B',), LengthsType())}
+            return {"audio": NeuralType(("B", "T"), AudioSignal()), "lengths": NeuralType(("B",), LengthsType())}
 
         @typecheck()
         def collate_fn(self, batch):
@@ -419,7 +415,7 @@ def test_explicit_validation_methods_of_typing():
         enc._validate_input_types(input_types=enc.input_types, audio_signal=torch.zeros(1), length=torch.zeros(2))
     outputs = (spectrogram(), torch.tensor([1, 2]))
     enc._attach_and_validate_output_types(outputs, output_types=enc.output_types)
-    assert outputs[1].neural_type == NeuralType(('B',), LengthsType())
+    assert outputs[1].neural_type == NeuralType(("B",), LengthsType())
 
 
 class SampleRateDependent(torch.nn.Module, Typing):
@@ -431,11 +427,11 @@ class SampleRateDependent(torch.nn.Module, Typing):
 
     @property
     def input_types(self):
-        return {"signal": NeuralType(('B', 'T'), AudioSignal(self.rate))}
+        return {"signal": NeuralType(("B", "T"), AudioSignal(self.rate))}
 
     @property
     def output_types(self):
-        return {"signal_out": NeuralType(('B', 'T'), AudioSignal(self.rate))}
+        return {"signal_out": NeuralType(("B", "T"), AudioSignal(self.rate))}
 
     @typecheck()
     def forward(self, signal):
@@ -461,7 +457,7 @@ def test_metadata_is_cached_by_identity_and_by_structure():
     decorator = typecheck()
 
     class Stable(torch.nn.Module, Typing):
-        types = {"x": NeuralType(('B',))}
+        types = {"x": NeuralType(("B",))}
 
         @property
         def input_types(self):
@@ -474,7 +470,7 @@ def test_metadata_is_cached_by_identity_and_by_structure():
     class Fresh(Stable):
         @property
         def input_types(self):
-            return {"x": NeuralType(('B',))}
+            return {"x": NeuralType(("B",))}
 
     Stable()(x=torch.zeros(1))
     first = decorator._inputs.get(Stable.types)
@@ -482,8 +478,8 @@ def test_metadata_is_cached_by_identity_and_by_structure():
     assert decorator._inputs.get(Stable.types) is first
     Fresh()(x=torch.zeros(1))
     Fresh()(x=torch.zeros(1))
-    assert decorator._inputs.get({"x": NeuralType(('B',))}) is first  # equal structure, same metadata
-    changed = decorator._inputs.get({"x": NeuralType(('B',), optional=True)})
+    assert decorator._inputs.get({"x": NeuralType(("B",))}) is first  # equal structure, same metadata
+    changed = decorator._inputs.get({"x": NeuralType(("B",), optional=True)})
     assert changed is not first and changed.mandatory_names == frozenset()
 
 
@@ -491,7 +487,7 @@ def test_a_new_dict_with_other_types_is_not_served_stale_metadata():
     class Switching(torch.nn.Module, Typing):
         def __init__(self):
             super().__init__()
-            self.types = {"x": NeuralType(('B', 'T'))}
+            self.types = {"x": NeuralType(("B", "T"))}
 
         @property
         def input_types(self):
@@ -503,7 +499,7 @@ def test_a_new_dict_with_other_types_is_not_served_stale_metadata():
 
     module = Switching()
     module(x=torch.zeros(1, 2))
-    module.types = {"x": NeuralType(('B',))}
+    module.types = {"x": NeuralType(("B",))}
     module(x=torch.zeros(3))
     with pytest.raises(TypeError, match="expected rank 1"):
         module(x=torch.zeros(1, 2))

@@ -15,12 +15,7 @@ from nemo.core.neural_types import LogitsType, LossType, NeuralType
 typecheck_module = importlib.import_module("nemo.core.classes.typecheck")
 
 
-@pytest.fixture(autouse=True)
-def _restore_level():
-    previous = typecheck.get_typecheck_level()
-    typecheck.set_typecheck_level("full")
-    yield
-    typecheck.set_typecheck_level(previous)
+pytestmark = pytest.mark.usefixtures("full_typecheck")
 
 
 class Head(torch.nn.Module, Typing):

@@ -13,12 +13,7 @@ from nemo.core.neural_types import LogitsType, NeuralType
 typecheck_module = importlib.import_module("nemo.core.classes.typecheck")
 
 
-@pytest.fixture(autouse=True)
-def _full_level():
-    previous = typecheck.get_typecheck_level()
-    typecheck.set_typecheck_level("full")
-    yield
-    typecheck.set_typecheck_level(previous)
+pytestmark = pytest.mark.usefixtures("full_typecheck")
 
 
 class Typed(torch.nn.Module, Typing):
@@ -39,32 +34,23 @@ class Typed(torch.nn.Module, Typing):
         return self.linear(x)
 
 
-class TypecheckOutside(Typed):
-    @typecheck()
-    @torch.no_grad()
+def _with_grad_mode(name: str, grad_mode, typecheck_outside: bool) -> type:
+    """A ``Typed`` whose forward has both ``@typecheck()`` and ``@grad_mode()``, in the order asked for."""
+
     def forward(self, x):
         return self.linear(x)
 
-
-class TypecheckInside(Typed):
-    @torch.no_grad()
-    @typecheck()
-    def forward(self, x):
-        return self.linear(x)
-
-
-class InferenceOutside(Typed):
-    @typecheck()
-    @torch.inference_mode()
-    def forward(self, x):
-        return self.linear(x)
+    if typecheck_outside:
+        forward = typecheck()(grad_mode()(forward))
+    else:
+        forward = grad_mode()(typecheck()(forward))
+    return type(name, (Typed,), {"forward": forward})
 
 
-class InferenceInside(Typed):
-    @torch.inference_mode()
-    @typecheck()
-    def forward(self, x):
-        return self.linear(x)
+TypecheckOutside = _with_grad_mode("TypecheckOutside", torch.no_grad, typecheck_outside=True)
+TypecheckInside = _with_grad_mode("TypecheckInside", torch.no_grad, typecheck_outside=False)
+InferenceOutside = _with_grad_mode("InferenceOutside", torch.inference_mode, typecheck_outside=True)
+InferenceInside = _with_grad_mode("InferenceInside", torch.inference_mode, typecheck_outside=False)
 
 
 @pytest.mark.parametrize("cls", [TypecheckOutside, TypecheckInside])

@@ -312,15 +312,6 @@ def test_get_scheduler():
         get_scheduler("Cosine")
 
 
-@pytest.fixture
-def restore_registries():
-    saved = dict(AVAILABLE_SCHEDULERS), dict(scheduler_params.AVAILABLE_SCHEDULER_PARAMS)
-    yield
-    for registry, snapshot in zip((AVAILABLE_SCHEDULERS, scheduler_params.AVAILABLE_SCHEDULER_PARAMS), saved):
-        registry.clear()
-        registry.update(snapshot)
-
-
 class _Halving(WarmupPolicy):
     def __init__(self, optimizer, *, max_steps, factor=0.5, **kwargs):
         self.factor = factor
@@ -335,19 +326,12 @@ class _HalvingParams(scheduler_params.WarmupSchedulerParams):
     factor: float = 0.25
 
 
-def test_register_scheduler_params_under_registry_name(restore_registries):
+def test_a_registered_scheduler_is_prepared_with_its_auto_params(restore_registries):
+    """Registration itself (names, refusals) is tested with the optimizers' in test_optimizers.py."""
     register_scheduler("Halving", _Halving, _HalvingParams)
-    assert AVAILABLE_SCHEDULERS["Halving"] is _Halving
-    assert scheduler_params.AVAILABLE_SCHEDULER_PARAMS["HalvingParams"] is _HalvingParams
     config = {"name": "Halving", "max_steps": 10, "args": {"name": "auto", "params": {"warmup_steps": 1}}}
     sched = prepare_lr_scheduler(_optimizer(), config)["scheduler"]
     assert (type(sched), sched.factor, sched.warmup_steps, sched.max_steps) == (_Halving, 0.25, 1, 10)
-    with pytest.raises(ValueError, match="Conflicting scheduler name = 'Halving'"):
-        register_scheduler("Halving", _Halving, _HalvingParams)
-    scheduler_params.register_scheduler_params("TakenParams", _HalvingParams)
-    with pytest.raises(ValueError, match="'TakenParams' already exist"):
-        register_scheduler("Taken", _Halving, _HalvingParams)
-    assert "Taken" not in AVAILABLE_SCHEDULERS
 
 
 @pytest.mark.parametrize(
@@ -518,6 +502,7 @@ def test_prepare_unknown_argument_is_a_clear_error():
 @pytest.mark.filterwarnings("ignore:.*LeafSpec")  # Lightning-internal deprecation, not ours
 def test_lightning_accepts_the_scheduler_config():
     import pytorch_lightning as pl
+
     seen = []
 
     class Tiny(pl.LightningModule):

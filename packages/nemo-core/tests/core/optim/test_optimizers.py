@@ -13,6 +13,8 @@ from omegaconf import OmegaConf
 import nemo.core.optim as optim_pkg
 from nemo.core.classes.construction import trusted_config
 from nemo.core.config import optimizers as optimizer_params
+from nemo.core.config import schedulers as scheduler_params
+from nemo.core.optim.lr_scheduler import AVAILABLE_SCHEDULERS, CosineAnnealing, register_scheduler
 from nemo.core.optim.novograd import Novograd
 from nemo.core.optim.optimizers import AVAILABLE_OPTIMIZERS, get_optimizer, parse_optimizer_args, register_optimizer
 
@@ -27,15 +29,6 @@ name: rmsprop, opt: <class 'torch.optim.rmsprop.RMSprop'>
 name: rprop, opt: <class 'torch.optim.rprop.Rprop'>
 name: novograd, opt: <class 'nemo.core.optim.novograd.Novograd'>
 """
-
-
-@pytest.fixture
-def restore_registries():
-    saved = dict(AVAILABLE_OPTIMIZERS), dict(optimizer_params.AVAILABLE_OPTIMIZER_PARAMS)
-    yield
-    for registry, snapshot in zip((AVAILABLE_OPTIMIZERS, optimizer_params.AVAILABLE_OPTIMIZER_PARAMS), saved):
-        registry.clear()
-        registry.update(snapshot)
 
 
 def test_seed_listing_of_available_optimizers(capsys):
@@ -88,10 +81,8 @@ class _SignParams(optimizer_params.OptimizerParams):
     scale: float = 2.0
 
 
-def test_register_optimizer_uses_registry_name_for_params(restore_registries):
+def test_a_registered_optimizer_is_built_with_its_auto_params(restore_registries):
     register_optimizer("sign", _Sign, _SignParams)
-    assert AVAILABLE_OPTIMIZERS["sign"] is _Sign
-    assert optimizer_params.AVAILABLE_OPTIMIZER_PARAMS["sign_params"] is _SignParams
     assert "_Sign_params" not in optimizer_params.AVAILABLE_OPTIMIZER_PARAMS
     args = parse_optimizer_args("sign", {"name": "auto"})
     assert args == {"lr": "???", "scale": 2.0}
@@ -103,14 +94,47 @@ def test_register_optimizer_uses_registry_name_for_params(restore_registries):
     assert p.tolist() == [0.0, 0.0]
 
 
-def test_register_optimizer_rejects_duplicates_without_side_effects(restore_registries):
-    with pytest.raises(ValueError, match="Conflicting optimizer name = 'adam'"):
-        register_optimizer("adam", _Sign, _SignParams)
-    optimizer_params.register_optimizer_params("taken_params", _SignParams)
-    with pytest.raises(ValueError, match="'taken_params' already exist"):
-        register_optimizer("taken", _Sign, _SignParams)
-    assert "taken" not in AVAILABLE_OPTIMIZERS
-    assert AVAILABLE_OPTIMIZERS["adam"] is torch.optim.Adam
+# register, its registry, the params registry, how params are registered and named, a built-in name
+_OPTIMIZERS = (
+    register_optimizer,
+    AVAILABLE_OPTIMIZERS,
+    optimizer_params.AVAILABLE_OPTIMIZER_PARAMS,
+    optimizer_params.register_optimizer_params,
+    "{}_params",
+    "adam",
+)
+_SCHEDULERS = (
+    register_scheduler,
+    AVAILABLE_SCHEDULERS,
+    scheduler_params.AVAILABLE_SCHEDULER_PARAMS,
+    scheduler_params.register_scheduler_params,
+    "{}Params",
+    "CosineAnnealing",
+)
+
+
+@pytest.mark.parametrize(
+    "kind, registration, cls, params",
+    [
+        ("optimizer", _OPTIMIZERS, torch.optim.SGD, optimizer_params.SGDParams),
+        ("scheduler", _SCHEDULERS, CosineAnnealing, scheduler_params.CosineAnnealingParams),
+    ],
+)
+def test_registration_names_params_after_the_registry_and_refuses_taken_names_without_side_effects(
+    restore_registries, kind, registration, cls, params
+):
+    """Optimizers and schedulers register the same way (their params under ``new_params`` / ``newParams``)."""
+    register, registry, params_registry, register_params, params_name, builtin = registration
+    register("new", cls, params)
+    assert registry["new"] is cls and params_registry[params_name.format("new")] is params
+    previous = registry[builtin]
+    with pytest.raises(ValueError, match=f"Conflicting {kind} name = '{builtin}'"):
+        register(builtin, cls, params)
+    assert registry[builtin] is previous
+    register_params(params_name.format("taken"), params)
+    with pytest.raises(ValueError, match=f"'{params_name.format('taken')}' already exist"):
+        register("taken", cls, params)
+    assert "taken" not in registry
 
 
 def test_parse_none_and_plain_dicts():

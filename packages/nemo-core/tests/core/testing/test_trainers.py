@@ -4,30 +4,13 @@ import pytorch_lightning as pl
 import torch
 
 from nemo.core.testing import quiet_cpu_trainer
+from nemo.core.testing.tiny_models import TinyRegression
 from nemo.core.testing.trainers import QUIET_CPU_TRAINER_DEFAULTS
-
-
-class _Regression(pl.LightningModule):
-    def __init__(self):
-        super().__init__()
-        self.layer = torch.nn.Linear(3, 1)
-
-    def training_step(self, batch, batch_idx):
-        x, y = batch
-        return torch.nn.functional.mse_loss(self.layer(x), y)
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=0.1)
-
-    def train_dataloader(self):
-        x = torch.randn(16, 3, generator=torch.Generator().manual_seed(0))
-        data = torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True))
-        return torch.utils.data.DataLoader(data, batch_size=4, shuffle=True)
 
 
 def _fit(**overrides):
     torch.manual_seed(0)
-    model = _Regression()
+    model = TinyRegression(in_features=3, shuffle=True)
     trainer = quiet_cpu_trainer(max_steps=5, **overrides)
     trainer.fit(model)
     return trainer, model

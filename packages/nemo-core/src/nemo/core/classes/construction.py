@@ -231,20 +231,30 @@ def _join(where: str, key: Any) -> str:
     return f"{where}.{key}" if where else str(key)
 
 
-def check_targets(node: Any, bases: Bases, where: str, nested_bases: Optional[Bases] = None) -> None:
-    """Resolve and check every ``_target_`` in ``node`` (the top one against ``bases``) without building anything."""
+def check_targets(node: Any, bases: Bases, where: str, nested_bases: Optional[Bases] = None) -> Dict[str, Any]:
+    """Resolve and check every ``_target_`` in ``node`` (the top one against ``bases``) without building anything.
+
+    Returns the classes, keyed by the config key path of each ``_target_``, so a build resolves nothing twice.
+    """
     nested = default_nested_bases() if nested_bases is None else nested_bases
+    resolved: Dict[str, Any] = {}
+    _resolve_targets(node, bases, where, nested, resolved)
+    return resolved
+
+
+def _resolve_targets(node: Any, bases: Bases, where: str, nested: Bases, resolved: Dict[str, Any]) -> None:
     if isinstance(node, DictConfig):
         if "_target_" in node:
-            resolve_target(node["_target_"], bases, _join(where, "_target_"))
+            key = _join(where, "_target_")
+            resolved[key] = resolve_target(node["_target_"], bases, key)
             if node.get("_recursive_", True) is False:
                 return
         for key, value in node.items():
             if key not in _SPECIAL_KEYS or key == "_args_":
-                check_targets(value, nested, _join(where, key), nested)
+                _resolve_targets(value, nested, _join(where, key), nested, resolved)
     elif isinstance(node, ListConfig):
         for index, value in enumerate(node):
-            check_targets(value, nested, _join(where, index), nested)
+            _resolve_targets(value, nested, _join(where, index), nested, resolved)
 
 
 def _has_target(node: Any) -> bool:
@@ -255,37 +265,40 @@ def _has_target(node: Any) -> bool:
     return False
 
 
-def _argument(node: Any, convert: str, where: str, nested: Bases) -> Any:
+def _argument(node: Any, convert: str, where: str, classes: Mapping[str, Any]) -> Any:
     """A constructor argument from a config value: nested targets built, containers converted as ``_convert_`` says."""
     if isinstance(node, DictConfig) and "_target_" in node:
-        return _build(node, nested, where, nested, {}, ())
+        return _build(node, where, classes, {}, ())
     if not isinstance(node, (DictConfig, ListConfig)):
         return node
     if convert == "none" and not _has_target(node):
         return node
     if isinstance(node, DictConfig):
-        return {key: _argument(value, convert, _join(where, key), nested) for key, value in node.items()}
-    return [_argument(value, convert, _join(where, index), nested) for index, value in enumerate(node)]
+        return {key: _argument(value, convert, _join(where, key), classes) for key, value in node.items()}
+    return [_argument(value, convert, _join(where, index), classes) for index, value in enumerate(node)]
 
 
-def _build(node: DictConfig, bases: Bases, where: str, nested: Bases, kwargs: dict, args: Sequence) -> Any:
-    target = resolve_target(node["_target_"], bases, _join(where, "_target_"))
+def _build(node: DictConfig, where: str, classes: Mapping[str, Any], kwargs: dict, args: Sequence) -> Any:
+    """Call the class ``check_targets`` resolved for ``node`` (``classes``) with the node's arguments."""
+    target = classes[_join(where, "_target_")]
     recursive = bool(node.get("_recursive_", True))
     convert = str(node.get("_convert_", "none")).lower()
     if convert not in ("none", "partial", "all", "object"):
-        raise ValueError(f"Config key '{_join(where, '_convert_')}' must be none, partial, all or object, got {convert}")
+        raise ValueError(
+            f"Config key '{_join(where, '_convert_')}' must be none, partial, all or object, got {convert}"
+        )
     positional = list(args)
     if node.get("_args_") is not None:
         values = node["_args_"]
         positional += [
-            _argument(value, convert, _join(where, f"_args_[{i}]"), nested) if recursive else value
+            _argument(value, convert, _join(where, f"_args_[{i}]"), classes) if recursive else value
             for i, value in enumerate(values)
         ]
     keywords = {}
     for key, value in node.items():
         if key in _SPECIAL_KEYS:
             continue
-        keywords[key] = _argument(value, convert, _join(where, key), nested) if recursive else value
+        keywords[key] = _argument(value, convert, _join(where, key), classes) if recursive else value
     keywords.update(kwargs)
     if node.get("_partial_", False):
         return functools.partial(target, *positional, **keywords)
@@ -315,7 +328,6 @@ def build_from_config(
     node = maybe_update_config_version(convert_model_config_to_dict_config(config))
     if "_target_" not in node:
         raise ConfigTargetError(f"Config key '{key}' needs a `_target_` class path, got keys {list(node.keys())}")
-    nested = default_nested_bases() if nested_bases is None else nested_bases
     OmegaConf.set_struct(node, False)
-    check_targets(node, bases, key, nested)  # every target checked before anything is imported-and-called
-    return _build(node, bases, key, nested, kwargs, args)
+    classes = check_targets(node, bases, key, nested_bases)  # every target checked before anything is called
+    return _build(node, key, classes, kwargs, args)

@@ -15,16 +15,24 @@ from omegaconf import DictConfig, OmegaConf
 
 from nemo.utils.config_keys import refuse_unknown_keys
 
-__all__ = ["LOADER_KEYS", "DataConfigError", "make_dataloader", "split_data_config"]
+__all__ = ["DEFER_SETUP_KEY", "LOADER_KEYS", "DataConfigError", "is_deferred", "make_dataloader", "split_data_config"]
 
 # DataLoader arguments a flat data config may carry next to its dataset keys.
 LOADER_KEYS = frozenset(
     {"batch_size", "shuffle", "num_workers", "pin_memory", "drop_last", "persistent_workers", "prefetch_factor"}
 )
 
+# NeMo's switch (either config shape): true = no loader at ``__init__``; it is built when Lightning's ``setup`` runs.
+DEFER_SETUP_KEY = "defer_setup"
+
 
 class DataConfigError(ValueError):
     """A data config that cannot build a loader: unknown key, missing value, wrong shape."""
+
+
+def is_deferred(config: Any) -> bool:
+    """Whether a data config node asks, as NeMo's may, for its loader to be built at Lightning's ``setup``."""
+    return config is not None and bool(_as_config(config).get(DEFER_SETUP_KEY, False))
 
 
 def _as_config(config: Any) -> DictConfig:
@@ -46,7 +54,8 @@ def split_data_config(
     ``dataset_keys`` (when given) are the keys the model's dataset reads: any other key that is not a loader key is
     refused with a did-you-mean. ``loader_keys`` are extra keys the model's loader reads (e.g. a batch sampler's).
     ``nested`` requires (True) or forbids (False) the ``dataset``/``dataloader_params`` shape; None accepts both. ``shuffle`` is the loader's default when the config does not say. A ``???`` value
-    that was never set is refused, naming the key.
+    that was never set is refused, naming the key. NeMo's ``defer_setup`` is accepted in either shape and dropped
+    (it says when the loader is built, see ``is_deferred``).
     """
     config = _as_config(config)
     loader = LOADER_KEYS | set(loader_keys)
@@ -57,8 +66,9 @@ def split_data_config(
     if shape:
         if "dataloader_params" not in config:
             raise DataConfigError(f"{where} has `dataset` but no `dataloader_params` (batch_size, shuffle, ...)")
-        unknown = {key: config[key] for key in config if key not in ("dataset", "dataloader_params")}
-        refuse_unknown_keys(unknown, ("dataset", "dataloader_params"), where)
+        parts = ("dataset", "dataloader_params", DEFER_SETUP_KEY)
+        unknown = {key: config[key] for key in config if key not in parts}
+        refuse_unknown_keys(unknown, parts, where)
         if not isinstance(config.get("dataset"), DictConfig):
             raise DataConfigError(f"{where}.dataset must be a config node, got {config.get('dataset')!r}")
         _refuse_missing(config.dataset, f"{where}.dataset")
@@ -68,9 +78,10 @@ def split_data_config(
         refuse_unknown_keys(params, loader, f"{where}.dataloader_params")
     else:
         if dataset_keys is not None:
-            refuse_unknown_keys(config, set(dataset_keys) | loader, where)
+            refuse_unknown_keys(config, set(dataset_keys) | loader | {DEFER_SETUP_KEY}, where)
         _refuse_missing(config, where)
         plain = OmegaConf.to_container(config, resolve=True)
+        plain.pop(DEFER_SETUP_KEY, None)
         dataset = OmegaConf.create({key: value for key, value in plain.items() if key not in loader})
         params = OmegaConf.create({key: value for key, value in plain.items() if key in loader})
     if "shuffle" not in params:

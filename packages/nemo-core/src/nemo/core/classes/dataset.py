@@ -13,34 +13,27 @@ __all__ = ["Dataset", "IterableDataset", "DatasetConfig"]
 _INPUT_TYPES_ERROR = "Datasets should not implement `input_types` as they are not checked"
 
 
-class Dataset(data.Dataset, Typing, Serialization):
+class _TypedCollate(Typing, Serialization):
+    """The typed ``collate_fn`` that map-style and iterable datasets share."""
+
+    def _collate_fn(self, batch: Any) -> Any:
+        """Collate a list of samples; override this rather than ``collate_fn`` to keep type attachment."""
+        return data.default_collate(batch)
+
+    @typecheck()
+    def collate_fn(self, batch: Any) -> Any:
+        """Collate ``batch`` and attach ``output_types`` to the results (datasets must not declare ``input_types``)."""
+        if self.input_types is not None:
+            raise TypeError(_INPUT_TYPES_ERROR)
+        return self._collate_fn(batch)
+
+
+class Dataset(data.Dataset, _TypedCollate):
     """Map-style dataset whose batches carry neural types (pass ``dataset.collate_fn`` to the DataLoader)."""
 
-    def _collate_fn(self, batch: Any) -> Any:
-        """Collate a list of samples; override this rather than ``collate_fn`` to keep type attachment."""
-        return data.default_collate(batch)
 
-    @typecheck()
-    def collate_fn(self, batch: Any) -> Any:
-        """Collate ``batch`` and attach ``output_types`` to the results (datasets must not declare ``input_types``)."""
-        if self.input_types is not None:
-            raise TypeError(_INPUT_TYPES_ERROR)
-        return self._collate_fn(batch)
-
-
-class IterableDataset(data.IterableDataset, Typing, Serialization):
+class IterableDataset(data.IterableDataset, _TypedCollate):
     """Iterable-style counterpart of ``Dataset`` with the same typed ``collate_fn``."""
-
-    def _collate_fn(self, batch: Any) -> Any:
-        """Collate a list of samples; override this rather than ``collate_fn`` to keep type attachment."""
-        return data.default_collate(batch)
-
-    @typecheck()
-    def collate_fn(self, batch: Any) -> Any:
-        """Collate ``batch`` and attach ``output_types`` to the results (datasets must not declare ``input_types``)."""
-        if self.input_types is not None:
-            raise TypeError(_INPUT_TYPES_ERROR)
-        return self._collate_fn(batch)
 
 
 @dataclass

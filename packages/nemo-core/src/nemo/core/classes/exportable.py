@@ -141,19 +141,17 @@ class Exportable(ABC):  # noqa: B024 - an ABC as in NeMo 1, so isinstance checks
         dims = [i for i, axis in enumerate(ntype.axes) if axis.kind in _DYNAMIC_AXIS_KINDS]
         return {name: dims} if dims else {}
 
-    def get_input_dynamic_axes(self, input_names: Sequence[str]) -> Dict[str, List[int]]:
-        types_ = self.input_module.input_types
+    def _dynamic_axes(self, types_: Dict[str, Any], names: Sequence[str]) -> Dict[str, List[int]]:
         axes: Dict[str, List[int]] = {}
-        for name in input_names:
+        for name in names:
             axes.update(self._extract_dynamic_axes(name, types_[name]))
         return axes
 
+    def get_input_dynamic_axes(self, input_names: Sequence[str]) -> Dict[str, List[int]]:
+        return self._dynamic_axes(self.input_module.input_types, input_names)
+
     def get_output_dynamic_axes(self, output_names: Sequence[str]) -> Dict[str, List[int]]:
-        types_ = self.output_module.output_types
-        axes: Dict[str, List[int]] = {}
-        for name in output_names:
-            axes.update(self._extract_dynamic_axes(name, types_[name]))
-        return axes
+        return self._dynamic_axes(self.output_module.output_types, output_names)
 
     def _prepare_for_export(self, **kwargs: Any) -> None:  # noqa: B027 - optional hook, empty by default
         """Hook run right before tracing, with every ``export`` argument: replace export-unfriendly submodules here."""

@@ -36,7 +36,7 @@ from nemo.core.classes.construction import (
     check_targets,
     trusted_config,
 )
-from nemo.core.classes.data_setup import make_dataloader, split_data_config
+from nemo.core.classes.data_setup import is_deferred, make_dataloader, split_data_config
 from nemo.core.classes.dataloaders import (
     merge_dataloader_results,
     resolve_test_dataloaders,
@@ -133,11 +133,27 @@ class ModelPT(pl.LightningModule, Model):
                     "setup_training_data / setup_multiple_validation_data / setup_multiple_test_data to use them"
                 )
             return
-        if cfg.get("train_ds") is not None:
+        if cfg.get("train_ds") is not None and not is_deferred(cfg.train_ds):
             self.setup_training_data(cfg.train_ds)
-        if cfg.get("validation_ds") is not None:
+        if cfg.get("validation_ds") is not None and not is_deferred(cfg.validation_ds):
             self.setup_multiple_validation_data(val_data_config=None)
-        if cfg.get("test_ds") is not None:
+        if cfg.get("test_ds") is not None and not is_deferred(cfg.test_ds):
+            self.setup_multiple_test_data(test_data_config=None)
+
+    def setup(self, stage: Optional[str] = None) -> None:
+        """Lightning's hook: build the loaders whose data config says ``defer_setup: true`` (NeMo's key) and that
+        no one has built yet, for the stage that needs them (fit: train and validation, validate, test)."""
+        cfg = self._cfg
+
+        def wanted(key: str, loader: Any, stages: Tuple[str, ...]) -> bool:
+            unbuilt = loader is None or (isinstance(loader, list) and not loader)
+            return stage in stages and unbuilt and is_deferred(cfg.get(key))
+
+        if wanted("train_ds", self._train_dl, ("fit",)):
+            self.setup_training_data(cfg.train_ds)
+        if wanted("validation_ds", self._validation_dl, ("fit", "validate")):
+            self.setup_multiple_validation_data(val_data_config=None)
+        if wanted("test_ds", self._test_dl, ("test",)):
             self.setup_multiple_test_data(test_data_config=None)
 
     # ------------------------------------------------------------------------------------------- config & trainer
@@ -207,6 +223,11 @@ class ModelPT(pl.LightningModule, Model):
     dataloader_config_keys: FrozenSet[str] = frozenset()
     # True: data configs are ``{dataset: {...}, dataloader_params: {...}}`` (NeMo's TTS shape); False: flat; None: both.
     nested_data_config: Optional[bool] = None
+    # Dataset keys naming the data files: a node that leaves one of them empty (null or absent) builds no loader
+    # (logged), as NeMo v1's models did; its other keys are checked all the same, so a misspelt key is still refused.
+    data_file_keys: Tuple[str, ...] = ()
+    # Loader keys the dataset reads too (copied into its config), e.g. ``shuffle`` for a dataset that samples with it.
+    dataset_loader_keys: FrozenSet[str] = frozenset()
 
     def _build_dataset(self, config: DictConfig) -> Any:
         """The data-setup hook: the dataset one data config describes, or None when it names no data.
@@ -224,14 +245,24 @@ class ModelPT(pl.LightningModule, Model):
         return make_dataloader(dataset, params)
 
     def _setup_dataloader_from_config(
-        self, config: Any, name: str = "data", shuffle: bool = False
+        self, config: Any = None, name: str = "data", shuffle: bool = False, cfg: Any = None
     ) -> Optional[torch.utils.data.DataLoader]:
-        """A loader from data config ``config`` (``name`` is its key, e.g. ``train``), or None when it has no data."""
+        """A loader from data config ``config`` (``name`` is its key, e.g. ``train``), or None when it has no data.
+
+        ``cfg`` is another name for ``config``: NeMo v1's NLP models call ``_setup_dataloader_from_config(cfg=...)``.
+        """
+        config = cfg if config is None else config
         if config is None:
             return None
         dataset_cfg, params = split_data_config(
             config, f"{name}_ds", self.dataset_config_keys, shuffle, self.dataloader_config_keys, self.nested_data_config
         )
+        unset = [key for key in self.data_file_keys if not dataset_cfg.get(key)]
+        if unset:
+            logging.info(f"model.{name}_ds.{unset[0]} is not set: no {name} data loader is created")
+            return None
+        for key in self.dataset_loader_keys & set(params):
+            dataset_cfg[key] = params[key]
         dataset = self._build_dataset(dataset_cfg)
         if dataset is None:
             return None
@@ -255,21 +286,24 @@ class ModelPT(pl.LightningModule, Model):
 
     def setup_multiple_validation_data(self, val_data_config: Union[DictConfig, Dict, None] = None) -> None:
         """Build one validation loader per dataset item of ``validation_ds`` (see ``resolve_validation_dataloaders``)."""
-        self._val_dl_idx, self._validation_names, self._validation_dl = 0, None, None
-        if val_data_config is not None:
-            self._update_dataset_config("validation", val_data_config)
-        resolve_validation_dataloaders(model=self)
-        if self._validation_names is None and isinstance(self._validation_dl, list):
-            self._validation_names = [f"val_{idx}_" for idx in range(len(self._validation_dl))]
+        self._val_dl_idx = 0
+        self._setup_multiple_data("validation", "val", val_data_config, resolve_validation_dataloaders)
 
     def setup_multiple_test_data(self, test_data_config: Union[DictConfig, Dict, None] = None) -> None:
         """Build one test loader per dataset item of ``test_ds`` (see ``resolve_test_dataloaders``)."""
-        self._test_dl_idx, self._test_names, self._test_dl = 0, None, None
-        if test_data_config is not None:
-            self._update_dataset_config("test", test_data_config)
-        resolve_test_dataloaders(model=self)
-        if self._test_names is None and isinstance(self._test_dl, list):
-            self._test_names = [f"test_{idx}_" for idx in range(len(self._test_dl))]
+        self._test_dl_idx = 0
+        self._setup_multiple_data("test", "test", test_data_config, resolve_test_dataloaders)
+
+    def _setup_multiple_data(self, kind: str, prefix: str, config: Any, resolve: Callable[..., None]) -> None:
+        """``self._<kind>_dl`` and ``self._<kind>_names`` (``<prefix>_<idx>_`` where the datasets have no names)."""
+        setattr(self, f"_{kind}_dl", None)
+        setattr(self, f"_{kind}_names", None)
+        if config is not None:
+            self._update_dataset_config(kind, config)
+        resolve(model=self)
+        loaders = getattr(self, f"_{kind}_dl")
+        if getattr(self, f"_{kind}_names") is None and isinstance(loaders, list):
+            setattr(self, f"_{kind}_names", [f"{prefix}_{idx}_" for idx in range(len(loaders))])
 
     def _update_dataset_config(self, dataset_name: str, config: Union[DictConfig, Dict, None]) -> None:
         """Persist a data config as ``cfg.<dataset_name>_ds`` (skipped while resolving multiple loaders)."""

@@ -34,18 +34,18 @@ Cost
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import functools
 import os
 import sys
 import weakref
 from abc import ABC
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Tuple, TypeVar
 
 import torch
 
 from nemo.core.classes.typecheck_validation import MetadataCache, TypecheckMetadata, check_inputs, check_outputs
+from nemo.utils.scoped import scoped
 
 __all__ = ["Typing", "typecheck", "is_typecheck_enabled", "TypecheckMetadata"]
 
@@ -67,6 +67,10 @@ def _level_from_environment() -> int:
 
 
 _level: int = _level_from_environment()
+
+
+def _get_level() -> int:
+    return _level
 
 
 def _set_level(level: int) -> None:
@@ -298,23 +302,11 @@ class typecheck:  # noqa: N801 - NeMo's public name
         return _LEVEL_NAMES[_level]
 
     @staticmethod
-    @contextlib.contextmanager
-    def disable_checks() -> Iterator[None]:
+    def disable_checks() -> ContextManager[None]:
         """Turn checks off inside the block; the previous level comes back on exit."""
-        previous = _level
-        _set_level(_OFF)
-        try:
-            yield
-        finally:
-            _set_level(previous)
+        return scoped(_get_level, _set_level, _OFF)
 
     @staticmethod
-    @contextlib.contextmanager
-    def disable_semantic_checks() -> Iterator[None]:
+    def disable_semantic_checks() -> ContextManager[None]:
         """Keep names, counts, containers and ranks but skip neural-type comparison inside the block."""
-        previous = _level
-        _set_level(min(_level, _SHAPES))
-        try:
-            yield
-        finally:
-            _set_level(previous)
+        return scoped(_get_level, _set_level, min(_level, _SHAPES))

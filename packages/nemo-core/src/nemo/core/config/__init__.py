@@ -19,6 +19,7 @@ from nemo.core.config.pytorch_lightning import TrainerConfig
 from nemo.core.config.schedulers import *  # noqa: F403
 from nemo.core.config.schedulers import __all__ as _schedulers_all
 from nemo.core.config.trainer_compat import map_legacy_trainer_keys
+from nemo.core.config.training_recipe import make_trainer, run_test_on_one_device, train_then_test
 from nemo.core.config.update import update_model_config
 
 __all__ = [
@@ -32,6 +33,9 @@ __all__ = [
     "SchedConfig",
     "TrainerConfig",
     "map_legacy_trainer_keys",
+    "make_trainer",
+    "run_test_on_one_device",
+    "train_then_test",
     "update_model_config",
     *_optimizers_all,
     *_schedulers_all,

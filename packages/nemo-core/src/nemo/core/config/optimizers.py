@@ -128,9 +128,7 @@ AVAILABLE_OPTIMIZER_PARAMS: Dict[str, Type[OptimizerParams]] = {
 
 def register_optimizer_params(name: str, optimizer_params: Type[OptimizerParams]) -> None:
     """Add ``optimizer_params`` under ``name`` so configs can refer to it; existing names cannot be overridden."""
-    if name in AVAILABLE_OPTIMIZER_PARAMS:
-        raise ValueError(f"Cannot override pre-existing optimizer params. Conflicting optimizer params name = {name!r}")
-    AVAILABLE_OPTIMIZER_PARAMS[name] = optimizer_params
+    _register_params(AVAILABLE_OPTIMIZER_PARAMS, "optimizer", name, optimizer_params)
 
 
 def get_optimizer_config(name: Optional[str], **kwargs: Any) -> Any:
@@ -142,12 +140,23 @@ def get_optimizer_config(name: Optional[str], **kwargs: Any) -> Any:
     """
     if name is None:
         return kwargs
-    if name not in AVAILABLE_OPTIMIZER_PARAMS:
+    return _params_partial(AVAILABLE_OPTIMIZER_PARAMS, "optimizer", name, kwargs)
+
+
+def _register_params(registry: Dict[str, type], kind: str, name: str, params: type) -> None:
+    """Add ``params`` to the ``kind`` (optimizer, scheduler) params ``registry``; a taken name is refused."""
+    if name in registry:
+        raise ValueError(f"Cannot override pre-existing {kind} params. Conflicting {kind} params name = {name!r}")
+    registry[name] = params
+
+
+def _params_partial(registry: Dict[str, type], kind: str, name: str, kwargs: Dict[str, Any]) -> Any:
+    """``partial(registry[name], **kwargs)`` with ``kwargs`` checked against the dataclass's fields."""
+    if name not in registry:
         raise ValueError(
-            f"Cannot resolve optimizer parameters '{name}'. Available optimizer parameters are : "
-            f"{sorted(AVAILABLE_OPTIMIZER_PARAMS)}"
+            f"Cannot resolve {kind} parameters '{name}'. Available {kind} parameters are : {sorted(registry)}"
         )
-    params_cls = AVAILABLE_OPTIMIZER_PARAMS[name]
+    params_cls = registry[name]
     return partial(params_cls, **_validated_params_kwargs(params_cls, kwargs))
 
 

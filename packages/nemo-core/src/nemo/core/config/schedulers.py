@@ -11,12 +11,11 @@ Two v1.0.0 oddities are fixed here: ``NoamAnnealingParams`` has the ``d_model`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Dict, Optional, Type
 
 from omegaconf import MISSING
 
-from nemo.core.config.optimizers import _validated_params_kwargs
+from nemo.core.config.optimizers import _params_partial, _register_params
 
 __all__ = [
     "SchedulerParams",
@@ -170,17 +169,9 @@ AVAILABLE_SCHEDULER_PARAMS: Dict[str, Type[Any]] = {
 
 def register_scheduler_params(name: str, scheduler_params: Type[Any]) -> None:
     """Add ``scheduler_params`` under ``name`` so configs can refer to it; existing names cannot be overridden."""
-    if name in AVAILABLE_SCHEDULER_PARAMS:
-        raise ValueError(f"Cannot override pre-existing scheduler params. Conflicting scheduler params name = {name!r}")
-    AVAILABLE_SCHEDULER_PARAMS[name] = scheduler_params
+    _register_params(AVAILABLE_SCHEDULER_PARAMS, "scheduler", name, scheduler_params)
 
 
 def get_scheduler_config(name: str, **kwargs: Any) -> Any:
     """Return ``partial(<Params dataclass>, **kwargs)``; unknown keys or ill-typed values raise ``ValueError``."""
-    if name not in AVAILABLE_SCHEDULER_PARAMS:
-        raise ValueError(
-            f"Cannot resolve scheduler parameters '{name}'. Available scheduler parameters are : "
-            f"{sorted(AVAILABLE_SCHEDULER_PARAMS)}"
-        )
-    params_cls = AVAILABLE_SCHEDULER_PARAMS[name]
-    return partial(params_cls, **_validated_params_kwargs(params_cls, kwargs))
+    return _params_partial(AVAILABLE_SCHEDULER_PARAMS, "scheduler", name, kwargs)

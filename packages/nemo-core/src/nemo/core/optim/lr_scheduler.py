@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Type
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import CyclicLR, ExponentialLR, LRScheduler, ReduceLROnPlateau, StepLR
 
-from nemo.core.optim.optimizers import _instantiate_params, _to_plain_dict
+from nemo.core.optim.optimizers import _instantiate_params, _register, _to_plain_dict
 from nemo.utils import logging
 
 __all__ = [
@@ -89,6 +89,8 @@ class WarmupPolicy(LRScheduler):
     ``max_steps``. Subclasses override ``_get_lr(step)`` for the annealing phase."""
 
     _max_steps_required = False
+    # True where the schedule decays *to* min_lr: a min_lr above a group's lr is then refused.
+    _min_lr_below_lrs = False
 
     def __init__(
         self,
@@ -103,7 +105,10 @@ class WarmupPolicy(LRScheduler):
         name = type(self).__name__
         if max_steps is not None or self._max_steps_required:
             _check_number(name, "max_steps", max_steps, positive=True)
-        _check_number(name, "min_lr", min_lr)
+        if self._min_lr_below_lrs:
+            _check_base_lrs_above_min(name, optimizer, min_lr)
+        else:
+            _check_number(name, "min_lr", min_lr)
         self.max_steps = max_steps
         self.min_lr = min_lr
         self.warmup_steps = _resolve_span(name, "warmup", warmup_steps, warmup_ratio, max_steps)
@@ -163,10 +168,19 @@ class WarmupHoldPolicy(WarmupPolicy):
         return _resolve_span(name, "hold", hold_steps, hold_ratio, self.max_steps)
 
 
-class SquareAnnealing(WarmupPolicy):
-    """After warmup: ``max(lr·((M − s)/(M − W))², min_lr)``."""
+class _Annealing(WarmupPolicy):
+    """Base of the schedules that anneal after warmup towards ``max_steps``, which they therefore require."""
 
     _max_steps_required = True
+
+    def __init__(
+        self, optimizer: Optimizer, *, max_steps: int, min_lr: float = 0.0, last_epoch: int = -1, **kwargs: Any
+    ) -> None:
+        super().__init__(optimizer, max_steps=max_steps, min_lr=min_lr, last_epoch=last_epoch, **kwargs)
+
+
+class SquareAnnealing(_Annealing):
+    """After warmup: ``max(lr·((M − s)/(M − W))², min_lr)``."""
 
     def __init__(
         self, optimizer: Optimizer, *, max_steps: int, min_lr: float = 1e-5, last_epoch: int = -1, **kwargs: Any
@@ -178,31 +192,18 @@ class SquareAnnealing(WarmupPolicy):
         return [max(base_lr * fraction**2, self.min_lr) for base_lr in self.base_lrs]
 
 
-class SquareRootAnnealing(WarmupPolicy):
+class SquareRootAnnealing(_Annealing):
     """After warmup: ``max(lr·((M − s)/M)^0.5, min_lr)`` (the decay is not shifted by the warmup)."""
-
-    _max_steps_required = True
-
-    def __init__(
-        self, optimizer: Optimizer, *, max_steps: int, min_lr: float = 0.0, last_epoch: int = -1, **kwargs: Any
-    ) -> None:
-        super().__init__(optimizer, max_steps=max_steps, min_lr=min_lr, last_epoch=last_epoch, **kwargs)
 
     def _get_lr(self, step: int) -> List[float]:
         fraction = (self.max_steps - step) / self.max_steps
         return [max(base_lr * fraction**0.5, self.min_lr) for base_lr in self.base_lrs]
 
 
-class CosineAnnealing(WarmupPolicy):
+class CosineAnnealing(_Annealing):
     """After warmup: half a cosine from ``lr`` at ``W`` down to ``min_lr`` at ``max_steps``."""
 
-    _max_steps_required = True
-
-    def __init__(
-        self, optimizer: Optimizer, *, max_steps: int, min_lr: float = 0.0, last_epoch: int = -1, **kwargs: Any
-    ) -> None:
-        _check_base_lrs_above_min(type(self).__name__, optimizer, min_lr)
-        super().__init__(optimizer, max_steps=max_steps, min_lr=min_lr, last_epoch=last_epoch, **kwargs)
+    _min_lr_below_lrs = True
 
     def _get_lr(self, step: int) -> List[float]:
         progress = (step - self.warmup_steps) / (self.max_steps - self.warmup_steps)
@@ -251,15 +252,8 @@ class NoamAnnealing(LRScheduler):
         return lrs
 
 
-class WarmupAnnealing(WarmupPolicy):
+class WarmupAnnealing(_Annealing):
     """After warmup: linear decay from ``lr`` at ``W`` to 0 at ``max_steps`` (``min_lr`` applies after it)."""
-
-    _max_steps_required = True
-
-    def __init__(
-        self, optimizer: Optimizer, *, max_steps: int, last_epoch: int = -1, min_lr: float = 0.0, **kwargs: Any
-    ) -> None:
-        super().__init__(optimizer, max_steps=max_steps, min_lr=min_lr, last_epoch=last_epoch, **kwargs)
 
     def _get_lr(self, step: int) -> List[float]:
         progress = step / self.max_steps
@@ -268,15 +262,8 @@ class WarmupAnnealing(WarmupPolicy):
         return [base_lr * factor for base_lr in self.base_lrs]
 
 
-class InverseSquareRootAnnealing(WarmupPolicy):
+class InverseSquareRootAnnealing(_Annealing):
     """After warmup: ``lr / ((s + 1)/(W + 1))^0.5``."""
-
-    _max_steps_required = True
-
-    def __init__(
-        self, optimizer: Optimizer, *, max_steps: int, last_epoch: int = -1, min_lr: float = 0.0, **kwargs: Any
-    ) -> None:
-        super().__init__(optimizer, max_steps=max_steps, min_lr=min_lr, last_epoch=last_epoch, **kwargs)
 
     def _get_lr(self, step: int) -> List[float]:
         denom = ((step + 1) / (self.warmup_steps + 1)) ** 0.5
@@ -295,39 +282,9 @@ def _poly_decay(base_lr: float, step: float, decay_steps: float, power: float, m
     return (base_lr - min_lr) * (1 - step / decay_steps) ** power + min_lr
 
 
-class PolynomialDecayAnnealing(WarmupPolicy):
-    """After warmup: polynomial decay of power ``power`` from ``lr`` at ``W`` to ``min_lr`` at ``max_steps``."""
-
-    _max_steps_required = True
-
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        *,
-        max_steps: int,
-        min_lr: float = 0.0,
-        power: float = 1.0,
-        cycle: bool = False,
-        last_epoch: int = -1,
-        **kwargs: Any,
-    ) -> None:
-        _check_number(type(self).__name__, "power", power, positive=True)
-        self.power = power
-        self.cycle = cycle
-        super().__init__(optimizer, max_steps=max_steps, min_lr=min_lr, last_epoch=last_epoch, **kwargs)
-
-    def _get_lr(self, step: int) -> List[float]:
-        decay_steps = self.max_steps - self.warmup_steps
-        return [
-            _poly_decay(base_lr, step - self.warmup_steps, decay_steps, self.power, self.min_lr, self.cycle)
-            for base_lr in self.base_lrs
-        ]
-
-
-class PolynomialHoldDecayAnnealing(WarmupHoldPolicy):
-    """Warmup, hold, then polynomial decay from ``lr`` at the hold end to ``min_lr`` at ``max_steps``."""
-
-    _max_steps_required = True
+class _PolynomialDecay(_Annealing):
+    """Polynomial decay of power ``power`` from ``lr`` at the end of warmup (and hold, if any) to ``min_lr`` at
+    ``max_steps``."""
 
     def __init__(
         self,
@@ -346,11 +303,19 @@ class PolynomialHoldDecayAnnealing(WarmupHoldPolicy):
         super().__init__(optimizer, max_steps=max_steps, min_lr=min_lr, last_epoch=last_epoch, **kwargs)
 
     def _get_lr(self, step: int) -> List[float]:
-        decay_steps = self.max_steps - max(self.warmup_steps, self.hold_end)
+        decay_steps = self.max_steps - self.hold_end  # hold_end is the warmup's end where there is no hold
         return [
             _poly_decay(base_lr, step - self.hold_end, decay_steps, self.power, self.min_lr, self.cycle)
             for base_lr in self.base_lrs
         ]
+
+
+class PolynomialDecayAnnealing(_PolynomialDecay):
+    """After warmup: polynomial decay of power ``power`` from ``lr`` at ``W`` to ``min_lr`` at ``max_steps``."""
+
+
+class PolynomialHoldDecayAnnealing(_PolynomialDecay, WarmupHoldPolicy):
+    """Warmup, hold, then polynomial decay from ``lr`` at the hold end to ``min_lr`` at ``max_steps``."""
 
 
 AVAILABLE_SCHEDULERS: Dict[str, Type[Any]] = {
@@ -379,15 +344,17 @@ def register_scheduler(name: str, scheduler: Type[Any], scheduler_params: type) 
     ``f"{scheduler.__name__}_params"``, which ``auto`` could not find. Neither registry is changed when either name
     is taken.
     """
-    from nemo.core.config.schedulers import AVAILABLE_SCHEDULER_PARAMS, register_scheduler_params
+    from nemo.core.config.schedulers import AVAILABLE_SCHEDULER_PARAMS
 
-    params_name = f"{name}Params"
-    if name in AVAILABLE_SCHEDULERS:
-        raise ValueError(f"Cannot override pre-existing schedulers. Conflicting scheduler name = {name!r}")
-    if params_name in AVAILABLE_SCHEDULER_PARAMS:
-        raise ValueError(f"Cannot register scheduler {name!r}: scheduler params {params_name!r} already exist")
-    AVAILABLE_SCHEDULERS[name] = scheduler
-    register_scheduler_params(params_name, scheduler_params)
+    _register(
+        "scheduler",
+        AVAILABLE_SCHEDULERS,
+        name,
+        scheduler,
+        AVAILABLE_SCHEDULER_PARAMS,
+        f"{name}Params",
+        scheduler_params,
+    )
 
 
 def get_scheduler(name: str, **kwargs: Any) -> partial:

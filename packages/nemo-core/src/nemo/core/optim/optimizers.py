@@ -43,15 +43,38 @@ def register_optimizer(name: str, optimizer: Type[Optimizer], optimizer_params: 
     ``"novograd_params"``), so ``args: {name: auto}`` finds it. NeMo v1.0.0 used the optimizer's class name instead,
     which ``auto`` could not find. Neither registry is changed when either name is taken.
     """
-    from nemo.core.config.optimizers import AVAILABLE_OPTIMIZER_PARAMS, register_optimizer_params
+    from nemo.core.config.optimizers import AVAILABLE_OPTIMIZER_PARAMS
 
-    params_name = f"{name}_params"
-    if name in AVAILABLE_OPTIMIZERS:
-        raise ValueError(f"Cannot override pre-existing optimizers. Conflicting optimizer name = {name!r}")
-    if params_name in AVAILABLE_OPTIMIZER_PARAMS:
-        raise ValueError(f"Cannot register optimizer {name!r}: optimizer params {params_name!r} already exist")
-    AVAILABLE_OPTIMIZERS[name] = optimizer
-    register_optimizer_params(params_name, optimizer_params)
+    _register(
+        "optimizer",
+        AVAILABLE_OPTIMIZERS,
+        name,
+        optimizer,
+        AVAILABLE_OPTIMIZER_PARAMS,
+        f"{name}_params",
+        optimizer_params,
+    )
+
+
+def _register(
+    kind: str,
+    registry: Dict[str, Any],
+    name: str,
+    obj: Any,
+    params_registry: Dict[str, type],
+    params_name: str,
+    params: type,
+) -> None:
+    """Add ``obj`` to the ``kind`` (optimizer, scheduler) ``registry`` and ``params`` to its params registry, or
+    neither when either name is taken."""
+    from nemo.core.config.optimizers import _register_params
+
+    if name in registry:
+        raise ValueError(f"Cannot override pre-existing {kind}s. Conflicting {kind} name = {name!r}")
+    if params_name in params_registry:
+        raise ValueError(f"Cannot register {kind} {name!r}: {kind} params {params_name!r} already exist")
+    registry[name] = obj
+    _register_params(params_registry, kind, params_name, params)
 
 
 def get_optimizer(name: str, **kwargs: Any) -> partial:

@@ -5,8 +5,12 @@
 * ``trainers.quiet_cpu_trainer``: a silent, deterministic one-device CPU Lightning ``Trainer``.
 * ``scripts.examples_dir`` and ``scripts.load_script``: the repository's ``examples/`` and a script there as a module.
 * ``threads.torch_threads``: a scoped torch thread count.
+* ``tiny_models.TinyRegression``: the smallest LightningModule that trains (import it from its module: it loads
+  Lightning).
 * ``error_rates.reference_error_rate``: WER/CER from a plain dynamic programme, to check a library's WER against.
-* ``archive_safety`` tampers with saved archives to prove restoring them never runs code.
+* ``archive_safety`` tampers with saved archives to prove restoring them never runs code; its ``ArchiveSafetySuite``
+  runs that and the restore-once check on every model class of a collection.
+* ``hub_server.LoopbackHub``: a Hugging Face Hub on 127.0.0.1 serving in-memory repositories (``HF_ENDPOINT``).
 * ``pytest_plugin`` (loaded by each package's pytest ``addopts``): the ``slow`` marker's skipping, ``--run-slow``, the
   ``one_torch_thread`` fixture.
 

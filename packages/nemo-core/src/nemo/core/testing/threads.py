@@ -7,6 +7,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+from nemo.utils.scoped import scoped
+
 __all__ = ["torch_threads"]
 
 
@@ -15,9 +17,5 @@ def torch_threads(count: int = 1) -> Iterator[None]:
     """Run the block with ``torch.set_num_threads(count)``; the previous count is restored afterwards."""
     import torch
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
+    with scoped(torch.get_num_threads, torch.set_num_threads, count):
         yield
-    finally:
-        torch.set_num_threads(previous)

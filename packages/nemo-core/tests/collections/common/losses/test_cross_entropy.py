@@ -24,7 +24,9 @@ def test_sequence_logits_are_flattened_and_masked():
     expected = F.cross_entropy(logits[keep], labels[keep])
     assert torch.allclose(loss(logits=logits, labels=labels, loss_mask=mask), expected)
     assert torch.allclose(loss(logits=logits, labels=labels, loss_mask=keep), expected)
-    assert torch.allclose(loss(logits=logits, labels=labels), F.cross_entropy(logits.reshape(-1, 5), labels.reshape(-1)))
+    assert torch.allclose(
+        loss(logits=logits, labels=labels), F.cross_entropy(logits.reshape(-1, 5), labels.reshape(-1))
+    )
     per_token = CrossEntropyLoss(logits_ndim=3, reduction="none")(logits=logits, labels=labels, loss_mask=keep)
     assert per_token.shape == (3,)
 
@@ -44,7 +46,9 @@ def test_ignore_index_and_types():
     loss = CrossEntropyLoss(ignore_index=7)(logits=logits, labels=labels)
     assert torch.allclose(loss, F.cross_entropy(logits[[0, 2]], labels[[0, 2]]))
     types = CrossEntropyLoss(logits_ndim=3).input_types
-    assert [str(a) for a in types["logits"].axes] == [str(a) for a in types["labels"].axes] + [str(types["logits"].axes[-1])]
+    assert [str(a) for a in types["logits"].axes] == [str(a) for a in types["labels"].axes] + [
+        str(types["logits"].axes[-1])
+    ]
     assert types["loss_mask"].optional
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         CrossEntropyLoss(logits_ndim=1)
@@ -60,9 +64,13 @@ def test_nll_loss():
 
 
 def test_built_from_config_with_weight():
-    config = {"_target_": "nemo.collections.common.losses.CrossEntropyLoss", "logits_ndim": 3, "weight": [1.0, 3.0],
-              "reduction": "sum"}
+    config = {
+        "_target_": "nemo.collections.common.losses.CrossEntropyLoss",
+        "logits_ndim": 3,
+        "weight": [1.0, 3.0],
+        "reduction": "sum",
+    }
     loss = CrossEntropyLoss.from_config_dict(config)
-    assert loss.reduction == "sum" and loss._logits_dim == 3
+    assert loss.reduction == "sum" and loss._scores_ndim == 3
     assert loss.weight.tolist() == [1.0, 3.0] and "weight" in loss.state_dict()
     assert loss.to_config_dict().weight == [1.0, 3.0]

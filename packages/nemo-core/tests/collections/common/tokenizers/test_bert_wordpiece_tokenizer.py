@@ -39,23 +39,9 @@ def vocab_file(tmp_path):
 def test_uncased_ids_by_hand(vocab_file):
     tok = BertWordPieceTokenizer(vocab_file)
     text = "Hello, World!  unaffable CAFÉ 中文 don't xyz"
-    assert tok.text_to_tokens(text) == [
-        "hello",
-        ",",
-        "world",
-        "!",
-        "un",
-        "##aff",
-        "##able",
-        "cafe",
-        "中",
-        "文",
-        "don",
-        "'",
-        "t",
-        "[UNK]",
-    ]
-    assert tok.text_to_ids(text) == [5, 7, 6, 8, 9, 10, 11, 12, 13, 14, 20, 18, 19, 1]
+    ids = [5, 7, 6, 8, 9, 10, 11, 12, 13, 14, 20, 18, 19, 1]  # hello , world ! un ##aff ##able cafe 中 文 don ' t [UNK]
+    assert tok.text_to_ids(text) == ids
+    assert tok.text_to_tokens(text) == [SMALL_VOCAB[i] for i in ids]
     assert tok.text_to_ids("dogs\tthe\n") == [17, 16, 15]
     assert (tok.pad_id, tok.unk_id, tok.cls_id, tok.sep_id, tok.mask_id) == (0, 1, 2, 3, 4)
     assert tok.bos_id is None and tok.eos_id is None

@@ -49,12 +49,14 @@ def _chars(vocab_file):
     return path
 
 
-def test_get_tokenizer_falls_back_to_offline_auto_tokenizer(vocab_file):
+def test_get_tokenizer_falls_back_to_auto_tokenizer(vocab_file, tmp_path, monkeypatch):
     tok = get_tokenizer("bert-base-uncased", vocab_file=vocab_file)
     assert isinstance(tok, AutoTokenizer) and tok.text_to_ids("A b") == [5, 6]
     tok = get_tokenizer("megatron-bert-345m-uncased", vocab_file=vocab_file, special_tokens={"pad_token": "[PAD]"})
     assert tok.pad_id == 0
-    with pytest.raises(ValueError, match="HuggingFace hub"):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(OSError, match="bert-base-uncased'@main .*not in the Hub cache"):
         get_tokenizer("bert-base-uncased")
     with pytest.raises(ValueError, match="must be a mapping"):
         get_tokenizer("char", vocab_file=vocab_file, special_tokens=["<unk>"])

@@ -1,6 +1,6 @@
 """Cross-entropy and negative log-likelihood over flattened, optionally masked predictions."""
 
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -37,17 +37,50 @@ def _weight_tensor(weight: Optional[Union[Sequence[float], torch.Tensor]]) -> Op
     return torch.tensor(list(weight), dtype=torch.float32)
 
 
-def _types(ndim: int, element: type, name: str) -> Dict[str, NeuralType]:
-    if ndim < 2:
-        raise ValueError(f"{name}: the scores need at least 2 dimensions (batch and classes), got {ndim}")
-    return {
-        name: NeuralType(["B"] + ["ANY"] * (ndim - 1), element()),
-        "labels": NeuralType(["B"] + ["ANY"] * (ndim - 2), LabelsType()),
-        "loss_mask": NeuralType(["B"] + ["ANY"] * (ndim - 2), MaskType(), optional=True),
-    }
+class _FlatScoresLoss(Loss):
+    """Scores ``[B, ..., C]`` (named ``_scores_name``) against integer labels ``[B, ...]``, flattened and masked."""
+
+    _scores_name = "logits"
+    _scores_type: type = LogitsType
+
+    def __init__(
+        self, scores_ndim: int, weight: Optional[Union[List[float], torch.Tensor]], reduction: str, ignore_index: int
+    ) -> None:
+        super().__init__(reduction=reduction)
+        if scores_ndim < 2:
+            raise ValueError(
+                f"{self._scores_name}: the scores need at least 2 dimensions (batch and classes), got {scores_ndim}"
+            )
+        self._scores_ndim = scores_ndim
+        self.ignore_index = ignore_index
+        self.register_buffer("weight", _weight_tensor(weight))
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        any_axes = ["ANY"] * (self._scores_ndim - 2)
+        return {
+            self._scores_name: NeuralType(["B", *any_axes, "ANY"], self._scores_type()),
+            "labels": NeuralType(["B", *any_axes], LabelsType()),
+            "loss_mask": NeuralType(["B", *any_axes], MaskType(), optional=True),
+        }
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return {"loss": NeuralType(elements_type=LossType())}
+
+    def _loss(
+        self,
+        scores: torch.Tensor,
+        labels: torch.Tensor,
+        loss_mask: Optional[torch.Tensor],
+        loss_fn: Callable[..., torch.Tensor],
+    ) -> torch.Tensor:
+        scores, labels = _flatten_and_mask(scores, labels, loss_mask)
+        weight = None if self.weight is None else self.weight.to(scores)
+        return loss_fn(scores, labels, weight=weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
-class CrossEntropyLoss(Loss):
+class CrossEntropyLoss(_FlatScoresLoss):
     """Cross-entropy between ``logits`` ``[B, ..., C]`` and integer ``labels`` ``[B, ...]``.
 
     Every position is flattened into one batch; ``loss_mask`` ``[B, ...]`` selects the positions that count, so with
@@ -62,31 +95,20 @@ class CrossEntropyLoss(Loss):
         reduction: str = "mean",
         ignore_index: int = -100,
     ) -> None:
-        super().__init__(reduction=reduction)
-        _types(logits_ndim, LogitsType, "logits")  # validates logits_ndim
-        self._logits_dim = logits_ndim
-        self.ignore_index = ignore_index
-        self.register_buffer("weight", _weight_tensor(weight))
-
-    @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        return _types(self._logits_dim, LogitsType, "logits")
-
-    @property
-    def output_types(self) -> Dict[str, NeuralType]:
-        return {"loss": NeuralType(elements_type=LossType())}
+        super().__init__(logits_ndim, weight, reduction, ignore_index)
 
     @typecheck()
     def forward(
         self, logits: torch.Tensor, labels: torch.Tensor, loss_mask: Optional[torch.Tensor] = None
     ) -> torch.Tensor:
-        logits, labels = _flatten_and_mask(logits, labels, loss_mask)
-        weight = None if self.weight is None else self.weight.to(logits)
-        return F.cross_entropy(logits, labels, weight=weight, ignore_index=self.ignore_index, reduction=self.reduction)
+        return self._loss(logits, labels, loss_mask, F.cross_entropy)
 
 
-class NLLLoss(Loss):
+class NLLLoss(_FlatScoresLoss):
     """Negative log-likelihood of ``log_probs`` ``[B, ..., C]``; flattening and masking as in CrossEntropyLoss."""
+
+    _scores_name = "log_probs"
+    _scores_type = LogprobsType
 
     def __init__(
         self,
@@ -95,24 +117,10 @@ class NLLLoss(Loss):
         reduction: str = "mean",
         ignore_index: int = -100,
     ) -> None:
-        super().__init__(reduction=reduction)
-        _types(log_probs_ndim, LogprobsType, "log_probs")
-        self._log_probs_dim = log_probs_ndim
-        self.ignore_index = ignore_index
-        self.register_buffer("weight", _weight_tensor(weight))
-
-    @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        return _types(self._log_probs_dim, LogprobsType, "log_probs")
-
-    @property
-    def output_types(self) -> Dict[str, NeuralType]:
-        return {"loss": NeuralType(elements_type=LossType())}
+        super().__init__(log_probs_ndim, weight, reduction, ignore_index)
 
     @typecheck()
     def forward(
         self, log_probs: torch.Tensor, labels: torch.Tensor, loss_mask: Optional[torch.Tensor] = None
     ) -> torch.Tensor:
-        log_probs, labels = _flatten_and_mask(log_probs, labels, loss_mask)
-        weight = None if self.weight is None else self.weight.to(log_probs)
-        return F.nll_loss(log_probs, labels, weight=weight, ignore_index=self.ignore_index, reduction=self.reduction)
+        return self._loss(log_probs, labels, loss_mask, F.nll_loss)

@@ -17,8 +17,6 @@ class TopKClassificationAccuracy(MetaSafeMetric):
     ``compute()`` returns a list of 0-dim tensors in the order of ``top_k``.
     """
 
-    full_state_update = False
-    is_differentiable = False
     higher_is_better = True
 
     def __init__(self, top_k: Optional[Union[int, Iterable[int]]] = None, dist_sync_on_step: bool = False) -> None:

@@ -35,8 +35,6 @@ class ClassificationReport(MetaSafeMetric):
     result from ``compute()`` behaves the same either way.
     """
 
-    full_state_update = False
-    is_differentiable = False
     higher_is_better = True
 
     def __init__(

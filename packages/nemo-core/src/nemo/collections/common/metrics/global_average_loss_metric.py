@@ -16,8 +16,6 @@ class GlobalAverageLossMetric(MetaSafeMetric):
     ``compute()`` is NaN before any measurement.
     """
 
-    full_state_update = False
-    is_differentiable = False
     higher_is_better = False
 
     def __init__(

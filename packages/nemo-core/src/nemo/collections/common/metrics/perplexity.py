@@ -17,8 +17,6 @@ class Perplexity(MetaSafeMetric):
     processes. ``compute()`` is None before any update.
     """
 
-    full_state_update = False
-    is_differentiable = False
     higher_is_better = False
 
     def __init__(

@@ -6,14 +6,21 @@ longest-match WordPiece, so ``transformers`` is not needed at run time.
 """
 
 import os
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple
 
-from nemo.collections.common.tokenizers.tokenizer_spec import TokenizerSpec
-from nemo.utils import logging
+from nemo.collections.common.tokenizers.fast_tokenizer import SPECIAL_TOKEN_NAMES, FastTokenizer
+from nemo.utils.config_keys import refuse_unknown_keys
 
-__all__ = ["BertWordPieceTokenizer", "read_wordpiece_vocab"]
+__all__ = ["BertWordPieceTokenizer", "WORDPIECE_SPECIAL_TOKENS", "read_wordpiece_vocab", "wordpiece_pipeline"]
 
-_SPECIAL_NAMES = ("unk_token", "sep_token", "pad_token", "cls_token", "mask_token", "bos_token", "eos_token")
+WORDPIECE_SPECIAL_TOKENS = {
+    "unk_token": "[UNK]",
+    "sep_token": "[SEP]",
+    "pad_token": "[PAD]",
+    "cls_token": "[CLS]",
+    "mask_token": "[MASK]",
+}
+_PIPELINE_OPTIONS = ("tokenize_chinese_chars", "max_input_chars_per_word")
 
 
 def read_wordpiece_vocab(vocab_file: str) -> Dict[str, int]:
@@ -27,7 +34,31 @@ def read_wordpiece_vocab(vocab_file: str) -> Dict[str, int]:
     return vocab
 
 
-class BertWordPieceTokenizer(TokenizerSpec):
+def wordpiece_pipeline(
+    vocab: Dict[str, int],
+    unk_token: str,
+    do_lower_case: bool,
+    strip_accents: Optional[bool],
+    tokenize_chinese_chars: bool,
+    max_input_chars_per_word: int = 100,
+) -> Any:
+    """BERT's normaliser, pre-tokenizer and greedy longest-match WordPiece as a ``tokenizers.Tokenizer``."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    pipeline = Tokenizer(
+        models.WordPiece(vocab, unk_token=unk_token, max_input_chars_per_word=max_input_chars_per_word)
+    )
+    pipeline.normalizer = normalizers.BertNormalizer(
+        clean_text=True,
+        handle_chinese_chars=tokenize_chinese_chars,
+        strip_accents=strip_accents,
+        lowercase=do_lower_case,
+    )
+    pipeline.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    return pipeline
+
+
+class BertWordPieceTokenizer(FastTokenizer):
     """Uncased or cased BERT tokenization of ``vocab_file`` (one token per line, id = line number).
 
     ``strip_accents=None`` strips accents exactly when lower-casing, as BERT does. Special tokens are matched verbatim
@@ -36,140 +67,31 @@ class BertWordPieceTokenizer(TokenizerSpec):
     """
 
     def __init__(
-        self,
-        vocab_file: str,
-        do_lower_case: bool = True,
-        strip_accents: Optional[bool] = None,
-        tokenize_chinese_chars: bool = True,
-        unk_token: str = "[UNK]",
-        sep_token: str = "[SEP]",
-        pad_token: str = "[PAD]",
-        cls_token: str = "[CLS]",
-        mask_token: str = "[MASK]",
-        bos_token: Optional[str] = None,
-        eos_token: Optional[str] = None,
-        max_input_chars_per_word: int = 100,
+        self, vocab_file: str, do_lower_case: bool = True, strip_accents: Optional[bool] = None, **options: Any
     ) -> None:
-        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
-
+        """``options``: ``tokenize_chinese_chars`` (True), ``max_input_chars_per_word`` (100) and special tokens
+        (``unk_token="[UNK]"``, ``sep_token``, ``pad_token``, ``cls_token``, ``mask_token``, ``bos_token``,
+        ``eos_token``; ``None`` leaves one out)."""
+        refuse_unknown_keys(options, (*SPECIAL_TOKEN_NAMES, *_PIPELINE_OPTIONS), type(self).__name__)
+        special = {**WORDPIECE_SPECIAL_TOKENS, **{k: v for k, v in options.items() if k in SPECIAL_TOKEN_NAMES}}
         vocab = read_wordpiece_vocab(vocab_file)
-        if unk_token not in vocab:
-            raise ValueError(f"{vocab_file}: the unknown token {unk_token!r} is not in the vocabulary")
+        if special["unk_token"] not in vocab:
+            raise ValueError(f"{vocab_file}: the unknown token {special['unk_token']!r} is not in the vocabulary")
         self.vocab_file = vocab_file
         self.do_lower_case = do_lower_case
-        model = models.WordPiece(vocab, unk_token=unk_token, max_input_chars_per_word=max_input_chars_per_word)
-        self.tokenizer = Tokenizer(model)
-        self.tokenizer.normalizer = normalizers.BertNormalizer(
-            clean_text=True,
-            handle_chinese_chars=tokenize_chinese_chars,
-            strip_accents=strip_accents,
-            lowercase=do_lower_case,
+        pipeline = wordpiece_pipeline(
+            vocab,
+            special["unk_token"],
+            do_lower_case,
+            strip_accents,
+            options.get("tokenize_chinese_chars", True),
+            options.get("max_input_chars_per_word", 100),
         )
-        self.tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        self.all_special_tokens: List[str] = []
-        for name in _SPECIAL_NAMES:
-            setattr(self, name, None)
-        given = dict(
-            unk_token=unk_token, sep_token=sep_token, pad_token=pad_token, cls_token=cls_token,
-            mask_token=mask_token, bos_token=bos_token, eos_token=eos_token,
-        )
-        self.add_special_tokens({name: token for name, token in given.items() if token is not None})
-
-    @property
-    def vocab_size(self) -> int:
-        return self.tokenizer.get_vocab_size(with_added_tokens=True)
-
-    @property
-    def vocab(self) -> List[str]:
-        """Tokens in id order (added tokens last)."""
-        return [self.tokenizer.id_to_token(i) or "" for i in range(self.vocab_size)]
-
-    def add_special_tokens(self, special_tokens: Union[Dict[str, Union[str, List[str]]], List[str]]) -> int:
-        """Register special tokens: ``{"sep_token": "[SEP]", "additional_special_tokens": [...]}`` or a list.
-
-        Named tokens also set the ``<name>`` attribute. Returns how many tokens were new to the vocabulary.
-        """
-        from tokenizers import AddedToken
-
-        if isinstance(special_tokens, dict):
-            tokens: List[str] = []
-            for name, value in special_tokens.items():
-                values = list(value) if isinstance(value, (list, tuple)) else [value]
-                if not all(isinstance(v, str) and v for v in values):
-                    raise ValueError(f"{type(self).__name__}: special token {name}={value!r} must be non-empty str")
-                if name != "additional_special_tokens":
-                    setattr(self, name, values[0])
-                tokens.extend(values)
-        else:
-            tokens = list(special_tokens)
-        new = [t for t in tokens if self.tokenizer.token_to_id(t) is None]
-        if new:
-            logging.warning(f"{new} added to the vocabulary of {self.vocab_file}; resize the model's embeddings")
-        added = self.tokenizer.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in tokens])
-        self.all_special_tokens.extend(t for t in tokens if t not in self.all_special_tokens)
-        return added
-
-    def text_to_tokens(self, text: str) -> List[str]:
-        return self.tokenizer.encode(text, add_special_tokens=False).tokens
-
-    def text_to_ids(self, text: str) -> List[int]:
-        return self.tokenizer.encode(text, add_special_tokens=False).ids
-
-    def tokens_to_ids(self, tokens: Union[str, List[str]]) -> List[int]:
-        """Unknown tokens map to the unknown token's id, as in BERT."""
-        if isinstance(tokens, str):
-            tokens = [tokens]
-        unk = self.tokenizer.token_to_id(self.unk_token)
-        ids = (self.tokenizer.token_to_id(t) for t in tokens)
-        return [unk if i is None else i for i in ids]
-
-    def token_to_id(self, token: str) -> int:
-        return self.tokens_to_ids([token])[0]
-
-    def ids_to_tokens(self, ids: List[int]) -> List[str]:
-        tokens = []
-        for i in (int(i) for i in (ids.tolist() if hasattr(ids, "tolist") else ids)):
-            token = self.tokenizer.id_to_token(i) if i >= 0 else None
-            if token is None:
-                raise IndexError(f"{type(self).__name__}: id {i} is outside the vocabulary (size {self.vocab_size})")
-            tokens.append(token)
-        return tokens
+        super().__init__(pipeline, {name: token for name, token in special.items() if token is not None}, vocab_file)
 
     def tokens_to_text(self, tokens: List[str]) -> str:
         """Join tokens with spaces and glue ``##`` continuation pieces to the previous token."""
         return " ".join(tokens).replace(" ##", "").strip()
-
-    def ids_to_text(self, ids: List[int]) -> str:
-        special = set(self.all_special_tokens)
-        return self.tokens_to_text([t for t in self.ids_to_tokens(ids) if t not in special])
-
-    def encode(
-        self,
-        text: str,
-        text_pair: Optional[str] = None,
-        add_special_tokens: bool = True,
-        max_length: Optional[int] = None,
-    ) -> Dict[str, List[int]]:
-        """BERT model inputs for one text or a pair: ``[CLS] A [SEP] (B [SEP])``.
-
-        With ``max_length`` the longer of the two texts loses its last token until everything fits (the second text
-        on ties), as BERT's ``longest_first`` truncation does. Returns ``input_ids``, ``token_type_ids`` (0 for the
-        first segment, 1 for the second) and ``attention_mask``.
-        """
-        first = self.text_to_ids(text)
-        second = self.text_to_ids(text_pair) if text_pair is not None else None
-        if max_length is not None:
-            n_special = (2 if second is None else 3) if add_special_tokens else 0
-            first, second = _truncate_longest_first(first, second, max_length - n_special, max_length)
-        if add_special_tokens:
-            cls, sep = self.cls_id, self.sep_id
-            if cls is None or sep is None:
-                raise ValueError(f"{type(self).__name__}: encode(add_special_tokens=True) needs cls_token and sep_token")
-            first = [cls, *first, sep]
-            second = None if second is None else [*second, sep]
-        input_ids = first + (second or [])
-        token_type_ids = [0] * len(first) + [1] * len(second or [])
-        return {"input_ids": input_ids, "token_type_ids": token_type_ids, "attention_mask": [1] * len(input_ids)}
 
     def save_vocabulary(self, save_directory: str, filename_prefix: Optional[str] = None) -> Tuple[str]:
         """Write the vocabulary (added tokens included) as ``[<prefix>-]vocab.txt``; returns ``(path,)``."""
@@ -178,22 +100,3 @@ class BertWordPieceTokenizer(TokenizerSpec):
         with open(path, "w", encoding="utf-8") as f:
             f.writelines(f"{token}\n" for token in self.vocab)
         return (path,)
-
-
-def _truncate_longest_first(
-    first: Sequence[int], second: Optional[Sequence[int]], budget: int, max_length: int
-) -> Tuple[List[int], Optional[List[int]]]:
-    if budget < 0:
-        raise ValueError(f"max_length={max_length} leaves no room for the special tokens")
-    first, second = list(first), None if second is None else list(second)
-    if second is None:
-        return first[:budget], None
-    excess = len(first) + len(second) - budget
-    if excess <= 0:
-        return first, second
-    # Take tokens off the longer side until both are equally long, then alternately (the second text first).
-    gap = min(abs(len(first) - len(second)), excess)
-    rest = excess - gap
-    cut_first = (gap if len(first) > len(second) else 0) + rest // 2
-    cut_second = excess - cut_first
-    return first[: len(first) - cut_first], second[: len(second) - cut_second]

@@ -36,19 +36,5 @@ class ByteLevelTokenizer(TokenizerSpec):
     def ids_to_tokens(self, ids: List[int]) -> List[int]:
         return list(ids)
 
-    @property
-    def pad_id(self) -> int:
-        return _PAD
-
-    @property
-    def bos_id(self) -> int:
-        return _BOS
-
-    @property
-    def eos_id(self) -> int:
-        return _EOS
-
-    @property
-    def unk_id(self) -> None:
-        """Every byte is in the vocabulary, so there is no unknown token."""
-        return None
+    pad_id, bos_id, eos_id = _PAD, _BOS, _EOS
+    unk_id = None  # every byte is in the vocabulary, so there is no unknown token

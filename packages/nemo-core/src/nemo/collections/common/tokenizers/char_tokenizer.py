@@ -4,10 +4,11 @@ from typing import Dict, List, Optional, Union
 
 from nemo.collections.common.tokenizers.tokenizer_spec import TokenizerSpec
 from nemo.utils import logging
+from nemo.utils.config_keys import refuse_unknown_keys
 
 __all__ = ["CharTokenizer"]
 
-# Constructor order, which is also the order special tokens are appended to the vocabulary.
+# NeMo v1's constructor order, which is also the order special tokens are appended to the vocabulary.
 SPECIAL_TOKEN_NAMES = ("mask_token", "bos_token", "eos_token", "pad_token", "sep_token", "cls_token", "unk_token")
 
 
@@ -19,17 +20,9 @@ class CharTokenizer(TokenizerSpec):
     dropped with a warning). Decoding removes special tokens.
     """
 
-    def __init__(
-        self,
-        vocab_file: str,
-        mask_token: Optional[str] = None,
-        bos_token: Optional[str] = None,
-        eos_token: Optional[str] = None,
-        pad_token: Optional[str] = None,
-        sep_token: Optional[str] = None,
-        cls_token: Optional[str] = None,
-        unk_token: Optional[str] = None,
-    ) -> None:
+    def __init__(self, vocab_file: str, **special_tokens: Optional[str]) -> None:
+        """``special_tokens``: any of ``SPECIAL_TOKEN_NAMES`` (``pad_token="<pad>"``); ``None`` values are skipped."""
+        refuse_unknown_keys(special_tokens, SPECIAL_TOKEN_NAMES, type(self).__name__)
         self.vocab: Dict[str, int] = {}
         self.inv_vocab: Dict[int, str] = {}
         self.special_tokens: List[str] = []
@@ -46,8 +39,7 @@ class CharTokenizer(TokenizerSpec):
             token = self._token_from_line(line.removesuffix("\r"), vocab_file, number)
             if token not in self.vocab:
                 self._append(token)
-        given = dict(zip(SPECIAL_TOKEN_NAMES, (mask_token, bos_token, eos_token, pad_token, sep_token, cls_token,
-                                               unk_token)))
+        given = {name: special_tokens.get(name) for name in SPECIAL_TOKEN_NAMES}  # appended in this order
         self.add_special_tokens({name: token for name, token in given.items() if token is not None})
 
     def _token_from_line(self, line: str, vocab_file: str, number: int) -> str:
@@ -90,8 +82,10 @@ class CharTokenizer(TokenizerSpec):
             elif self.unk_token is not None:
                 tokens.append(self.unk_token)
             else:
-                logging.warning(f"{type(self).__name__}: {token!r} at position {position} is not in the vocabulary "
-                                "and no unk_token is set; dropping it")
+                logging.warning(
+                    f"{type(self).__name__}: {token!r} at position {position} is not in the vocabulary "
+                    "and no unk_token is set; dropping it"
+                )
         return tokens
 
     def tokens_to_text(self, tokens: List[str]) -> str:
@@ -111,8 +105,9 @@ class CharTokenizer(TokenizerSpec):
         try:
             return [self.inv_vocab[int(i)] for i in ids]
         except KeyError as e:
-            raise IndexError(f"{type(self).__name__}: id {e.args[0]} is outside the vocabulary "
-                             f"(size {self.vocab_size})") from None
+            raise IndexError(
+                f"{type(self).__name__}: id {e.args[0]} is outside the vocabulary (size {self.vocab_size})"
+            ) from None
 
     def text_to_ids(self, text: str) -> List[int]:
         return self.tokens_to_ids(self.text_to_tokens(text))

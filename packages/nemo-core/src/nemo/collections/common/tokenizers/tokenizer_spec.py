@@ -3,7 +3,23 @@
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Union
 
-__all__ = ["TokenizerSpec"]
+__all__ = ["SpecialTokenId", "TokenizerSpec"]
+
+
+class SpecialTokenId:
+    """``tokenizer.<x>_id``: the id of ``tokenizer.<x>_token``, or ``None`` where the tokenizer has no such token.
+
+    One descriptor instead of seven look-alike properties; a tokenizer with fixed ids sets ``pad_id = 256`` instead.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.token_attribute = name.removesuffix("_id") + "_token"
+
+    def __get__(self, tokenizer: Optional["TokenizerSpec"], owner: Optional[type] = None) -> Any:
+        if tokenizer is None:
+            return self
+        token = getattr(tokenizer, self.token_attribute, None)
+        return None if token is None else tokenizer.tokens_to_ids([token])[0]
 
 
 class TokenizerSpec(ABC):
@@ -54,34 +70,10 @@ class TokenizerSpec(ABC):
     def vocab_size(self, value: int) -> None:
         self._vocab_size = int(value)
 
-    def _special_id(self, attribute: str) -> Optional[int]:
-        token = getattr(self, attribute, None)
-        return None if token is None else self.tokens_to_ids([token])[0]
-
-    @property
-    def pad_id(self) -> Optional[int]:
-        return self._special_id("pad_token")
-
-    @property
-    def bos_id(self) -> Optional[int]:
-        return self._special_id("bos_token")
-
-    @property
-    def eos_id(self) -> Optional[int]:
-        return self._special_id("eos_token")
-
-    @property
-    def unk_id(self) -> Optional[int]:
-        return self._special_id("unk_token")
-
-    @property
-    def sep_id(self) -> Optional[int]:
-        return self._special_id("sep_token")
-
-    @property
-    def cls_id(self) -> Optional[int]:
-        return self._special_id("cls_token")
-
-    @property
-    def mask_id(self) -> Optional[int]:
-        return self._special_id("mask_token")
+    pad_id = SpecialTokenId()
+    bos_id = SpecialTokenId()
+    eos_id = SpecialTokenId()
+    unk_id = SpecialTokenId()
+    sep_id = SpecialTokenId()
+    cls_id = SpecialTokenId()
+    mask_id = SpecialTokenId()

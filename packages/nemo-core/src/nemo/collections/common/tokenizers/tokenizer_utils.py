@@ -1,4 +1,4 @@
-"""``get_tokenizer`` / ``get_nmt_tokenizer``: build a tokenizer from config names, from local files only."""
+"""``get_tokenizer`` / ``get_nmt_tokenizer``: build a tokenizer from config names (local files or Hub model names)."""
 
 from typing import Dict, List, Optional, Union
 
@@ -12,7 +12,7 @@ _BUILTIN = ("sentencepiece", "word", "char")
 
 
 def get_tokenizer_list() -> List[str]:
-    """Tokenizer names ``get_tokenizer`` handles itself; other names are treated as HuggingFace WordPiece models."""
+    """Tokenizer names ``get_tokenizer`` handles itself; other names are Hugging Face models (``AutoTokenizer``)."""
     return list(_BUILTIN)
 
 
@@ -28,8 +28,8 @@ def get_tokenizer(
     """Tokenizer for NLP models (``model.tokenizer`` config).
 
     ``sentencepiece`` loads ``tokenizer_model`` (legacy mode, so ``special_tokens`` are added), ``word``/``char``
-    read ``vocab_file``; any other name goes to :class:`AutoTokenizer` (a BERT-family name with ``vocab_file``, or a
-    local model directory), ``yttm`` a YouTokenToMe model file with ``bpe_dropout``.
+    read ``vocab_file``; any other name goes to :class:`AutoTokenizer` (a Hub repository, a local model directory, or
+    a family name with ``vocab_file``), ``yttm`` a YouTokenToMe model file with ``bpe_dropout``.
     """
     from nemo.collections.common.tokenizers.char_tokenizer import CharTokenizer
     from nemo.collections.common.tokenizers.huggingface.auto_tokenizer import AutoTokenizer

@@ -198,6 +198,8 @@ class YouTokenToMeTokenizer(TokenizerSpec):
     ``legacy`` drops special ids in ``ids_to_tokens``.
     """
 
+    pad_token, unk_token, bos_token, eos_token = SPECIAL_TOKENS
+
     def __init__(
         self, model_path: str, bpe_dropout: float = 0.0, legacy: bool = False, r2l: bool = False, seed: int = 0
     ) -> None:
@@ -231,19 +233,3 @@ class YouTokenToMeTokenizer(TokenizerSpec):
     def ids_to_tokens(self, ids: List[int]) -> List[str]:
         kept = [token for token in ids if token not in self.special_tokens] if self.legacy else ids
         return [self.model.id_to_subword(int(token)) for token in kept]
-
-    @property
-    def pad_id(self) -> int:
-        return self.model.subword_to_id("<PAD>")
-
-    @property
-    def bos_id(self) -> int:
-        return self.model.subword_to_id("<BOS>")
-
-    @property
-    def eos_id(self) -> int:
-        return self.model.subword_to_id("<EOS>")
-
-    @property
-    def unk_id(self) -> int:
-        return self.model.subword_to_id("<UNK>")

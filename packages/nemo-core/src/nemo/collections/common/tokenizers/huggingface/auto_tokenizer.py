@@ -1,23 +1,68 @@
-"""``AutoTokenizer``: NeMo's tokenizer for HuggingFace model names, resolved to local WordPiece files only.
+"""``AutoTokenizer``: NeMo's tokenizer for Hugging Face model names, without ``transformers``.
 
-NeMo v1 delegated to ``transformers.AutoTokenizer.from_pretrained``, which downloads from the hub. Here a name is
-served only when its tokenizer is a BERT WordPiece one whose ``vocab.txt`` is on disk (given as ``vocab_file`` or
-inside a local model directory); anything else fails with an error that says what to provide.
+NeMo v1 delegated to ``transformers.AutoTokenizer.from_pretrained``. Here the tokenizer files come from a local
+directory or the Hub (``nemo.collections.common.hf_hub``: its cache, ``HF_HUB_OFFLINE``, revisions), and HF's Rust
+``tokenizers`` library runs them: WordPiece from ``vocab.txt`` (BERT, DistilBERT), byte-level BPE from
+``vocab.json`` + ``merges.txt`` (RoBERTa, GPT-2), and any other fast tokenizer from its ``tokenizer.json`` (ALBERT's
+SentencePiece Unigram, ...).
 """
 
 import json
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
-from nemo.collections.common.tokenizers.bert_wordpiece_tokenizer import BertWordPieceTokenizer
+from nemo.collections.common.hf_hub import pretrained_model_dir
+from nemo.collections.common.tokenizers.bert_wordpiece_tokenizer import (
+    WORDPIECE_SPECIAL_TOKENS,
+    read_wordpiece_vocab,
+    wordpiece_pipeline,
+)
+from nemo.collections.common.tokenizers.fast_tokenizer import SPECIAL_TOKEN_NAMES, FastTokenizer
+from nemo.utils.config_keys import refuse_unknown_keys
 
-__all__ = ["AutoTokenizer", "WORDPIECE_MODEL_FAMILIES"]
+__all__ = ["AutoTokenizer", "TOKENIZER_FILES"]
 
-# Model-name prefixes whose tokenizer is BERT WordPiece (v1's Megatron-BERT names use BERT vocabularies).
-WORDPIECE_MODEL_FAMILIES = ("bert", "distilbert", "megatron", "biomegatron", "electra", "mobilebert", "squeezebert")
-_WORDPIECE_CLASSES = {"BertTokenizer", "DistilBertTokenizer", "ElectraTokenizer", "MobileBertTokenizer",
-                      "SqueezeBertTokenizer"}
+_WORDPIECE_CLASSES = {
+    "BertTokenizer",
+    "DistilBertTokenizer",
+    "ElectraTokenizer",
+    "MobileBertTokenizer",
+    "SqueezeBertTokenizer",
+}
+_BPE_CLASSES = {"RobertaTokenizer", "GPT2Tokenizer"}
+# The files a tokenizer may need; only those a repository has are downloaded.
+TOKENIZER_FILES = (
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "vocab.json",
+    "merges.txt",
+    "tokenizer.json",
+)
 _OPTION_KEYS = ("do_lower_case", "strip_accents", "tokenize_chinese_chars")
+_WORDPIECE_TOKENS = {
+    "unk_token": "[UNK]",
+    "sep_token": "[SEP]",
+    "pad_token": "[PAD]",
+    "cls_token": "[CLS]",
+    "mask_token": "[MASK]",
+}
+_TOKEN_CANDIDATES = {
+    "unk_token": ("[UNK]", "<unk>"),
+    "sep_token": ("[SEP]", "</s>"),
+    "pad_token": ("[PAD]", "<pad>"),
+    "cls_token": ("[CLS]", "<s>"),
+    "mask_token": ("[MASK]", "<mask>"),
+}
+_ROBERTA_TOKENS = {
+    "unk_token": "<unk>",
+    "sep_token": "</s>",
+    "pad_token": "<pad>",
+    "cls_token": "<s>",
+    "mask_token": "<mask>",
+    "bos_token": "<s>",
+    "eos_token": "</s>",
+}
 
 
 def _lower_case_from_name(name: str) -> bool:
@@ -28,8 +73,8 @@ def _lower_case_from_name(name: str) -> bool:
     return not ("cased" in name or "chinese" in name)
 
 
-def _read_tokenizer_config(directory: str) -> Dict[str, Any]:
-    path = os.path.join(directory, "tokenizer_config.json")
+def _read_json(directory: str, name: str) -> Dict[str, Any]:
+    path = os.path.join(directory, name)
     if not os.path.isfile(path):
         return {}
     with open(path, encoding="utf-8") as f:
@@ -37,13 +82,7 @@ def _read_tokenizer_config(directory: str) -> Dict[str, Any]:
             config = json.load(f)
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}:{e.lineno}: not valid JSON: {e.msg}") from e
-    tokenizer_class = (config.get("tokenizer_class") or "BertTokenizer").removesuffix("Fast")
-    if tokenizer_class not in _WORDPIECE_CLASSES:
-        raise ValueError(
-            f"{path}: tokenizer_class {config['tokenizer_class']!r} is not a WordPiece tokenizer; only "
-            f"{sorted(_WORDPIECE_CLASSES)} can be loaded without transformers"
-        )
-    return config
+    return config if isinstance(config, dict) else {}
 
 
 def _token_text(value: Any) -> Optional[str]:
@@ -51,14 +90,14 @@ def _token_text(value: Any) -> Optional[str]:
     return value.get("content") if isinstance(value, dict) else value
 
 
-class AutoTokenizer(BertWordPieceTokenizer):
-    """NeMo's ``AutoTokenizer(pretrained_model_name, vocab_file=None, ...)`` for WordPiece models, offline.
+class AutoTokenizer(FastTokenizer):
+    """NeMo's ``AutoTokenizer(pretrained_model_name, vocab_file=None, merges_file=None, **options)``.
 
-    ``pretrained_model_name`` is either a local directory holding ``vocab.txt`` (and optionally
-    ``tokenizer_config.json`` with ``do_lower_case`` etc.), or a BERT-family name such as ``bert-base-uncased``
-    together with ``vocab_file`` (lower-casing follows "uncased"/"cased" in the name). Given special tokens override
-    the defaults and are added to the vocabulary when new; ``bos``/``eos`` default to ``cls``/``sep`` as in NeMo.
-    ``use_fast`` is accepted for compatibility: there is a single (Rust) implementation.
+    ``pretrained_model_name`` is a local directory, a Hub repository (fetched at ``revision``), or, with
+    ``vocab_file`` (and ``merges_file`` for byte-level BPE), just a family name that picks the defaults: WordPiece
+    lower-casing follows "uncased"/"cased" in the name. Special tokens (``pad_token=...``) override the model's and
+    are added to the vocabulary when new; ``bos``/``eos`` default to ``cls``/``sep`` as in NeMo. ``use_fast`` is
+    accepted for compatibility: there is a single (Rust) implementation.
     """
 
     def __init__(
@@ -66,49 +105,83 @@ class AutoTokenizer(BertWordPieceTokenizer):
         pretrained_model_name: str,
         vocab_file: Optional[str] = None,
         merges_file: Optional[str] = None,
-        mask_token: Optional[str] = None,
-        bos_token: Optional[str] = None,
-        eos_token: Optional[str] = None,
-        pad_token: Optional[str] = None,
-        sep_token: Optional[str] = None,
-        cls_token: Optional[str] = None,
-        unk_token: Optional[str] = None,
-        use_fast: Optional[bool] = False,
+        **options: Any,
     ) -> None:
-        if merges_file is not None:
-            raise ValueError(
-                f"AutoTokenizer({pretrained_model_name!r}): merges_file is for byte-level BPE tokenizers (GPT-2, "
-                "RoBERTa), which need transformers; only WordPiece vocab.txt files are supported"
-            )
-        options: Dict[str, Any] = {}
-        defaults: Dict[str, Any] = {}
-        if os.path.isdir(pretrained_model_name):
-            config = _read_tokenizer_config(pretrained_model_name)
-            options = {key: config[key] for key in _OPTION_KEYS if key in config}
-            defaults = {key: _token_text(config[key]) for key in ("unk_token", "sep_token", "pad_token", "cls_token",
-                                                                   "mask_token") if config.get(key)}
-            vocab_file = vocab_file or os.path.join(pretrained_model_name, "vocab.txt")
-            if not os.path.isfile(vocab_file):
-                raise ValueError(f"AutoTokenizer: model directory {pretrained_model_name!r} has no vocab.txt")
-        else:
-            family = pretrained_model_name.rsplit("/", 1)[-1].lower()
-            if not family.startswith(WORDPIECE_MODEL_FAMILIES):
-                raise ValueError(
-                    f"AutoTokenizer: {pretrained_model_name!r} is not a BERT WordPiece model (known families: "
-                    f"{', '.join(WORDPIECE_MODEL_FAMILIES)}); its tokenizer would have to come from the HuggingFace "
-                    "hub, which this implementation never contacts. Pass a local model directory instead."
-                )
-            if vocab_file is None:
-                raise ValueError(
-                    f"AutoTokenizer: {pretrained_model_name!r} would have to be downloaded from the HuggingFace hub, "
-                    "which this implementation never contacts; pass vocab_file=<its vocab.txt> or a local directory"
-                )
-            options["do_lower_case"] = _lower_case_from_name(pretrained_model_name)
+        """``options``: ``revision`` (of a Hub repository), ``use_fast`` (ignored) and special tokens."""
+        refuse_unknown_keys(
+            options, (*SPECIAL_TOKEN_NAMES, "revision", "use_fast"), f"AutoTokenizer({pretrained_model_name!r})"
+        )
+        revision = options.pop("revision", None)
+        options.pop("use_fast", None)
+        special_tokens = options
         self.pretrained_model_name = pretrained_model_name
-        given = dict(unk_token=unk_token, sep_token=sep_token, pad_token=pad_token, cls_token=cls_token,
-                     mask_token=mask_token)
-        tokens = {**{"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
-                     "mask_token": "[MASK]"}, **defaults, **{k: v for k, v in given.items() if v is not None}}
-        tokens["bos_token"] = bos_token or tokens["cls_token"]
-        tokens["eos_token"] = eos_token or tokens["sep_token"]
-        super().__init__(vocab_file, **options, **tokens)
+        self.do_lower_case: Optional[bool] = None
+        if vocab_file is not None and not os.path.isdir(pretrained_model_name):
+            config: Dict[str, Any] = {"do_lower_case": _lower_case_from_name(pretrained_model_name)}
+            files = {"vocab.txt" if merges_file is None else "vocab.json": vocab_file, "merges.txt": merges_file}
+        else:
+            directory = str(
+                pretrained_model_dir(pretrained_model_name, TOKENIZER_FILES, TOKENIZER_FILES, revision=revision)
+            )
+            config = {
+                **_read_json(directory, "special_tokens_map.json"),
+                **_read_json(directory, "tokenizer_config.json"),
+            }
+            files = {name: os.path.join(directory, name) for name in TOKENIZER_FILES}
+            files.update(
+                {"vocab.txt": vocab_file or files["vocab.txt"], "merges.txt": merges_file or files["merges.txt"]}
+            )
+        pipeline, defaults, source = self._pipeline(config, files)
+        defaults.update({key: _token_text(config[key]) for key in SPECIAL_TOKEN_NAMES if config.get(key)})
+        tokens = {**defaults, **{k: v for k, v in special_tokens.items() if v is not None}}
+        tokens.setdefault("bos_token", tokens.get("cls_token"))
+        tokens.setdefault("eos_token", tokens.get("sep_token"))
+        self.vocab_file = source
+        # the mask token takes the space before it, as RoBERTa's and ALBERT's do (no effect on WordPiece)
+        super().__init__(
+            pipeline, {k: v for k, v in tokens.items() if v}, source, lstrip=[tokens.get("mask_token") or ""]
+        )
+
+    def _pipeline(self, config: Dict[str, Any], files: Dict[str, Optional[str]]) -> Tuple[Any, Dict[str, str], str]:
+        """The ``tokenizers`` pipeline, its default special tokens and the file it was read from."""
+        from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+        name = self.pretrained_model_name
+        exists = {key: bool(path) and os.path.isfile(path) for key, path in files.items()}
+        tokenizer_class = str(config.get("tokenizer_class") or "").removesuffix("Fast")
+        if tokenizer_class in _WORDPIECE_CLASSES or (not tokenizer_class and exists["vocab.txt"]):
+            if not exists["vocab.txt"]:
+                raise ValueError(
+                    f"AutoTokenizer: {name!r} is a WordPiece model ({tokenizer_class}) but has no vocab.txt"
+                )
+            options = {key: config[key] for key in _OPTION_KEYS if key in config}
+            self.do_lower_case = bool(options.get("do_lower_case", _lower_case_from_name(name)))
+            pipeline = wordpiece_pipeline(
+                read_wordpiece_vocab(files["vocab.txt"]),
+                _token_text(config.get("unk_token")) or "[UNK]",
+                self.do_lower_case,
+                options.get("strip_accents"),
+                options.get("tokenize_chinese_chars", True),
+            )
+            return pipeline, dict(WORDPIECE_SPECIAL_TOKENS), str(files["vocab.txt"])
+        if exists["vocab.json"] and exists["merges.txt"] and tokenizer_class in _BPE_CLASSES | {""}:
+            pipeline = Tokenizer(models.BPE.from_file(files["vocab.json"], files["merges.txt"]))
+            pipeline.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=bool(config.get("add_prefix_space")))
+            pipeline.decoder = decoders.ByteLevel()
+            self.pair_separators, self.segment_ids = 2, False
+            return pipeline, dict(_ROBERTA_TOKENS), str(files["vocab.json"])
+        if exists.get("tokenizer.json"):
+            pipeline = Tokenizer.from_file(files["tokenizer.json"])
+            pipeline.no_truncation()
+            pipeline.no_padding()
+            # without a tokenizer_config.json, BERT/ALBERT-style or RoBERTa-style tokens, whichever the vocabulary has
+            vocab = pipeline.get_vocab(with_added_tokens=True)
+            found = {
+                name: next((t for t in options if t in vocab), None) for name, options in _TOKEN_CANDIDATES.items()
+            }
+            return pipeline, {name: token for name, token in found.items() if token}, str(files["tokenizer.json"])
+        found = sorted(key for key, present in exists.items() if present)
+        raise ValueError(
+            f"AutoTokenizer: {name!r} ({tokenizer_class or 'no tokenizer_class'}) has none of vocab.txt (WordPiece), "
+            f"vocab.json + merges.txt (byte-level BPE) or tokenizer.json; found {found or 'no tokenizer files'}"
+        )

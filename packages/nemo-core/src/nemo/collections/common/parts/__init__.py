@@ -1,0 +1,5 @@
+"""Small building blocks shared by the collections and the examples, one concept per module.
+
+- ``number_words``: English number words (``number_to_words``, ``ordinal_to_words``, ``digits_to_words``), used by
+  ASR transcript cleaning, TTS text normalization and the toy translation corpus.
+"""
