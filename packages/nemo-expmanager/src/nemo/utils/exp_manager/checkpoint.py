@@ -18,12 +18,12 @@ from typing import Any, Dict, Optional
 
 import pytorch_lightning as pl
 import torch
-from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.utilities import rank_zero_only
 
 from nemo.utils import logging
 from nemo.utils.app_state import AppState
+from nemo.utils.exp_manager.config import _plain_dict
 from nemo.utils.exp_manager.errors import CheckpointMisconfigurationError
 
 __all__ = ["NeMoModelCheckpoint", "check_checkpoint_setup", "configure_checkpointing"]
@@ -200,14 +200,6 @@ class NeMoModelCheckpoint(ModelCheckpoint):
         return checkpoint["state_dict"]
 
 
-def _as_dict(params: Any) -> Dict[str, Any]:
-    if params is None:
-        return {}
-    if isinstance(params, DictConfig):
-        return OmegaConf.to_container(params, resolve=True)
-    return dict(params)
-
-
 def check_checkpoint_setup(trainer: pl.Trainer, resume: bool, params: Any) -> None:
     """Raise :class:`CheckpointMisconfigurationError` for setups that cannot work, before anything is created."""
     for callback in trainer.callbacks:
@@ -218,7 +210,7 @@ def check_checkpoint_setup(trainer: pl.Trainer, resume: bool, params: Any) -> No
                 "enable_checkpointing=False to the Trainer (and remove any ModelCheckpoint from its callbacks), or "
                 "set exp_manager.create_checkpoint_callback=False."
             )
-    params = _as_dict(params)
+    params = _plain_dict(params)
     if params.get("every_n_epochs") and params.get("every_n_train_steps"):
         raise CheckpointMisconfigurationError(
             f"checkpoint_callback_params: every_n_epochs={params['every_n_epochs']} and every_n_train_steps="
@@ -246,7 +238,7 @@ def configure_checkpointing(
     ``"<name>--{epoch}-{step}"`` with ``monitor: null``), last checkpoint ``<filename>-last``, ``prefix=<name>``.
     """
     check_checkpoint_setup(trainer, resume, params)
-    params = {k: v for k, v in _as_dict(params).items() if v is not None or k == "monitor"}
+    params = {k: v for k, v in _plain_dict(params).items() if v is not None or k == "monitor"}
 
     filepath = params.pop("filepath", None)
     if filepath:

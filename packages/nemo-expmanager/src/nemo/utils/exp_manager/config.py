@@ -95,6 +95,15 @@ class ExpManagerConfig:
     log_step_timing: bool = True
 
 
+def _plain_dict(node: Any) -> Dict[str, Any]:
+    """A ``*_kwargs``/``*_params`` node of the config as a plain, resolved dict (None: empty)."""
+    if node is None:
+        return {}
+    if isinstance(node, DictConfig):
+        return OmegaConf.to_container(node, resolve=True)
+    return dict(node)
+
+
 def _valid_keys(schema: type, dotted_key: str) -> List[str]:
     """Names accepted at the level of ``dotted_key`` (the last component is the offending one)."""
     node: Any = schema

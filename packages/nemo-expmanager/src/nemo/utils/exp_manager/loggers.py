@@ -5,11 +5,12 @@ Lightning 2 dropped ``LoggerCollection`` and the logger connector NeMo v1 used; 
 """
 
 import importlib.util
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional
 
 import pytorch_lightning as pl
-from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import Logger, TensorBoardLogger
+
+from nemo.utils.exp_manager.config import _plain_dict
 
 __all__ = ["configure_loggers", "require_wandb", "wandb_available"]
 
@@ -30,16 +31,8 @@ def require_wandb() -> None:
         )
 
 
-def _kwargs(value: Any) -> Dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, DictConfig):
-        return OmegaConf.to_container(value, resolve=True)
-    return dict(value)
-
-
 def _tensorboard_logger(exp_dir: str, name: str, version: str, summary_writer_kwargs: Any) -> TensorBoardLogger:
-    kwargs = _kwargs(summary_writer_kwargs)
+    kwargs = _plain_dict(summary_writer_kwargs)
     if "log_dir" in kwargs:
         raise ValueError(
             f"exp_manager.summary_writer_kwargs.log_dir ({kwargs['log_dir']!r}) is not allowed: the TensorBoard logs "
@@ -52,7 +45,7 @@ def _wandb_logger(exp_dir: str, version: str, wandb_logger_kwargs: Any) -> Logge
     require_wandb()
     from pytorch_lightning.loggers import WandbLogger
 
-    kwargs = _kwargs(wandb_logger_kwargs)
+    kwargs = _plain_dict(wandb_logger_kwargs)
     if not kwargs.get("name") and not kwargs.get("project"):
         raise ValueError(
             "exp_manager.create_wandb_logger is True but exp_manager.wandb_logger_kwargs has neither 'name' nor "
