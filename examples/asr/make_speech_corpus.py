@@ -2,13 +2,17 @@
 
     python examples/asr/make_speech_corpus.py --out-dir /tmp/speech --num-train 2000 --num-val 60 --num-test 200
     python examples/asr/make_speech_corpus.py --commands --out-dir /tmp/commands --num-train 300
+    python examples/asr/make_speech_corpus.py --speakers --out-dir /tmp/speakers --num-train 2000
 
 Writes ``<out-dir>/wavs/<split>_<n>.wav`` (16 kHz mono PCM-16) and ``train_manifest.json``,
 ``validation_manifest.json``, ``test_manifest.json`` (NeMo JSON lines with relative ``audio_filepath``, ``duration``,
 ``text``, plus ``speaker``, ``rate``, ``pitch`` and ``warp``). Sentences have 4-12 words: mostly random sequences of
 the 3,000 most frequent English words drawn with their frequency in English text (``wordfreq``; words eSpeak would
 spell out or expand are left out), some digit strings and some spoken commands. ``--commands`` instead writes single command words (``yes``, ``no``, ``up``, ...) with a
-``label`` field, for ``speech_to_label.py``.
+``label`` field, for ``speech_to_label.py``. ``--speakers`` labels each sentence with its speaker (``label``: the
+voice variant, e.g. ``m3``, whatever the accent) for ``speaker_reco.py``: training and validation use the training
+variants (validation: other sentences of the same speakers) and no warp, which would change who is speaking; the
+test split uses the held-out variants only, for ``speaker_eer.py``.
 
 Each utterance gets a voice (accent + voice variant), speaking rate and pitch drawn from ``--seed`` (training audio
 also a playback-speed warp that shifts formants, for voice variety): the same arguments give byte-identical files. Validation and test use voice variants never heard in training, and sentences
@@ -43,9 +47,12 @@ __all__ = [
     "make_sentences",
     "make_corpus",
     "make_commands_corpus",
+    "make_speaker_corpus",
     "common_words",
     "is_reserved_voice",
     "trim_edge_silence",
+    "corpus_parser",
+    "parse_corpus_args",
     "TRAIN_VARIANTS",
     "HELD_OUT_VARIANTS",
     "RESERVED_VARIANTS",
@@ -242,8 +249,10 @@ def _write_split(
     warps: Sequence[float],
     rng: random.Random,
     sample_rate: int,
+    label_of_voice: Optional[Callable[[str], str]] = None,
 ) -> str:
-    """Render each item's ``text`` with a voice, rate, pitch and warp from ``rng``; write the wavs and the manifest."""
+    """Render each item's ``text`` with a voice, rate, pitch and warp from ``rng``; write the wavs and the manifest
+    (with ``label_of_voice``, each line's ``label`` is that of its voice)."""
     import soundfile
 
     reserved = [voice for voice in voices if is_reserved_voice(voice)]
@@ -263,6 +272,8 @@ def _write_split(
         relative = f"wavs/{split}_{idx:05d}.wav"
         soundfile.write(os.path.join(out_dir, relative), audio, sample_rate, subtype="PCM_16")
         entry = {"audio_filepath": relative, "duration": round(len(audio) / sample_rate, 4), **item}
+        if label_of_voice is not None:
+            entry["label"] = label_of_voice(voice)
         lines.append(json.dumps({**entry, "speaker": voice, "rate": rate, "pitch": pitch, "warp": warp}) + "\n")
     _write_atomically(manifest, "".join(lines))
     return manifest
@@ -315,20 +326,56 @@ def make_commands_corpus(
     return manifests
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def make_speaker_corpus(
+    out_dir: str, num_train: int, num_val: int, num_test: int, seed: int = 0, sample_rate: int = 16000
+) -> Dict[str, str]:
+    """Write sentences labelled with their speaker (the voice variant); the test split has held-out speakers only."""
+    rng = random.Random(seed)
+    seen: Set[str] = set()
+    plan = (
+        ("train", num_train, TRAIN_VARIANTS, TRAIN_RATES, TRAIN_PITCHES, EVAL_WARPS),
+        ("validation", num_val, TRAIN_VARIANTS, EVAL_RATES, EVAL_PITCHES, EVAL_WARPS),
+        ("test", num_test, HELD_OUT_VARIANTS, EVAL_RATES, EVAL_PITCHES, EVAL_WARPS),
+    )
+    texts = {split: make_sentences(count, rng, seen) for split, count, *_ in plan}
+    synth = EspeakSynthesizer()
+    return {
+        split: _write_split(
+            synth, out_dir, split, [{"text": t} for t in texts[split]], *ranges, rng, sample_rate,
+            label_of_voice=lambda voice: voice.partition("+")[2],
+        )
+        for split, _, *ranges in plan
+    }  # fmt: skip
+
+
+def corpus_parser(description: str, num_train: int, num_val: int, num_test: int) -> argparse.ArgumentParser:
+    """The options every corpus script takes: ``--out-dir``, the split sizes (these defaults) and ``--seed``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out-dir", required=True, help="folder for wavs/ and the three manifests")
-    parser.add_argument("--num-train", type=int, default=400)
-    parser.add_argument("--num-val", type=int, default=40)
-    parser.add_argument("--num-test", type=int, default=40)
+    parser.add_argument("--num-train", type=int, default=num_train)
+    parser.add_argument("--num-val", type=int, default=num_val)
+    parser.add_argument("--num-test", type=int, default=num_test)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sample-rate", type=int, default=16000)
-    parser.add_argument("--commands", action="store_true", help="single command words with a `label` field")
+    return parser
+
+
+def parse_corpus_args(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    """``parser``'s arguments, the split sizes checked (a negative one is a usage error)."""
     args = parser.parse_args(argv)
     for name in ("num_train", "num_val", "num_test"):
         if getattr(args, name) < 0:
             parser.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
-    make = make_commands_corpus if args.commands else make_corpus
+    return args
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = corpus_parser(__doc__.split("\n\n")[0], num_train=400, num_val=40, num_test=40)
+    parser.add_argument("--sample-rate", type=int, default=16000)
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--commands", action="store_true", help="single command words with a `label` field")
+    kind.add_argument("--speakers", action="store_true", help="sentences with their speaker as `label`")
+    args = parse_corpus_args(parser, argv)
+    make = make_commands_corpus if args.commands else make_speaker_corpus if args.speakers else make_corpus
     manifests = make(args.out_dir, args.num_train, args.num_val, args.num_test, args.seed, args.sample_rate)
     for split, path in manifests.items():
         print(f"{split}: {path}")

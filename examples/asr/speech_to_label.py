@@ -13,12 +13,10 @@ configs always use). The experiment (TensorBoard logs, checkpoints, the final
 ``.nemo``) goes to ``./nemo_experiments/<name>/<version>`` unless ``exp_manager.exp_dir`` says otherwise.
 """
 
-import pytorch_lightning as pl
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, open_dict
 
 from nemo.collections.asr.models import EncDecClassificationModel
-from nemo.core.config import hydra_runner, map_legacy_trainer_keys
-from nemo.utils import logging
+from nemo.core.config import hydra_runner, train_then_test
 from nemo.utils.exp_manager import exp_manager
 
 
@@ -33,22 +31,7 @@ def _share_labels(cfg: DictConfig) -> None:
 @hydra_runner(config_path="conf/matchboxnet", config_name="matchboxnet_3x1x64_v1")
 def main(cfg: DictConfig) -> EncDecClassificationModel:
     _share_labels(cfg)
-    logging.info(f"Hydra config:\n{OmegaConf.to_yaml(cfg)}")
-    trainer_cfg = map_legacy_trainer_keys(cfg.trainer)
-    trainer = pl.Trainer(**trainer_cfg)
-    exp_manager(trainer, cfg.get("exp_manager", None))
-    model = EncDecClassificationModel(cfg=cfg.model, trainer=trainer)
-
-    trainer.fit(model)
-
-    if cfg.model.get("test_ds") is not None and cfg.model.test_ds.get("manifest_filepath"):
-        # A single-device trainer, so a distributed sampler neither repeats nor drops test utterances.
-        test_trainer = pl.Trainer(
-            devices=1, num_nodes=1, accelerator=trainer_cfg.get("accelerator", "auto"), logger=False
-        )
-        if model.prepare_test(test_trainer):
-            test_trainer.test(model)
-    return model
+    return train_then_test(cfg, EncDecClassificationModel, exp_manager, test_data_key="manifest_filepath")
 
 
 if __name__ == "__main__":

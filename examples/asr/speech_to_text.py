@@ -13,33 +13,16 @@ checkpoints, the final ``.nemo``) goes to ``./nemo_experiments/<name>/<version>`
 otherwise. Old Lightning 1.x keys (``trainer.gpus``, ``trainer.checkpoint_callback``...) are translated.
 """
 
-import pytorch_lightning as pl
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from nemo.collections.asr.models import EncDecCTCModel
-from nemo.core.config import hydra_runner, map_legacy_trainer_keys
-from nemo.utils import logging
+from nemo.core.config import hydra_runner, train_then_test
 from nemo.utils.exp_manager import exp_manager
 
 
 @hydra_runner(config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> EncDecCTCModel:
-    logging.info(f"Hydra config:\n{OmegaConf.to_yaml(cfg)}")
-    trainer_cfg = map_legacy_trainer_keys(cfg.trainer)
-    trainer = pl.Trainer(**trainer_cfg)
-    exp_manager(trainer, cfg.get("exp_manager", None))
-    asr_model = EncDecCTCModel(cfg=cfg.model, trainer=trainer)
-
-    trainer.fit(asr_model)
-
-    if cfg.model.get("test_ds") is not None and cfg.model.test_ds.get("manifest_filepath"):
-        # A single-device trainer, so a distributed sampler neither repeats nor drops test utterances.
-        test_trainer = pl.Trainer(
-            devices=1, num_nodes=1, accelerator=trainer_cfg.get("accelerator", "auto"), logger=False
-        )
-        if asr_model.prepare_test(test_trainer):
-            test_trainer.test(asr_model)
-    return asr_model
+    return train_then_test(cfg, EncDecCTCModel, exp_manager, test_data_key="manifest_filepath")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,22 @@ def nemo_golden_modules() -> tuple:
     return goldens, decoder, joint
 
 
+def random_transducer(vocab_size: int, jointnet: Dict[str, Any], sharpen: float = 4.0, **joint_kwargs: Any) -> tuple:
+    """A random ``RNNTDecoder`` (one LSTM layer) and ``RNNTJoint``, built in that order from the current seed.
+
+    ``jointnet`` gives ``encoder_hidden`` and may change the small defaults (``pred_hidden``/``joint_hidden`` 8,
+    ``relu``); the joint's output weights are multiplied by ``sharpen`` so that its choices are clear-cut.
+    """
+    from nemo.collections.asr.modules import RNNTDecoder, RNNTJoint
+
+    jointnet = {"pred_hidden": 8, "joint_hidden": 8, "activation": "relu", **jointnet}
+    decoder = RNNTDecoder(prednet={"pred_hidden": jointnet["pred_hidden"], "pred_rnn_layers": 1}, vocab_size=vocab_size)
+    joint = RNNTJoint(jointnet=jointnet, num_classes=vocab_size, **joint_kwargs)
+    with torch.no_grad():
+        joint.joint_net[-1].weight.mul_(sharpen)
+    return decoder, joint
+
+
 def rnnt_config(
     train_manifest=None, val_manifest=None, labels=LABELS, strategy: str = "greedy_batch", spec_augment: bool = False
 ) -> Dict:

@@ -54,7 +54,7 @@ def test_get_bpe_dataset(manifest, tmp_path):
 
     (tmp_path / "t.txt").write_text("Utterance 0!\nUtterance 1!\nUtterance 2!\n" * 3)
     sentencepiece.SentencePieceTrainer.train(
-        input=str(tmp_path / "t.txt"), model_prefix=str(tmp_path / "sp"), vocab_size=16, minloglevel=2
+        input=str(tmp_path / "t.txt"), model_prefix=str(tmp_path / "sp"), vocab_size=15, minloglevel=2
     )
     tokenizer = SentencePieceTokenizer(str(tmp_path / "sp.model"))
     ds = get_bpe_dataset(_cfg(manifest, use_start_end_token=False, max_utts=2), tokenizer)

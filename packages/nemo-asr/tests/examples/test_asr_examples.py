@@ -1,7 +1,6 @@
 """examples/asr/speech_to_text.py and transcribe_speech.py run end to end on a tiny model and corpus."""
 
 import json
-import runpy
 from pathlib import Path
 
 import pytest
@@ -17,27 +16,11 @@ def _load(name):
     return load_script(EXAMPLES / f"{name}.py")
 
 
-@pytest.fixture
-def corpus(tmp_path):
-    return {
-        split: write_corpus(tmp_path / "corpus", [{"text": t} for t in TEXTS[:n]], name=f"{split}.json")
-        for split, n in (("train", 6), ("validation", 2), ("test", 3))
-    }
-
-
-def test_train_then_transcribe_with_the_example_scripts(tmp_path, corpus, monkeypatch):
+def test_train_then_transcribe_with_the_example_scripts(tmp_path, corpus, monkeypatch, quiet_cfg):
     monkeypatch.chdir(tmp_path)
-    cfg = OmegaConf.load(EXAMPLES / "conf" / "config.yaml")
+    cfg = quiet_cfg(OmegaConf.load(EXAMPLES / "conf" / "config.yaml"), corpus)
     cfg.model.encoder = OmegaConf.merge(cfg.model.encoder, tiny_encoder(feat_in=64))
     cfg.model.decoder.feat_in = 32
-    for split in ("train", "validation", "test"):
-        cfg.model[f"{split}_ds"].manifest_filepath = str(corpus[split])
-        cfg.model[f"{split}_ds"].batch_size = 3
-    cfg.trainer.max_epochs = 1
-    cfg.trainer.enable_progress_bar = False
-    cfg.trainer.enable_model_summary = False
-    cfg.exp_manager.exp_dir = str(tmp_path / "exp")
-    cfg.exp_manager.create_tensorboard_logger = False
     model = _load("speech_to_text").main(cfg)
     assert "test_wer" in model.trainer.callback_metrics  # the test split ran on its own single-device trainer
     nemo_files = sorted((tmp_path / "exp").rglob("*.nemo"))
@@ -60,7 +43,6 @@ def test_train_then_transcribe_with_the_example_scripts(tmp_path, corpus, monkey
         transcribe.main(OmegaConf.structured(transcribe.TranscriptionConfig(model_path="x.nemo")))
 
 
-
 def test_the_shipped_config_names_a_manifest_never_set_and_refuses_an_empty_one(tmp_path):
     """conf/config.yaml's `???` manifests name their key (they were once reported as None); an empty training
     manifest is refused when its dataset is built (not by a TypeError in the LR scheduler once `fit` runs)."""
@@ -77,7 +59,8 @@ def test_the_shipped_config_names_a_manifest_never_set_and_refuses_an_empty_one(
     with pytest.raises(ValueError, match=rf"ASR manifest {empty}: no lines \(the manifest is empty\)"):
         EncDecCTCModel(cfg=cfg.model)
 
-def test_bpe_example_trains_and_packs_the_tokenizer(tmp_path, corpus, monkeypatch):
+
+def test_bpe_example_trains_and_packs_the_tokenizer(tmp_path, corpus, monkeypatch, quiet_cfg):
     from nemo.collections.asr.models import EncDecCTCModelBPE
 
     monkeypatch.chdir(tmp_path)
@@ -85,17 +68,11 @@ def test_bpe_example_trains_and_packs_the_tokenizer(tmp_path, corpus, monkeypatc
         [f"--manifest={corpus['train']}", f"--data_root={tmp_path / 'tokenizers'}", "--vocab_size=24"]
     )
     assert tokenizer_dir == str(tmp_path / "tokenizers" / "tokenizer_spe_bpe_v24")
-    cfg = OmegaConf.load(EXAMPLES / "conf" / "config_bpe.yaml")
+    manifests = {split: corpus[split] for split in ("train", "validation")}
+    cfg = quiet_cfg(OmegaConf.load(EXAMPLES / "conf" / "config_bpe.yaml"), manifests)
     cfg.model.tokenizer.dir = tokenizer_dir
     cfg.model.encoder = OmegaConf.merge(cfg.model.encoder, tiny_encoder(feat_in=64))
     cfg.model.decoder.feat_in = 32
-    cfg.model.train_ds.manifest_filepath = str(corpus["train"])
-    cfg.model.validation_ds.manifest_filepath = str(corpus["validation"])
-    cfg.trainer.max_epochs = 1
-    cfg.trainer.enable_progress_bar = False
-    cfg.trainer.enable_model_summary = False
-    cfg.exp_manager.exp_dir = str(tmp_path / "exp")
-    cfg.exp_manager.create_tensorboard_logger = False
     model = _load("speech_to_text_bpe").main(cfg)
     assert model.decoder.num_classes_with_blank == 25
     (nemo_file,) = (tmp_path / "exp").rglob("*.nemo")
@@ -130,34 +107,6 @@ def test_tokenizer_script_names_a_bad_manifest_line(tmp_path):
         _load("process_asr_text_tokenizer").main([f"--manifest={manifest}", f"--data_root={tmp_path}"])
 
 
-def _run_cli(monkeypatch, tmp_path, script, model_class, *overrides):
-    """Run ``script`` exactly as ``python <script>.py <overrides>`` would, under fast_dev_run; return how many
-    training and validation steps ``model_class`` ran."""
-    from hydra.core.global_hydra import GlobalHydra
-
-    calls = {"training_step": 0, "validation_step": 0}
-    for name in calls:
-        original = getattr(model_class, name)
-
-        def spy(self, *args, _name=name, _original=original, **kwargs):
-            calls[_name] += 1
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(model_class, name, spy)
-    monkeypatch.chdir(tmp_path)  # config paths resolve against the script's folder, not the working directory
-    quiet = ["+trainer.fast_dev_run=true", "trainer.accelerator=cpu", "++trainer.enable_progress_bar=false",
-             "++trainer.enable_model_summary=false", f"exp_manager.exp_dir={tmp_path / 'exp'}"]  # fmt: skip
-    for split in ("train_ds", "validation_ds"):
-        quiet += [f"model.{split}.num_workers=0", f"model.{split}.pin_memory=false"]
-    path = str(EXAMPLES / f"{script}.py")
-    monkeypatch.setattr("sys.argv", [path, *overrides, *quiet])
-    try:
-        runpy.run_path(path, run_name="__main__")  # as `python <script>.py ...`: Hydra finds conf/ next to the file
-    finally:
-        GlobalHydra.instance().clear()
-    return calls
-
-
 def _shrink(blocks: int) -> list:
     """Overrides giving every encoder block 16 channels: the config's layout, at test size."""
     return [f"model.encoder.jasper.{i}.filters=16" for i in range(blocks)] + ["model.decoder.feat_in=16"]
@@ -167,19 +116,19 @@ def _shrink(blocks: int) -> list:
     "family, name, blocks",
     [("quartznet", "quartznet_15x5", 18), ("jasper", "jasper_10x5dr", 13)],  # 18.9M and 333M parameters at full size
 )
-def test_seed_command_lines_train_one_step(tmp_path, corpus, monkeypatch, capfd, family, name, blocks):
+def test_seed_command_lines_train_one_step(tmp_path, corpus, run_cli, capfd, family, name, blocks):
     from nemo.collections.asr.models import EncDecCTCModel
 
     overrides = [f"--config-path=conf/{family}", f"--config-name={name}"]
     overrides += [f"model.train_ds.manifest_filepath={corpus['train']}"]
     overrides += [f"model.validation_ds.manifest_filepath={corpus['validation']}"]
-    calls = _run_cli(monkeypatch, tmp_path, "speech_to_text", EncDecCTCModel, *overrides, *_shrink(blocks))
+    calls = run_cli("speech_to_text", EncDecCTCModel, *overrides, *_shrink(blocks))
     assert calls == {"training_step": 1, "validation_step": 1}
     assert f"name: {'QuartzNet15x5' if family == 'quartznet' else 'Jasper10x5'}" in capfd.readouterr().out
     assert not (tmp_path / "exp").exists()  # exp_manager does nothing under fast_dev_run, as in NeMo
 
 
-def test_matchboxnet_command_line_trains_one_step(tmp_path, monkeypatch, capfd):
+def test_matchboxnet_command_line_trains_one_step(tmp_path, run_cli, capfd):
     from nemo.collections.asr.models import EncDecClassificationModel
 
     manifests = {
@@ -189,29 +138,24 @@ def test_matchboxnet_command_line_trains_one_step(tmp_path, monkeypatch, capfd):
     overrides = ["--config-path=conf/matchboxnet", "--config-name=matchboxnet_3x1x64_v1"]
     overrides += [f"model.{s}_ds.manifest_filepath={manifests[s if s == 'train' else 'validation']}"
                   for s in ("train", "validation")]  # fmt: skip
-    calls = _run_cli(monkeypatch, tmp_path, "speech_to_label", EncDecClassificationModel, *overrides)
+    calls = run_cli("speech_to_label", EncDecClassificationModel, *overrides)
     assert calls == {"training_step": 1, "validation_step": 1}
     assert "name: MatchboxNet-3x1x64-v1" in capfd.readouterr().out
 
 
-def test_speech_to_label_trains_on_the_generated_commands(tmp_path, monkeypatch):
+def test_speech_to_label_trains_on_the_generated_commands(tmp_path, monkeypatch, quiet_cfg):
     """The `--commands` corpus (eSpeak NG) trains MatchboxNet through speech_to_label.py; labels from the CLI."""
     pytest.importorskip("espeakng_loader")
     pytest.importorskip("wordfreq")
     corpus = _load("make_speech_corpus")
     manifests = corpus.make_commands_corpus(str(tmp_path / "commands"), 20, 10, 10, seed=0)
-    cfg = OmegaConf.load(EXAMPLES / "conf" / "matchboxnet" / "matchboxnet_3x1x64_v1.yaml")
+    cfg = quiet_cfg(OmegaConf.load(EXAMPLES / "conf" / "matchboxnet" / "matchboxnet_3x1x64_v1.yaml"), epochs=2)
     cfg.model.labels = list(corpus.COMMANDS)
     for split in ("train", "validation", "test"):
         cfg.model[f"{split}_ds"].manifest_filepath = manifests[split]
         cfg.model[f"{split}_ds"].num_workers = 0
         cfg.model[f"{split}_ds"].batch_size = 10
-    cfg.trainer.max_epochs = 2
     cfg.trainer.accelerator = "cpu"
-    cfg.trainer.enable_progress_bar = False
-    cfg.trainer.enable_model_summary = False
-    cfg.exp_manager.exp_dir = str(tmp_path / "exp")
-    cfg.exp_manager.create_tensorboard_logger = False
     monkeypatch.chdir(tmp_path)
     model = _load("speech_to_label").main(cfg)
     assert list(model.cfg.train_ds.labels) == list(corpus.COMMANDS)  # the data configs follow model.labels

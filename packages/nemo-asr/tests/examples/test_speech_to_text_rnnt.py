@@ -3,11 +3,9 @@ small size) on a tiny corpus, and transcribe_speech.py transcribes with the save
 
 import importlib
 import json
-import runpy
 
 import pytest
-from asr_models_testing import TEXTS, write_corpus
-from hydra.core.global_hydra import GlobalHydra
+from asr_models_testing import TEXTS
 from omegaconf import OmegaConf
 
 from nemo.core.testing import examples_dir, load_script, reference_error_rate
@@ -23,25 +21,9 @@ def _conformer_missing() -> str:
     return ""
 
 
-@pytest.fixture
-def corpus(tmp_path):
-    return {
-        split: write_corpus(tmp_path / "corpus", [{"text": t} for t in TEXTS[:n]], name=f"{split}.json")
-        for split, n in (("train", 6), ("validation", 2), ("test", 3))
-    }
-
-
-def test_contextnet_config_trains_then_transcribes_with_the_example_scripts(tmp_path, corpus, monkeypatch):
+def test_contextnet_config_trains_then_transcribes_with_the_example_scripts(tmp_path, corpus, monkeypatch, quiet_cfg):
     monkeypatch.chdir(tmp_path)
-    cfg = OmegaConf.load(EXAMPLES / "conf" / "contextnet_rnnt" / "contextnet_rnnt_small.yaml")
-    for split in ("train", "validation", "test"):
-        cfg.model[f"{split}_ds"].manifest_filepath = str(corpus[split])
-        cfg.model[f"{split}_ds"].batch_size = 3
-    cfg.trainer.max_epochs = 1
-    cfg.trainer.enable_progress_bar = False
-    cfg.trainer.enable_model_summary = False
-    cfg.exp_manager.exp_dir = str(tmp_path / "exp")
-    cfg.exp_manager.create_tensorboard_logger = False
+    cfg = quiet_cfg(OmegaConf.load(EXAMPLES / "conf" / "contextnet_rnnt" / "contextnet_rnnt_small.yaml"), corpus)
     model = load_script(EXAMPLES / "speech_to_text_rnnt.py").main(cfg)
     assert type(model).__name__ == "EncDecRNNTModel"
     assert {"test_loss", "test_wer"} <= set(model.trainer.callback_metrics)  # the test split's own trainer
@@ -62,29 +44,11 @@ def test_contextnet_config_trains_then_transcribes_with_the_example_scripts(tmp_
 
 
 @pytest.mark.skipif(bool(_conformer_missing()), reason=_conformer_missing() or "ConformerEncoder is available")
-def test_conformer_transducer_command_line_trains_one_step(tmp_path, corpus, monkeypatch, capfd):
+def test_conformer_transducer_command_line_trains_one_step(corpus, run_cli, capfd):
     from nemo.collections.asr.models import EncDecRNNTModel
 
-    calls = {"training_step": 0, "validation_step": 0}
-    for name in calls:
-        original = getattr(EncDecRNNTModel, name)
-
-        def spy(self, *args, _name=name, _original=original, **kwargs):
-            calls[_name] += 1
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(EncDecRNNTModel, name, spy)
-    monkeypatch.chdir(tmp_path)
-    path = str(EXAMPLES / "speech_to_text_rnnt.py")
-    argv = ["--config-path=conf/conformer", "--config-name=conformer_transducer_small",
-            f"model.train_ds.manifest_filepath={corpus['train']}",
-            f"model.validation_ds.manifest_filepath={corpus['validation']}",
-            "+trainer.fast_dev_run=true", "++trainer.enable_progress_bar=false",
-            "++trainer.enable_model_summary=false", f"exp_manager.exp_dir={tmp_path / 'exp'}"]  # fmt: skip
-    monkeypatch.setattr("sys.argv", [path, *argv])
-    try:
-        runpy.run_path(path, run_name="__main__")  # as `python speech_to_text_rnnt.py ...`
-    finally:
-        GlobalHydra.instance().clear()
-    assert calls == {"training_step": 1, "validation_step": 1}
+    overrides = ["--config-path=conf/conformer", "--config-name=conformer_transducer_small",
+                 f"model.train_ds.manifest_filepath={corpus['train']}",
+                 f"model.validation_ds.manifest_filepath={corpus['validation']}"]  # fmt: skip
+    assert run_cli("speech_to_text_rnnt", EncDecRNNTModel, *overrides) == {"training_step": 1, "validation_step": 1}
     assert "name: Conformer-Transducer-small" in capfd.readouterr().out

@@ -4,9 +4,13 @@
 statistics), NeMo's outputs on fixed audio (``<family>.npz``) and its greedy transcripts or labels
 (``<family>.json``), all written by ``tools/interop/write_nemo_archives.py`` with ``nemo_toolkit[asr]==3.0.0``
 (``nox -s interop`` regenerates them). Each archive is restored with ``strict=True``; features and outputs must agree to
-1e-4, lengths, greedy predictions and transcripts or labels exactly. Families: QuartzNet and Jasper with dense residual
-(``EncDecCTCModel``), a Citrinet-like CTC over a SentencePiece tokenizer packed in the archive (``EncDecCTCModelBPE``),
-MatchboxNet and MarbleNet (``EncDecClassificationModel``).
+1e-4, lengths, greedy predictions and transcripts or labels exactly. Families: QuartzNet, Jasper with dense residual
+and Conformer-CTC (``EncDecCTCModel``), a Citrinet-like CTC and Conformer-CTC over a SentencePiece tokenizer packed in
+the archive (``EncDecCTCModelBPE``), MatchboxNet and MarbleNet (``EncDecClassificationModel``), Conformer-Transducer
+(``EncDecRNNTModel``) and a ContextNet-like transducer over SentencePiece pieces (``EncDecRNNTBPEModel``): encoder
+outputs, greedy label sequences and the joint's outputs at every cell greedy decoding visited; TitaNet and SpeakerNet
+(``EncDecSpeakerLabelModel``): speaker logits and embeddings. ``transcribe()`` of the
+clips as arrays gives NeMo's ``transcribe()`` results (clips under 1 s padded to 1 s, as NeMo 3 does).
 """
 
 import functools
@@ -19,12 +23,32 @@ import numpy as np
 import pytest
 import torch
 
-from nemo.collections.asr.models import EncDecClassificationModel, EncDecCTCModel, EncDecCTCModelBPE
+from nemo.collections.asr.models import (
+    EncDecClassificationModel,
+    EncDecCTCModel,
+    EncDecCTCModelBPE,
+    EncDecRNNTBPEModel,
+    EncDecRNNTModel,
+    EncDecSpeakerLabelModel,
+)
 
 ARCHIVES = Path(__file__).parent / "archives"
-FAMILIES = ("citrinet_bpe", "jasper_dr", "marblenet", "matchboxnet", "quartznet")
+CTC = ("citrinet_bpe", "conformer_ctc", "conformer_ctc_bpe", "jasper_dr", "quartznet")
+TRANSDUCERS = ("conformer_transducer", "contextnet_rnnt_bpe")
+SPEAKERS = ("speakernet", "titanet")
+FAMILIES = (*CTC, *TRANSDUCERS, "marblenet", "matchboxnet", *SPEAKERS)
 ATOL = 1e-4
-CLASSES = {cls.__name__: cls for cls in (EncDecCTCModel, EncDecCTCModelBPE, EncDecClassificationModel)}
+CLASSES = {
+    cls.__name__: cls
+    for cls in (
+        EncDecCTCModel,
+        EncDecCTCModelBPE,
+        EncDecClassificationModel,
+        EncDecRNNTModel,
+        EncDecRNNTBPEModel,
+        EncDecSpeakerLabelModel,
+    )  # fmt: skip
+}
 
 
 def _goldens(family: str) -> Tuple[Dict[str, np.ndarray], Dict[str, Any]]:
@@ -45,6 +69,12 @@ def _inputs(arrays: Dict[str, np.ndarray]) -> Tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(arrays["audio_int16"].astype(np.float32) / 32768.0), torch.from_numpy(
         arrays["audio_lengths"]
     )
+
+
+def _case(family: str) -> Tuple[Dict[str, np.ndarray], Dict[str, Any], Any, torch.Tensor, torch.Tensor]:
+    """``(arrays, meta, model, audio, lengths)`` of a family: its goldens, restored model and input batch."""
+    arrays, meta = _goldens(family)
+    return (arrays, meta, _restored(family), *_inputs(arrays))
 
 
 def _close(actual: torch.Tensor, expected: np.ndarray) -> None:
@@ -82,11 +112,9 @@ def test_features_and_lengths_match_nemo(family):
     _close(features, arrays["features"])
 
 
-@pytest.mark.parametrize("family", [f for f in FAMILIES if _goldens(f)[1].get("transcripts") is not None])
+@pytest.mark.parametrize("family", CTC)
 def test_ctc_log_probs_lengths_and_greedy_transcripts_match_nemo(family):
-    arrays, meta = _goldens(family)
-    model = _restored(family)
-    audio, lengths = _inputs(arrays)
+    arrays, meta, model, audio, lengths = _case(family)
     with torch.no_grad():
         log_probs, encoded_lengths, greedy = model(input_signal=audio, input_signal_length=lengths)
     _close(log_probs, arrays["log_probs"])
@@ -97,15 +125,63 @@ def test_ctc_log_probs_lengths_and_greedy_transcripts_match_nemo(family):
     assert list(transcripts) == meta["transcripts"]
 
 
-@pytest.mark.parametrize("family", [f for f in FAMILIES if _goldens(f)[1].get("labels") is not None])
-def test_classifier_logits_and_labels_match_nemo(family):
+@pytest.mark.parametrize("family", TRANSDUCERS)
+def test_transducer_encoder_greedy_labels_and_joint_match_nemo(family):
+    arrays, meta, model, audio, lengths = _case(family)
+    with torch.no_grad():
+        encoded, encoded_lengths = model(input_signal=audio, input_signal_length=lengths)
+        best, _ = model.decoding.rnnt_decoder_predictions_tensor(encoded, encoded_lengths, return_hypotheses=True)
+        targets = torch.from_numpy(arrays["targets"])
+        decoder_outputs, *_ = model.decoder(targets=targets, target_length=torch.from_numpy(arrays["target_lengths"]))
+        joint = model.joint(encoder_outputs=encoded, decoder_outputs=decoder_outputs)
+    _close(encoded, arrays["encoded"])
+    assert encoded_lengths.tolist() == arrays["encoded_lengths"].tolist()
+    assert [h.y_sequence.tolist() for h in best] == [
+        row[:length].tolist() for row, length in zip(arrays["targets"], arrays["target_lengths"])
+    ]
+    assert [h.text for h in best] == meta["transcripts"] and all(meta["transcripts"])
+    assert list(model.joint.vocabulary) == meta["vocabulary"]
+    b, t, u = torch.from_numpy(arrays["joint_cells"]).long().unbind(dim=1)
+    assert len(b) >= int(encoded_lengths.sum())  # one decision a frame at least
+    _close(joint[b, t, u], arrays["joint"])
+
+
+@pytest.mark.parametrize("family", [*CTC, *TRANSDUCERS])
+def test_transcribe_of_arrays_gives_nemos_transcripts_padding_short_clips_to_one_second(family):
     arrays, meta = _goldens(family)
-    model = _restored(family)
-    audio, lengths = _inputs(arrays)
+    sample_rate = _restored(family).preprocessor._sample_rate
+    clips = [arrays["audio_int16"][i, :n].astype(np.float32) / 32768.0 for i, n in enumerate(arrays["audio_lengths"])]
+    assert any(len(clip) < sample_rate for clip in clips)  # NeMo 3 pads these: the check below sees it
+    results = _restored(family).transcribe(clips, batch_size=len(clips), verbose=False)
+    assert [getattr(result, "text", result) for result in results] == meta["transcribe"]
+
+
+def test_transcribe_refuses_paths_and_arrays_in_one_call():
+    arrays, _ = _goldens("quartznet")
+    clip = arrays["audio_int16"][0].astype(np.float32) / 32768.0
+    with pytest.raises(ValueError, match="either file paths or arrays, not both"):
+        _restored("quartznet").transcribe([clip, "clip.wav"], verbose=False)
+
+
+@pytest.mark.parametrize("family", [f for f in FAMILIES if _goldens(f)[1].get("labels") and f not in SPEAKERS])
+def test_classifier_logits_and_labels_match_nemo(family):
+    arrays, meta, model, audio, lengths = _case(family)
     with torch.no_grad():
         logits = model(input_signal=audio, input_signal_length=lengths)
     _close(logits, arrays["logits"])
     assert [model.cfg.labels[i] for i in logits.argmax(dim=-1).tolist()] == meta["labels"]
+
+
+@pytest.mark.parametrize("family", SPEAKERS)
+def test_speaker_logits_and_embeddings_match_nemo(family):
+    """TitaNet (attentive pooling, angular margin: NeMo set ``decoder.angular``) and SpeakerNet (x-vector pooling)."""
+    arrays, meta, model, audio, lengths = _case(family)
+    assert model.decoder.angular == (family == "titanet") and model.labels is None  # NeMo saved train_ds.labels: null
+    with torch.no_grad():
+        logits, embs = model(input_signal=audio, input_signal_length=lengths)
+    _close(logits, arrays["logits"])
+    _close(embs, arrays["embs"])
+    assert [str(i) for i in logits.argmax(dim=-1).tolist()] == meta["labels"]
 
 
 def test_the_bpe_tokenizer_comes_from_the_archive_not_the_directory_nemo_trained_it_in():

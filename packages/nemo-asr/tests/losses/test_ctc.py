@@ -35,6 +35,17 @@ def test_torch_reductions(reduction):
     torch.testing.assert_close(value, reference)
 
 
+def test_mean_volume_is_the_summed_loss_over_the_summed_target_lengths():
+    log_probs, targets, in_len, tgt_len = _batch()
+    value = CTCLoss(num_classes=4, reduction="mean_volume")(
+        log_probs=log_probs, targets=targets, input_lengths=in_len, target_lengths=tgt_len
+    )
+    per_utterance = torch.nn.functional.ctc_loss(
+        log_probs.transpose(0, 1), targets, in_len, tgt_len, blank=4, reduction="none"
+    )
+    torch.testing.assert_close(value, per_utterance.sum() / 6)
+
+
 def test_zero_infinity_and_errors():
     log_probs = torch.randn(1, 2, 5).log_softmax(-1)
     args = dict(

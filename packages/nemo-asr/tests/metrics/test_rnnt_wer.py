@@ -2,10 +2,10 @@
 
 import pytest
 import torch
+from rnnt_testing import random_transducer
 
 from nemo.collections.asr.metrics.rnnt_wer import RNNTWER, RNNTDecoding
 from nemo.collections.asr.metrics.rnnt_wer_bpe import RNNTBPEWER
-from nemo.collections.asr.modules import RNNTDecoder, RNNTJoint
 from nemo.core.testing import reference_error_rate
 
 VOCABULARY = [" ", "a", "b", "c"]
@@ -14,12 +14,7 @@ VOCABULARY = [" ", "a", "b", "c"]
 @pytest.mark.parametrize("use_cer", [False, True])
 def test_wer_accumulates_over_updates_until_reset(use_cer):
     torch.manual_seed(1)
-    decoder = RNNTDecoder(prednet={"pred_hidden": 8, "pred_rnn_layers": 1}, vocab_size=4)
-    joint = RNNTJoint(
-        jointnet={"encoder_hidden": 6, "pred_hidden": 8, "joint_hidden": 8, "activation": "relu"}, num_classes=4
-    )
-    with torch.no_grad():
-        joint.joint_net[-1].weight.mul_(4.0)
+    decoder, joint = random_transducer(4, {"encoder_hidden": 6})
     decoding = RNNTDecoding({"strategy": "greedy_batch"}, decoder, joint, VOCABULARY)
     metric = RNNTWER(decoding, use_cer=use_cer, log_prediction=False)
     assert metric.blank_id == 4 and metric.labels_map == dict(enumerate(VOCABULARY))

@@ -3,14 +3,11 @@ refuses every tampered ``_target_`` on restore."""
 
 from pathlib import Path
 
-import pytest
-from asr_models_testing import TEXTS, tiny_encoder
+from asr_models_testing import make_tokenizer_dir, tiny_encoder
 from omegaconf import OmegaConf
 
-from nemo.collections.common.tokenizers.sentencepiece_tokenizer import create_spt_model
 from nemo.core.testing import examples_dir
-from nemo.core.testing.archive_safety import assert_saved_model_safe, concrete_model_classes
-from nemo.core.testing.restore_once import assert_saved_model_restores_once
+from nemo.core.testing.archive_safety import ArchiveSafetySuite
 
 CONF = examples_dir("asr", "conf")
 
@@ -25,25 +22,20 @@ def _example(name: str):
     return model
 
 
-def _ctc(tmp_path: Path):
-    model = _example("config.yaml")
-    model.decoder.feat_in = 32
-    return model
+def _small_decoder(name: str):
+    """A builder of the example ``name`` whose decoder reads the small encoder's 32 channels."""
+
+    def build(tmp_path: Path):
+        model = _example(name)
+        model.decoder.feat_in = 32
+        return model
+
+    return build
 
 
 def _ctc_bpe(tmp_path: Path):
-    corpus = tmp_path / "text.txt"
-    corpus.write_text("\n".join(TEXTS * 20) + "\n", encoding="utf-8")
-    create_spt_model(str(corpus), vocab_size=24, sample_size=-1, do_lower_case=True, output_dir=str(tmp_path / "spe"))
-    model = _example("config_bpe.yaml")
-    model.tokenizer.dir = str(tmp_path / "spe")
-    model.decoder.feat_in = 32
-    return model
-
-
-def _classification(tmp_path: Path):
-    model = _example("matchboxnet/matchboxnet_3x1x64_v1.yaml")
-    model.decoder.feat_in = 32
+    model = _small_decoder("config_bpe.yaml")(tmp_path)
+    model.tokenizer.dir = str(make_tokenizer_dir(tmp_path / "spe", vocab_size=24))
     return model
 
 
@@ -61,28 +53,16 @@ def _rnnt_bpe(tmp_path: Path):
 
 # Model class name -> the example config it is built from (a new model class adds its example here).
 EXAMPLE_CONFIGS = {
-    "EncDecCTCModel": _ctc,
+    "EncDecCTCModel": _small_decoder("config.yaml"),
     "EncDecCTCModelBPE": _ctc_bpe,
-    "EncDecClassificationModel": _classification,
+    "EncDecClassificationModel": _small_decoder("matchboxnet/matchboxnet_3x1x64_v1.yaml"),
     "EncDecRNNTModel": _rnnt,
     "EncDecRNNTBPEModel": _rnnt_bpe,
+    "EncDecSpeakerLabelModel": _small_decoder("speaker/titanet-cpu.yaml"),
 }
-MODEL_CLASSES = concrete_model_classes("nemo.collections.asr", ["nemo.collections.asr.models"])
 
 
-def test_every_model_class_is_covered():
-    assert {klass.__name__ for klass in MODEL_CLASSES} == set(EXAMPLE_CONFIGS)
-
-
-@pytest.mark.parametrize("model_class", MODEL_CLASSES, ids=lambda klass: klass.__name__)
-def test_tampered_targets_are_refused(model_class, tmp_path):
-    build = EXAMPLE_CONFIGS.get(model_class.__name__) or pytest.fail(f"{model_class.__name__} has no example config")
-    covered = assert_saved_model_safe(model_class, build(tmp_path), tmp_path)
-    assert {"preprocessor", "encoder", "decoder"} <= set(covered)
-
-
-@pytest.mark.parametrize("model_class", MODEL_CLASSES, ids=lambda klass: klass.__name__)
-def test_restore_builds_once_on_the_meta_device_and_quietly(model_class, tmp_path):
-    """No fallback to a second, randomly initialised build; one INFO line; every tensor equal to the saved model's."""
-    build = EXAMPLE_CONFIGS.get(model_class.__name__) or pytest.fail(f"{model_class.__name__} has no example config")
-    assert_saved_model_restores_once(model_class, build(tmp_path), tmp_path)
+class TestArchiveSafety(ArchiveSafetySuite):
+    package = "nemo.collections.asr"
+    example_configs = EXAMPLE_CONFIGS
+    required_nodes = ("preprocessor", "encoder", "decoder")

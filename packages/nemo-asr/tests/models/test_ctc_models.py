@@ -7,6 +7,7 @@ import onnxruntime
 import pytest
 import pytorch_lightning as pl
 import torch
+from asr_model_checks import change_vocabulary_keeping_the_encoder, saved_and_restored
 from asr_models_testing import LABELS, TEXTS, ctc_config, data_config, manifest_paths, write_corpus
 
 from nemo.collections.asr.models import ASRModel, EncDecCTCModel
@@ -147,13 +148,15 @@ def test_transcribe_returns_texts_logprobs_and_hypotheses(model, text_corpus):
         model.transcribe(["nope.wav"])
 
 
-
 def test_transcribe_names_an_unreadable_file_and_the_reason_not_a_temporary_manifest(model, tmp_path):
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF----WAVEjunk")
-    with pytest.raises(AudioReadError, match=r"^cannot read audio file '.*bad.wav': not a readable audio file \(") as err:
+    with pytest.raises(
+        AudioReadError, match=r"^cannot read audio file '.*bad.wav': not a readable audio file \("
+    ) as err:
         model.transcribe([str(bad)])
     assert "manifest" not in str(err.value)
+
 
 def test_transcribe_restores_state(model, text_corpus):
     files = manifest_paths(text_corpus)
@@ -186,34 +189,19 @@ def test_transcribe_is_deterministic_and_memory_stays_flat(model, text_corpus):
 
 
 def test_save_restore_gives_identical_transcriptions(tmp_path, model, text_corpus):
-    files = manifest_paths(text_corpus)
-    expected = model.transcribe(files)
-    path = tmp_path / "model.nemo"
-    model.save_to(str(path))
-    restored = EncDecCTCModel.restore_from(str(path))
-    assert restored.transcribe(files) == expected
-    generic = ASRModel.restore_from(str(path))
-    assert type(generic) is EncDecCTCModel
+    saved_and_restored(model, manifest_paths(text_corpus), tmp_path / "model.nemo")
 
 
 def test_change_vocabulary_replaces_decoder_loss_and_metric(model, text_corpus):
     model.setup_training_data(data_config(text_corpus))
-    encoder_weights = {k: v.clone() for k, v in model.encoder.state_dict().items()}
     new = ["a", "b", "c", " "]
-    model.change_vocabulary(new)
+    change_vocabulary_keeping_the_encoder(model, new, "decoder")
     assert model.decoder.vocabulary == new and model.decoder.num_classes_with_blank == 5
     assert model.loss._blank == 4 and model._wer.blank_id == 4
     assert list(model.cfg.decoder.vocabulary) == new and model.cfg.decoder.num_classes == 4
     assert list(model.cfg.labels) == new and list(model.cfg.train_ds.labels) == new
-    for key, value in model.encoder.state_dict().items():
-        assert torch.equal(value, encoder_weights[key])
     log_probs, _, _ = model(input_signal=torch.randn(1, 4000), input_signal_length=torch.tensor([4000]))
     assert log_probs.shape[-1] == 5
-    decoder = model.decoder
-    model.change_vocabulary(new)  # same vocabulary: nothing changes
-    assert model.decoder is decoder
-    with pytest.raises(ValueError, match="non-empty"):
-        model.change_vocabulary([])
 
 
 def test_export_to_onnx_matches_torch(tmp_path, model):

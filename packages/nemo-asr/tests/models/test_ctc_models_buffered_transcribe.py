@@ -4,9 +4,8 @@ import math
 
 import numpy as np
 import pytest
-import soundfile
 import torch
-from asr_models_testing import SAMPLE_RATE, ctc_config
+from asr_models_testing import check_progress_only_when_verbose, ctc_config, write_speechlike
 
 from nemo.collections.asr.models import EncDecCTCModel
 from nemo.collections.asr.parts import buffered_transcription as bt
@@ -25,21 +24,8 @@ def model():
     return model
 
 
-def _speechlike(path, seconds, seed, lead=0.3, tail=0.45):
-    """Tones gliding in pitch with amplitude bursts, between quiet lead and tail (trimmed by the loader)."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
-    pitch = 200 + 150 * np.sin(2 * math.pi * 0.7 * t)
-    envelope = 0.5 + 0.5 * np.sin(2 * math.pi * 3.0 * t) ** 2
-    voiced = 0.3 * envelope * np.sin(2 * math.pi * np.cumsum(pitch) / SAMPLE_RATE) + 0.02 * rng.standard_normal(t.size)
-    quiet = lambda s: 1e-5 * rng.standard_normal(int(s * SAMPLE_RATE))  # noqa: E731
-    audio = np.concatenate([quiet(lead), voiced, quiet(tail)]).astype(np.float32)
-    soundfile.write(str(path), audio, SAMPLE_RATE)
-    return str(path)
-
-
 def test_chunked_logprobs_equal_whole_file(model, tmp_path):
-    path = _speechlike(tmp_path / "long.wav", 6.3, seed=0)
+    path = write_speechlike(tmp_path / "long.wav", 6.3, seed=0)
     whole = model.transcribe([path], logprobs=True, long_audio_threshold_in_secs=math.inf, verbose=False)[0]
     chunked = model.transcribe([path], logprobs=True, verbose=False, **CHUNKED)[0]
     assert chunked.shape == whole.shape  # the kept frames tile the whole-file frames, first and last window included
@@ -52,9 +38,9 @@ def test_chunked_logprobs_equal_whole_file(model, tmp_path):
 
 def test_chunked_transcripts_match_and_keep_the_file_order(model, tmp_path):
     paths = [
-        _speechlike(tmp_path / "a.wav", 5.0, seed=1),
-        _speechlike(tmp_path / "short.wav", 1.0, seed=2),
-        _speechlike(tmp_path / "b.wav", 4.2, seed=3, lead=0.0, tail=0.0),
+        write_speechlike(tmp_path / "a.wav", 5.0, seed=1),
+        write_speechlike(tmp_path / "short.wav", 1.0, seed=2),
+        write_speechlike(tmp_path / "b.wav", 4.2, seed=3, lead=0.0, tail=0.0),
     ]
     whole = model.transcribe(paths, batch_size=2, long_audio_threshold_in_secs=math.inf, verbose=False)
     chunked = model.transcribe(paths, batch_size=2, verbose=False, **CHUNKED)
@@ -73,7 +59,7 @@ def test_utterance_normalization_uses_whole_file_statistics(tmp_path, normalize)
     cfg["preprocessor"]["normalize"] = normalize
     model = EncDecCTCModel(cfg=cfg)
     model.transcribe_chunk_context_in_secs = 0.5
-    path = _speechlike(tmp_path / "long.wav", 4.0, seed=4)
+    path = write_speechlike(tmp_path / "long.wav", 4.0, seed=4)
     whole = model.transcribe([path], logprobs=True, long_audio_threshold_in_secs=math.inf, verbose=False)[0]
     chunked = model.transcribe([path], logprobs=True, verbose=False, **CHUNKED)[0]
     np.testing.assert_allclose(chunked, whole, atol=1e-3)
@@ -81,7 +67,7 @@ def test_utterance_normalization_uses_whole_file_statistics(tmp_path, normalize)
 
 
 def test_short_files_take_the_whole_file_path(model, tmp_path, monkeypatch):
-    paths = [_speechlike(tmp_path / f"s{i}.wav", 1.0 + i, seed=i) for i in range(2)]
+    paths = [write_speechlike(tmp_path / f"s{i}.wav", 1.0 + i, seed=i) for i in range(2)]
     expected = model.transcribe(paths, long_audio_threshold_in_secs=math.inf, verbose=False)
 
     def fail(*args, **kwargs):
@@ -97,12 +83,6 @@ def test_short_files_take_the_whole_file_path(model, tmp_path, monkeypatch):
 
 
 def test_verbose_false_prints_nothing(model, tmp_path, capfd, monkeypatch):
-    monkeypatch.setattr(bt, "_PROGRESS_DELAY_S", 0.0)
-    paths = [_speechlike(tmp_path / "long.wav", 4.0, seed=5), _speechlike(tmp_path / "short.wav", 1.0, seed=6)]
-    capfd.readouterr()
-    model.transcribe(paths, verbose=False, **CHUNKED)
-    out, err = capfd.readouterr()
-    assert out == "" and err == ""
-    model.transcribe(paths, verbose=True, **CHUNKED)
-    out, err = capfd.readouterr()
-    assert "Transcribing" in out + err
+    check_progress_only_when_verbose(
+        lambda paths, verbose: model.transcribe(paths, verbose=verbose, **CHUNKED), tmp_path, capfd, monkeypatch
+    )

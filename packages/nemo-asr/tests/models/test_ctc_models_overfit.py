@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 import torch
-from asr_models_testing import SAMPLE_RATE, ctc_config, write_tone
+from asr_models_testing import SAMPLE_RATE, ctc_config, fit_steps, padded_batch, write_tone
 
 from nemo.collections.asr.models import EncDecCTCModel
 from nemo.core.testing import examples_dir, load_script, reference_error_rate
@@ -48,15 +48,6 @@ def _clips(folder: Path) -> tuple:
     return _tone_clips(folder), ["a", "b", "c", "d"]
 
 
-def _batch(paths: list) -> tuple:
-    clips = [torch.from_numpy(soundfile.read(str(path), dtype="float32")[0]) for path in paths]
-    lengths = torch.tensor([len(clip) for clip in clips])
-    signal = torch.zeros(len(clips), int(lengths.max()))
-    for row, clip in enumerate(clips):
-        signal[row, : len(clip)] = clip
-    return signal, lengths
-
-
 def test_tiny_model_overfits_four_clips_to_zero_wer_in_a_fixed_step_budget(tmp_path):
     torch.manual_seed(0)
     paths, texts = _clips(tmp_path)
@@ -65,25 +56,15 @@ def test_tiny_model_overfits_four_clips_to_zero_wer_in_a_fixed_step_budget(tmp_p
     cfg["preprocessor"]["features"] = 32
     cfg["encoder"]["feat_in"] = 32
     model = EncDecCTCModel(cfg=cfg)
-    signal, lengths = _batch(paths)
-    labels = model.decoder.vocabulary
-    targets = torch.zeros(len(texts), max(len(t) for t in texts), dtype=torch.long)
-    for row, text in enumerate(texts):
-        targets[row, : len(text)] = torch.tensor([labels.index(c) for c in text])
-    target_lengths = torch.tensor([len(t) for t in texts])
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    signal, lengths, targets, target_lengths = padded_batch(paths, texts, model.decoder.vocabulary)
 
-    model.train()
-    losses = []
-    for _ in range(STEPS):
+    def batch_loss():
         log_probs, encoded_len, _ = model(input_signal=signal, input_signal_length=lengths)
-        loss = model.loss(
+        return model.loss(
             log_probs=log_probs, targets=targets, input_lengths=encoded_len, target_lengths=target_lengths
         )
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+
+    losses = fit_steps(model, batch_loss, STEPS, lr=3e-3)
     hypotheses = model.transcribe([str(p) for p in paths], batch_size=4)
     assert losses[-1] < losses[0] / LOSS_FALL, f"loss {losses[0]:.3f} -> {losses[-1]:.3f} in {STEPS} steps"
     assert reference_error_rate(hypotheses, texts) == 0.0, f"after {STEPS} steps: {hypotheses} != {texts}"

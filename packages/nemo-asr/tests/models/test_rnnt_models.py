@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
+from asr_model_checks import change_vocabulary_keeping_the_encoder, saved_and_restored
 from asr_models_testing import LABELS, data_config, manifest_paths, write_corpus
 from rnnt_testing import JOINT_HIDDEN, PRED_HIDDEN, rnnt_config, with_decoding
 
@@ -158,13 +159,7 @@ def test_change_decoding_strategy_to_beam_search(model, text_corpus):
 
 
 def test_save_restore_gives_identical_transcriptions(tmp_path, model, text_corpus):
-    files = manifest_paths(text_corpus)
-    expected = model.transcribe(files)
-    path = tmp_path / "rnnt.nemo"
-    model.save_to(str(path))
-    restored = EncDecRNNTModel.restore_from(str(path))
-    assert restored.transcribe(files) == expected
-    assert type(ASRModel.restore_from(str(path))) is EncDecRNNTModel
+    restored = saved_and_restored(model, manifest_paths(text_corpus), tmp_path / "rnnt.nemo")
     for key, value in model.state_dict().items():
         assert torch.equal(restored.state_dict()[key], value), key
 
@@ -209,27 +204,19 @@ def test_restore_in_a_fresh_process_gives_identical_outputs(tmp_path, model, tex
 
 def test_change_vocabulary_replaces_the_transducer_and_survives_save_restore(tmp_path, model, text_corpus):
     model.setup_training_data(data_config(text_corpus))
-    encoder_weights = {k: v.clone() for k, v in model.encoder.state_dict().items()}
     new = [" ", "a", "b", "c"]
-    model.change_vocabulary(new)
+    change_vocabulary_keeping_the_encoder(model, new, "joint")
     assert model.joint.vocabulary == new and model.joint.num_classes_with_blank == 5
     assert model.decoder.vocab_size == 4 and model.decoder.prediction["embed"].weight.shape[0] == 5
     assert model.loss._blank == 4 and model.decoding.blank_id == 4 and model.wer.decoding is model.decoding
     assert list(model.cfg.labels) == new and list(model.cfg.train_ds.labels) == new
     assert model.cfg.joint.num_classes == 4 and model.cfg.decoder.vocab_size == 4
-    for key, value in model.encoder.state_dict().items():
-        assert torch.equal(value, encoder_weights[key])
     paths = manifest_paths(write_corpus(tmp_path / "abc", [{"text": "ab c"}, {"text": "cab"}]))
     texts = model.transcribe(paths)
     assert set("".join(texts)) <= set(new)
     model.save_to(str(tmp_path / "abc.nemo"))
     restored = EncDecRNNTModel.restore_from(str(tmp_path / "abc.nemo"))
     assert restored.joint.vocabulary == new and restored.transcribe(paths) == texts
-    joint = model.joint
-    model.change_vocabulary(new)  # same vocabulary: nothing changes
-    assert model.joint is joint
-    with pytest.raises(ValueError, match="non-empty"):
-        model.change_vocabulary([])
 
 
 def test_export_writes_the_encoder_and_decoder_joint(tmp_path, model):

@@ -9,9 +9,8 @@ about 0.02-0.09, from about 15), taking 6-9 s; the budget of 200 steps leaves ro
 
 import time
 
-import soundfile
 import torch
-from asr_models_testing import write_tone
+from asr_models_testing import fit_steps, padded_batch, write_tone
 from rnnt_testing import rnnt_config
 
 from nemo.collections.asr.models import EncDecRNNTModel
@@ -22,15 +21,6 @@ STEPS = 200
 LOSS_FALL = 100.0
 
 
-def _batch(paths: list) -> tuple:
-    clips = [torch.from_numpy(soundfile.read(str(path), dtype="float32")[0]) for path in paths]
-    lengths = torch.tensor([len(clip) for clip in clips])
-    signal = torch.zeros(len(clips), int(lengths.max()))
-    for row, clip in enumerate(clips):
-        signal[row, : len(clip)] = clip
-    return signal, lengths
-
-
 def test_tiny_transducer_overfits_four_clips_to_zero_wer_in_a_fixed_step_budget(tmp_path):
     torch.manual_seed(0)
     paths = [write_tone(tmp_path / f"tone_{i}.wav", 0.6, 250.0 + 300.0 * i, seed=i) for i in range(len(TEXTS))]
@@ -38,26 +28,16 @@ def test_tiny_transducer_overfits_four_clips_to_zero_wer_in_a_fixed_step_budget(
     cfg["preprocessor"]["features"] = 32
     cfg["encoder"]["feat_in"] = 32
     model = EncDecRNNTModel(cfg=cfg)
-    signal, lengths = _batch(paths)
-    labels = model.joint.vocabulary
-    targets = torch.zeros(len(TEXTS), max(len(t) for t in TEXTS), dtype=torch.long)
-    for row, text in enumerate(TEXTS):
-        targets[row, : len(text)] = torch.tensor([labels.index(c) for c in text])
-    target_lengths = torch.tensor([len(t) for t in TEXTS])
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    signal, lengths, targets, target_lengths = padded_batch(paths, TEXTS, model.joint.vocabulary)
 
-    start = time.perf_counter()
-    model.train()
-    losses = []
-    for _ in range(STEPS):
+    def batch_loss():
         encoded, encoded_len = model(input_signal=signal, input_signal_length=lengths)
         decoded, _, _ = model.decoder(targets=targets, target_length=target_lengths)
         joint = model.joint(encoder_outputs=encoded, decoder_outputs=decoded)
-        loss = model.loss(log_probs=joint, targets=targets, input_lengths=encoded_len, target_lengths=target_lengths)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+        return model.loss(log_probs=joint, targets=targets, input_lengths=encoded_len, target_lengths=target_lengths)
+
+    start = time.perf_counter()
+    losses = fit_steps(model, batch_loss, STEPS, lr=1e-2)
     greedy = model.transcribe([str(p) for p in paths], batch_size=4, verbose=False)
     model.change_decoding_strategy({"strategy": "beam", "beam": {"beam_size": 4}}, verbose=False)
     beam = model.transcribe([str(p) for p in paths], batch_size=4, verbose=False)

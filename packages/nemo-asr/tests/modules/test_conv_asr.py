@@ -1,5 +1,6 @@
 import pytest
 import torch
+from asr_models_testing import jasper_block
 from omegaconf import OmegaConf
 
 from nemo.collections.asr.losses import CTCLoss
@@ -8,27 +9,9 @@ from nemo.core.classes.module import NeuralModule
 
 # A tiny QuartzNet: separable prolog with stride 2, one residual block of two sub-blocks, pointwise epilog.
 QUARTZNET = [
-    {
-        "filters": 8,
-        "repeat": 1,
-        "kernel": [3],
-        "stride": [2],
-        "dilation": [1],
-        "dropout": 0.0,
-        "residual": False,
-        "separable": True,
-    },
-    {
-        "filters": 8,
-        "repeat": 2,
-        "kernel": [5],
-        "stride": [1],
-        "dilation": [1],
-        "dropout": 0.0,
-        "residual": True,
-        "separable": True,
-    },
-    {"filters": 16, "repeat": 1, "kernel": [1], "stride": [1], "dilation": [1], "dropout": 0.0, "residual": False},
+    jasper_block(8, kernel=3, stride=2, separable=True),
+    jasper_block(8, kernel=5, repeat=2, residual=True, separable=True),
+    jasper_block(16, kernel=1),
 ]
 
 BN = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
@@ -112,29 +95,12 @@ def test_encoder_without_length_returns_outputs_only():
 
 
 def test_jasper_dense_residual_and_dilation():
+    dense = jasper_block(6, kernel=3, repeat=2, dropout=0.1, residual=True, residual_dense=True)
     blocks = [
-        {"filters": 6, "repeat": 1, "kernel": [3], "stride": [1], "dilation": [1], "dropout": 0.1, "residual": False},
-        {
-            "filters": 6,
-            "repeat": 2,
-            "kernel": [3],
-            "stride": [1],
-            "dilation": [1],
-            "dropout": 0.1,
-            "residual": True,
-            "residual_dense": True,
-        },
-        {
-            "filters": 6,
-            "repeat": 2,
-            "kernel": [3],
-            "stride": [1],
-            "dilation": [1],
-            "dropout": 0.1,
-            "residual": True,
-            "residual_dense": True,
-        },
-        {"filters": 10, "repeat": 1, "kernel": [5], "stride": [1], "dilation": [2], "dropout": 0.1, "residual": False},
+        jasper_block(6, kernel=3, dropout=0.1),
+        dense,
+        dict(dense),
+        jasper_block(10, kernel=5, dilation=2, dropout=0.1),
     ]
     encoder = ConvASREncoder(blocks, activation="relu", feat_in=3, normalization_mode="group", norm_groups=2)
     assert encoder.dense_residual

@@ -5,9 +5,9 @@ import itertools
 
 import pytest
 import torch
+from rnnt_testing import random_transducer
 
 from nemo.collections.asr.losses.rnnt import rnnt_loss
-from nemo.collections.asr.modules import RNNTDecoder, RNNTJoint
 from nemo.collections.asr.parts.rnnt_utils import NBestHypotheses
 from nemo.collections.asr.parts.submodules.rnnt_beam_decoding import BeamRNNTInfer
 from nemo.collections.asr.parts.submodules.rnnt_greedy_decoding import GreedyRNNTInfer
@@ -17,12 +17,8 @@ VOCAB, FRAMES, LONGEST = 2, 3, 5
 
 def _model(seed):
     torch.manual_seed(seed)
-    decoder = RNNTDecoder(prednet={"pred_hidden": 8, "pred_rnn_layers": 1}, vocab_size=VOCAB)
-    joint = RNNTJoint(
-        jointnet={"encoder_hidden": 4, "pred_hidden": 8, "joint_hidden": 8, "activation": "tanh"}, num_classes=VOCAB
-    )
+    decoder, joint = random_transducer(VOCAB, {"encoder_hidden": 4, "activation": "tanh"}, sharpen=3.0)
     with torch.no_grad():
-        joint.joint_net[-1].weight.mul_(3.0)
         joint.pred.weight.mul_(3.0)
         joint.joint_net[-1].bias[VOCAB] += 1.0  # the blank wins often enough to keep the best sequences short
     return decoder.eval(), joint.eval(), torch.randn(1, 4, FRAMES)

@@ -3,8 +3,8 @@
 import pytest
 import torch
 from omegaconf import OmegaConf
+from rnnt_testing import random_transducer
 
-from nemo.collections.asr.modules import RNNTDecoder, RNNTJoint
 from nemo.collections.asr.parts.rnnt_utils import Hypothesis
 from nemo.collections.asr.parts.submodules.rnnt_beam_decoding import BeamRNNTInfer
 from nemo.collections.asr.parts.submodules.rnnt_decoding import RNNTDecoding, resolve_decoding_config
@@ -16,15 +16,7 @@ VOCABULARY = ["a", "b", " ", "c"]
 @pytest.fixture
 def modules():
     torch.manual_seed(0)
-    decoder = RNNTDecoder(prednet={"pred_hidden": 8, "pred_rnn_layers": 1}, vocab_size=len(VOCABULARY))
-    joint = RNNTJoint(
-        jointnet={"encoder_hidden": 6, "pred_hidden": 8, "joint_hidden": 8, "activation": "relu"},
-        num_classes=len(VOCABULARY),
-        vocabulary=VOCABULARY,
-    )
-    with torch.no_grad():
-        joint.joint_net[-1].weight.mul_(4.0)
-    return decoder, joint
+    return random_transducer(len(VOCABULARY), {"encoder_hidden": 6}, vocabulary=VOCABULARY)
 
 
 def test_strategies_and_nemos_keys(modules):

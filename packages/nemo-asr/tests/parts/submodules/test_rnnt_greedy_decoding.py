@@ -3,10 +3,9 @@ agree (with each other and with NeMo 3.0's own decoders on its modules' goldens)
 
 import pytest
 import torch
-from rnnt_testing import nemo_golden_modules
+from rnnt_testing import nemo_golden_modules, random_transducer
 from torch import nn
 
-from nemo.collections.asr.modules import RNNTDecoder, RNNTJoint
 from nemo.collections.asr.parts.rnnt_utils import Hypothesis
 from nemo.collections.asr.parts.submodules.rnnt_greedy_decoding import GreedyBatchedRNNTInfer, GreedyRNNTInfer
 
@@ -108,12 +107,9 @@ def test_matches_nemos_greedy_decoders(infer_cls, key):
 
 def test_batched_and_per_item_decoding_agree_on_a_random_model():
     torch.manual_seed(3)
-    decoder = RNNTDecoder(prednet={"pred_hidden": 16, "pred_rnn_layers": 1}, vocab_size=6)
-    joint = RNNTJoint(
-        jointnet={"encoder_hidden": 8, "pred_hidden": 16, "joint_hidden": 16, "activation": "tanh"}, num_classes=6
+    decoder, joint = random_transducer(
+        6, {"encoder_hidden": 8, "pred_hidden": 16, "joint_hidden": 16, "activation": "tanh"}, sharpen=5.0
     )
-    with torch.no_grad():
-        joint.joint_net[-1].weight.mul_(5.0)
     encoder_output, lengths = torch.randn(5, 8, 20), torch.tensor([20, 3, 17, 1, 9])
     results = [
         infer(decoder, joint, blank_index=6, max_symbols_per_step=4)(
@@ -131,3 +127,20 @@ def test_batched_and_per_item_decoding_agree_on_a_random_model():
         GreedyRNNTInfer(decoder, joint, blank_index=6)(
             encoder_output=encoder_output, encoded_lengths=lengths, partial_hypotheses=per_item
         )
+
+
+def test_continued_decoding_over_splits_equals_one_call():
+    torch.manual_seed(4)
+    decoder, joint = random_transducer(6, {"encoder_hidden": 8, "pred_hidden": 16, "joint_hidden": 16}, sharpen=5.0)
+    infer = GreedyRNNTInfer(decoder, joint, blank_index=6, max_symbols_per_step=3)
+    frames = torch.randn(1, 8, 30)
+    (whole,) = infer(encoder_output=frames, encoded_lengths=torch.tensor([30]))[0]
+    hypothesis, carry = None, None
+    for start, stop in ((0, 7), (7, 8), (8, 8), (8, 30)):  # a one-frame and an empty piece too
+        hypothesis, carry = infer.decode_continued(frames[0, :, start:stop].T, hypothesis, carry, offset=start)
+    assert len(whole.y_sequence) > 5
+    assert hypothesis.y_sequence == whole.y_sequence.tolist() and hypothesis.timestep == whole.timestep
+    assert hypothesis.score == pytest.approx(whole.score, abs=1e-4)
+    torch.testing.assert_close(hypothesis.dec_state[0], whole.dec_state[0])
+    fresh, _ = infer.decode_continued(frames[0, :, 7:30].T, offset=7)  # no carry: starts from the start token
+    assert fresh.timestep[0] >= 7

@@ -8,17 +8,15 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 
-from nemo.collections.asr.data.audio_to_text import speech_collate_fn
+from nemo.collections.asr.data.audio_to_text import ManifestAudioDataset, speech_collate_fn
 from nemo.collections.asr.parts.preprocessing.collections import ASRSpeechLabel
 from nemo.collections.asr.parts.preprocessing.features import WaveformFeaturizer
-from nemo.collections.common.data.audio import AudioReadError
-from nemo.core.classes.dataset import Dataset
 from nemo.core.neural_types import AudioSignal, LabelsType, LengthsType, NeuralType
 
 __all__ = ["AudioToClassificationLabelDataset", "AudioToSpeechLabelDataset", "repeat_signal"]
 
 
-class AudioToClassificationLabelDataset(Dataset):
+class AudioToClassificationLabelDataset(ManifestAudioDataset):
     """Utterances labelled with one of ``labels`` (manifest key ``label``), loaded through ``featurizer``.
 
     ``skip_bad_samples`` skips unusable manifest lines (unknown label, missing audio, ...) with one warning instead of
@@ -62,22 +60,9 @@ class AudioToClassificationLabelDataset(Dataset):
             "label_length": NeuralType(tuple("B"), LengthsType()),
         }
 
-    @property
-    def durations(self) -> List[float]:
-        return [sample.entry.duration for sample in self.collection]
-
-    def __len__(self) -> int:
-        return len(self.collection)
-
     def __getitem__(self, index: int) -> Tuple[torch.Tensor, ...]:
         sample = self.collection[index]
-        entry = sample.entry
-        try:
-            audio = self.featurizer.process(
-                entry.audio_file, offset=entry.offset, duration=entry.duration, trim=self.trim
-            )
-        except AudioReadError as err:
-            raise err.with_context(entry.location) from err
+        audio = self._load_audio(sample.entry)
         return (
             audio,
             torch.tensor(audio.shape[0], dtype=torch.long),

@@ -13,7 +13,7 @@ from nemo.collections.common.tokenizers.tokenizer_spec import TokenizerSpec
 from nemo.core.classes.dataset import Dataset
 from nemo.core.neural_types import AudioSignal, LabelsType, LengthsType, NeuralType
 
-__all__ = ["AudioToCharDataset", "AudioToBPEDataset", "speech_collate_fn"]
+__all__ = ["AudioToCharDataset", "AudioToBPEDataset", "ManifestAudioDataset", "speech_collate_fn"]
 
 
 def _pad_to(tensor: torch.Tensor, length: int, value: float) -> torch.Tensor:
@@ -46,7 +46,37 @@ def speech_collate_fn(batch: Sequence[Tuple], pad_id: int) -> Tuple[Optional[tor
     return result
 
 
-class _AudioTextDataset(Dataset):
+class ManifestAudioDataset(Dataset):
+    """What the manifest-backed audio datasets share: the samples of a manifest ``collection`` (with durations), read
+    through ``featurizer`` (``trim`` drops leading and trailing silence)."""
+
+    collection: Sequence[Any]
+    featurizer: WaveformFeaturizer
+    trim: bool
+
+    @property
+    def durations(self) -> List[float]:
+        """Manifest durations of the samples (used by duration-sorted batching)."""
+        return [sample.entry.duration for sample in self.collection]
+
+    def __len__(self) -> int:
+        return len(self.collection)
+
+    def _load_audio(self, entry: Any) -> torch.Tensor:
+        """The samples of one manifest entry; an unreadable file's error names the manifest and line."""
+        try:
+            return self.featurizer.process(
+                entry.audio_file,
+                offset=entry.offset,
+                duration=entry.duration,
+                trim=self.trim,
+                orig_sr=getattr(entry, "orig_sr", None),
+            )
+        except AudioReadError as err:
+            raise err.with_context(entry.location) from err
+
+
+class _AudioTextDataset(ManifestAudioDataset):
     """Shared body: manifest collection + waveform featurizer + BOS/EOS handling."""
 
     def __init__(
@@ -94,23 +124,9 @@ class _AudioTextDataset(Dataset):
             types["sample_id"] = NeuralType(tuple("B"), LengthsType())
         return types
 
-    @property
-    def durations(self) -> List[float]:
-        """Manifest durations of the samples (used by duration-sorted batching)."""
-        return [sample.entry.duration for sample in self.collection]
-
-    def __len__(self) -> int:
-        return len(self.collection)
-
     def __getitem__(self, index: int) -> Tuple[torch.Tensor, ...]:
         sample = self.collection[index]
-        entry = sample.entry
-        try:
-            audio = self.featurizer.process(
-                entry.audio_file, offset=entry.offset, duration=entry.duration, trim=self.trim, orig_sr=entry.orig_sr
-            )
-        except AudioReadError as err:
-            raise err.with_context(entry.location) from err
+        audio = self._load_audio(sample.entry)
         tokens = list(sample.text_tokens)
         if self.bos_id is not None:
             tokens = [self.bos_id] + tokens

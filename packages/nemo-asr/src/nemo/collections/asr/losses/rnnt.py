@@ -8,18 +8,11 @@ runs over frames only, and autograd gives exact gradients (the tests check both 
 every alignment). No compiled extension is needed: NeMo's numba kernel does the same work on CPU.
 """
 
-from collections import OrderedDict
-from typing import Dict
-
 import torch
 
-from nemo.core.classes.loss import Loss
-from nemo.core.classes.typecheck import typecheck
-from nemo.core.neural_types import LabelsType, LengthsType, LogprobsType, LossType, NeuralType
+from nemo.collections.asr.losses.transcript_loss import TranscriptLoss
 
 __all__ = ["RNNTLoss", "rnnt_loss"]
-
-_REDUCTIONS = ("mean_batch", "mean", "sum", "none", "mean_volume")
 
 
 def rnnt_loss(
@@ -51,51 +44,21 @@ def rnnt_loss(
     return -(alpha[rows, last_t, last_u] + blank_lp[rows, last_t, last_u])
 
 
-class RNNTLoss(Loss):
-    """NeMo's ``RNNTLoss``: the blank is index ``num_classes``; ``reduction`` is one of ``mean_batch`` (per-utterance
-    losses averaged over the batch, NeMo's default), ``mean`` (each divided by its target length, then averaged),
-    ``mean_volume`` (summed, over the summed target lengths), ``sum`` or ``none``."""
+class RNNTLoss(TranscriptLoss):
+    """NeMo's ``RNNTLoss``: the blank is index ``num_classes``; ``reduction`` as ``TranscriptLoss`` says."""
+
+    _log_probs_axes = ("B", "T", "T", "D")
 
     def __init__(self, num_classes: int, reduction: str = "mean_batch", loss_name: str = "default", **_: object):
         super().__init__()
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f"RNNTLoss: reduction '{reduction}' is not one of {list(_REDUCTIONS)}")
+        self.config_reduction = self._checked_reduction("RNNTLoss", reduction)
         if loss_name not in ("default", "warprnnt_numba", "pytorch"):
             raise ValueError(f"RNNTLoss: loss_name '{loss_name}' is not supported; use 'default'")
         self._blank = num_classes
         self.reduction = reduction
 
-    @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict(
-            {
-                "log_probs": NeuralType(("B", "T", "T", "D"), LogprobsType()),
-                "targets": NeuralType(("B", "T"), LabelsType()),
-                "input_lengths": NeuralType(("B",), LengthsType()),
-                "target_lengths": NeuralType(("B",), LengthsType()),
-            }
-        )
-
-    @property
-    def output_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict({"loss": NeuralType(elements_type=LossType())})
-
-    @typecheck()
-    def forward(
-        self,
-        log_probs: torch.Tensor,
-        targets: torch.Tensor,
-        input_lengths: torch.Tensor,
-        target_lengths: torch.Tensor,
+    def _per_utterance(
+        self, log_probs: torch.Tensor, targets: torch.Tensor, input_lengths: torch.Tensor, target_lengths: torch.Tensor
     ) -> torch.Tensor:
         # NeMo names the joint's output ``log_probs`` although its RNN-T losses normalize it themselves.
-        losses = rnnt_loss(log_probs, targets, input_lengths, target_lengths, self._blank)
-        if self.reduction == "none":
-            return losses
-        if self.reduction == "sum":
-            return losses.sum()
-        if self.reduction == "mean":
-            return (losses / target_lengths.clamp(min=1).to(losses.dtype)).mean()
-        if self.reduction == "mean_volume":
-            return losses.sum() / target_lengths.sum().clamp(min=1).to(losses.dtype)
-        return losses.mean()
+        return rnnt_loss(log_probs, targets, input_lengths, target_lengths, self._blank)

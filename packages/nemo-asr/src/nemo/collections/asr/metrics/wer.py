@@ -1,6 +1,6 @@
 """Word/character error rate: a DDP-aware torchmetrics ``WER`` over greedy CTC output, and a plain helper."""
 
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import torch
 
@@ -9,7 +9,7 @@ from nemo.collections.asr.parts.rnnt_utils import Hypothesis
 from nemo.collections.common.metrics.meta_safe import MetaSafeMetric
 from nemo.utils import logging
 
-__all__ = ["WER", "edit_distance", "word_error_rate"]
+__all__ = ["WER", "ErrorCounts", "edit_distance", "word_error_rate"]
 
 
 def edit_distance(hypothesis: Sequence, reference: Sequence) -> int:
@@ -46,15 +46,58 @@ def word_error_rate(hypotheses: Sequence[str], references: Sequence[str], use_ce
     return errors / words if words else float("inf")
 
 
-class WER(MetaSafeMetric):
+class ErrorCounts(MetaSafeMetric):
+    """The state and arithmetic of the corpus WER metrics: edit errors (``scores``) and reference words (``words``,
+    characters with ``use_cer``) summed across DDP ranks; ``compute()`` returns ``(scores / words, scores, words)``.
+
+    Subclasses decode a batch to text in ``update`` and hand the texts to ``_accumulate``.
+    """
+
+    full_state_update = False
+
+    def __init__(
+        self, batch_dim_index: int = 0, use_cer: bool = False, log_prediction: bool = True, **metric_kwargs: Any
+    ) -> None:
+        super().__init__(**metric_kwargs)
+        if batch_dim_index not in (0, 1):
+            raise ValueError(f"{type(self).__name__}: batch_dim_index must be 0 or 1, got {batch_dim_index}")
+        self.batch_dim_index = batch_dim_index
+        self.use_cer = use_cer
+        self.log_prediction = log_prediction
+
+    def declare_states(self) -> None:
+        self.add_state("scores", default=torch.tensor(0), dist_reduce_fx="sum", persistent=False)
+        self.add_state("words", default=torch.tensor(0), dist_reduce_fx="sum", persistent=False)
+
+    def _references(self, targets: torch.Tensor, target_lengths: torch.Tensor) -> List[str]:
+        """The target label ids of each item as text (through ``decode_tokens_to_str``)."""
+        targets_cpu = targets.detach().long().cpu()
+        if self.batch_dim_index == 1:
+            targets_cpu = targets_cpu.transpose(0, 1)
+        lengths = target_lengths.detach().long().cpu().tolist()
+        return [self.decode_tokens_to_str(targets_cpu[i, :n].tolist()) for i, n in enumerate(lengths)]
+
+    def _accumulate(self, hypotheses: Sequence[str], references: Sequence[str]) -> None:
+        if self.log_prediction and references:
+            logging.info(f"reference:{references[0]}")
+            logging.info(f"predicted:{hypotheses[0]}")
+        errors, words = _errors_and_words(hypotheses, references, self.use_cer)
+        self.scores += errors
+        self.words += words
+
+    def compute(self) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        scores = self.scores.detach().float()
+        words = self.words.detach().float()
+        return scores / words, scores, words
+
+
+class WER(ErrorCounts):
     """Corpus WER (or CER) of greedy CTC predictions against label-id targets, summed across DDP ranks.
 
     ``update`` decodes predictions (blank id = ``len(vocabulary)``) and targets through ``vocabulary`` and accumulates
     edit errors (``scores``) and reference words (``words``); ``compute`` returns ``(scores / words, scores, words)``.
     Call ``reset()`` to start a new aggregation.
     """
-
-    full_state_update = False
 
     def __init__(
         self,
@@ -65,22 +108,13 @@ class WER(MetaSafeMetric):
         log_prediction: bool = True,
         dist_sync_on_step: bool = False,
     ) -> None:
-        super().__init__(dist_sync_on_step=dist_sync_on_step)
-        if batch_dim_index not in (0, 1):
-            raise ValueError(f"WER: batch_dim_index must be 0 or 1, got {batch_dim_index}")
+        super().__init__(batch_dim_index, use_cer, log_prediction, dist_sync_on_step=dist_sync_on_step)
         if not ctc_decode:
             raise ValueError("WER: only ctc_decode=True is supported (predictions are framewise CTC labels)")
-        self.batch_dim_index = batch_dim_index
         self.blank_id = len(vocabulary)
         self.labels_map = dict(enumerate(vocabulary))
-        self.use_cer = use_cer
         self.ctc_decode = ctc_decode
-        self.log_prediction = log_prediction
         self.reset_buffers()
-
-    def declare_states(self) -> None:
-        self.add_state("scores", default=torch.tensor(0), dist_reduce_fx="sum", persistent=False)
-        self.add_state("words", default=torch.tensor(0), dist_reduce_fx="sum", persistent=False)
 
     def decode_ids_to_tokens(self, tokens: Sequence[int]) -> List[str]:
         return [self.labels_map[t] for t in tokens if t in self.labels_map]
@@ -126,20 +160,6 @@ class WER(MetaSafeMetric):
         predictions_lengths: Optional[torch.Tensor] = None,
     ) -> None:
         with torch.no_grad():
-            targets_cpu = targets.detach().long().cpu()
-            if self.batch_dim_index == 1:
-                targets_cpu = targets_cpu.transpose(0, 1)
-            lengths = target_lengths.detach().long().cpu().tolist()
-            references = [self.decode_tokens_to_str(targets_cpu[i, :n].tolist()) for i, n in enumerate(lengths)]
+            references = self._references(targets, target_lengths)
             hypotheses = self.ctc_decoder_predictions_tensor(predictions, predictions_lengths)
-        if self.log_prediction and references:
-            logging.info(f"reference:{references[0]}")
-            logging.info(f"predicted:{hypotheses[0]}")
-        errors, words = _errors_and_words(hypotheses, references, self.use_cer)
-        self.scores += errors
-        self.words += words
-
-    def compute(self) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        scores = self.scores.detach().float()
-        words = self.words.detach().float()
-        return scores / words, scores, words
+        self._accumulate(hypotheses, references)

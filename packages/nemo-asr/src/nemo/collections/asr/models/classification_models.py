@@ -5,7 +5,7 @@ from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
-from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nemo.collections.asr.models.asr_model import ASRModel, ExportableEncDecModel, ngc_model
 from nemo.collections.common.losses import CrossEntropyLoss
@@ -39,8 +39,7 @@ class EncDecClassificationModel(ASRModel, ExportableEncDecModel):
         super().__init__(cfg=cfg, trainer=trainer)
         if not self._cfg.get("labels"):
             raise ValueError("EncDecClassificationModel: config key `labels` must list the class labels")
-        self.preprocessor = self.from_config_dict(self._cfg.preprocessor)
-        self.encoder = self.from_config_dict(self._cfg.encoder)
+        self._build_front_end()
         with open_dict(self._cfg):
             if not self._cfg.decoder.get("feat_in") and hasattr(self.encoder, "_feat_out"):
                 self._cfg.decoder.feat_in = self.encoder._feat_out
@@ -52,8 +51,7 @@ class EncDecClassificationModel(ASRModel, ExportableEncDecModel):
             )
         self.decoder = self.from_config_dict(self._cfg.decoder)
         self.loss = CrossEntropyLoss()
-        spec_augment = self._cfg.get("spec_augment")
-        self.spec_augmentation = self.from_config_dict(spec_augment) if spec_augment is not None else None
+        self._build_spec_augmentation()
         crop_or_pad = self._cfg.get("crop_or_pad_augment")
         self.crop_or_pad = self.from_config_dict(crop_or_pad) if crop_or_pad is not None else None
         top_k = self._cfg.get("top_k", [1])
@@ -95,9 +93,7 @@ class EncDecClassificationModel(ASRModel, ExportableEncDecModel):
         signal, signal_len, labels, _ = batch
         logits = self.forward(input_signal=signal, input_signal_length=signal_len)
         loss = self.loss(logits=logits, labels=labels)
-        log: Dict[str, Any] = {"train_loss": loss.detach()}
-        if self._optimizer is not None:
-            log["learning_rate"] = self._optimizer.param_groups[0]["lr"]
+        log = self._training_log(loss)
         for k, score in zip(self._accuracy.top_k, self._topk(logits.detach(), labels)):
             log[f"training_batch_accuracy_top@{k}"] = score
         self._accuracy.reset()
@@ -126,9 +122,9 @@ class EncDecClassificationModel(ASRModel, ExportableEncDecModel):
     def _evaluation_summary(self, outputs: List[Dict[str, Any]], prefix: str) -> Dict[str, Any]:
         if not outputs:
             return {}
-        loss = torch.stack([x[f"{prefix}_loss"] for x in outputs]).mean()
-        correct = torch.stack([x[f"{prefix}_correct_counts"] for x in outputs]).sum(dim=0)
-        total = torch.stack([x[f"{prefix}_total_counts"] for x in outputs]).sum(dim=0)
+        loss = self._mean_over(outputs, f"{prefix}_loss")
+        correct = self._sum_over(outputs, f"{prefix}_correct_counts", dim=0)
+        total = self._sum_over(outputs, f"{prefix}_total_counts", dim=0)
         log: Dict[str, Any] = {f"{prefix}_loss": loss}
         for k, hits, count in zip(self._accuracy.top_k, correct.tolist(), total.tolist()):
             log[f"{prefix}_epoch_top@{k}"] = hits / count if count else 0.0
@@ -151,15 +147,11 @@ class EncDecClassificationModel(ASRModel, ExportableEncDecModel):
     def _dummy_target(self) -> Dict[str, str]:
         return {"label": str(self._cfg.labels[0])}
 
-    def _transcribe_config(self, manifest: str, batch_size: int) -> Dict[str, Any]:
-        return {
-            "manifest_filepath": manifest,
-            "sample_rate": self.preprocessor._sample_rate,
-            "labels": list(self._cfg.labels),
-            "batch_size": batch_size,
-            "trim_silence": False,
-            "shuffle": False,
-        }
+    _transcribe_trim_silence = False  # silence is what a VAD classifies
+
+    def _output_vocabulary(self) -> List[str]:
+        """The class labels."""
+        return list(self._cfg.labels)
 
     # ------------------------------------------------------------------------------------------------ inference
     def transcribe(self, paths2audio_files: List[str], batch_size: int = 4, logprobs: bool = False) -> List[Any]:
@@ -178,12 +170,9 @@ class EncDecClassificationModel(ASRModel, ExportableEncDecModel):
 
     def change_labels(self, new_labels: List[str]) -> None:
         """New decoder (fresh weights) for ``new_labels``; the config's ``labels`` and data configs follow."""
-        if new_labels is None or len(new_labels) == 0:
-            raise ValueError(f"New labels must be non-empty list of labels. But I got: {new_labels}")
-        new_labels = list(new_labels)
-        if list(self._cfg.labels) == new_labels:
-            logging.warning(f"Old labels ({list(self._cfg.labels)}) and new labels match. Not changing anything")
+        if not self._is_new_vocabulary(new_labels):
             return
+        new_labels = list(new_labels)
         decoder_config = copy.deepcopy(self.decoder.to_config_dict())
         with open_dict(decoder_config):
             decoder_config.num_classes = len(new_labels)
@@ -191,10 +180,6 @@ class EncDecClassificationModel(ASRModel, ExportableEncDecModel):
         del self.decoder
         self.decoder = self.from_config_dict(decoder_config).to(device)
         with open_dict(self._cfg):
-            self._cfg.labels = ListConfig(new_labels)
             self._cfg.decoder = decoder_config
-            for key in ("train_ds", "validation_ds", "test_ds"):
-                if self._cfg.get(key) is not None:
-                    self._cfg[key].labels = ListConfig(new_labels)
-        self.cfg = self._cfg
+        self._write_labels(new_labels, into_every_data_config=True)
         logging.info(f"Changed decoder output to {self.decoder.num_classes} labels.")

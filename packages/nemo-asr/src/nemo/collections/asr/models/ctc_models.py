@@ -13,8 +13,7 @@ from nemo.collections.asr.metrics.wer import WER
 from nemo.collections.asr.models.asr_model import ASRModel, ExportableEncDecModel, ngc_model
 from nemo.collections.asr.parts.rnnt_utils import Hypothesis
 from nemo.core.classes.model import PretrainedModelInfo
-from nemo.core.classes.typecheck import typecheck
-from nemo.core.neural_types import AudioSignal, LabelsType, LengthsType, LogprobsType, NeuralType, SpectrogramType
+from nemo.core.neural_types import LabelsType, LengthsType, LogprobsType, NeuralType
 from nemo.utils import logging
 
 __all__ = ["EncDecCTCModel"]
@@ -55,8 +54,7 @@ class EncDecCTCModel(ASRModel, ExportableEncDecModel):
 
     def __init__(self, cfg: Union[DictConfig, Dict[str, Any]], trainer: Optional[Any] = None) -> None:
         super().__init__(cfg=cfg, trainer=trainer)
-        self.preprocessor = EncDecCTCModel.from_config_dict(self._cfg.preprocessor)
-        self.encoder = EncDecCTCModel.from_config_dict(self._cfg.encoder)
+        self._build_front_end()
         with open_dict(self._cfg):
             if not self._cfg.decoder.get("feat_in") and hasattr(self.encoder, "_feat_out"):
                 self._cfg.decoder.feat_in = self.encoder._feat_out
@@ -64,8 +62,7 @@ class EncDecCTCModel(ASRModel, ExportableEncDecModel):
                 raise ValueError("param feat_in of the decoder's config is not set!")
         self.decoder = EncDecCTCModel.from_config_dict(self._cfg.decoder)
         self.loss = self._make_loss()
-        spec_augment = self._cfg.get("spec_augment")
-        self.spec_augmentation = EncDecCTCModel.from_config_dict(spec_augment) if spec_augment is not None else None
+        self._build_spec_augmentation()
         self._wer = self._make_wer()
         self.cfg = self._cfg  # keep the Lightning hyper-parameters in step with the completed config
 
@@ -88,18 +85,6 @@ class EncDecCTCModel(ASRModel, ExportableEncDecModel):
 
     # ------------------------------------------------------------------------------------------------ forward
     @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        sample_rate = getattr(self.preprocessor, "_sample_rate", None)
-        return OrderedDict(
-            {
-                "input_signal": NeuralType(("B", "T"), AudioSignal(freq=sample_rate), optional=True),
-                "input_signal_length": NeuralType(("B",), LengthsType(), optional=True),
-                "processed_signal": NeuralType(("B", "D", "T"), SpectrogramType(), optional=True),
-                "processed_signal_length": NeuralType(("B",), LengthsType(), optional=True),
-            }
-        )
-
-    @property
     def output_types(self) -> Dict[str, NeuralType]:
         return OrderedDict(
             {
@@ -109,29 +94,8 @@ class EncDecCTCModel(ASRModel, ExportableEncDecModel):
             }
         )
 
-    @typecheck()
-    def forward(
-        self,
-        input_signal: Optional[torch.Tensor] = None,
-        input_signal_length: Optional[torch.Tensor] = None,
-        processed_signal: Optional[torch.Tensor] = None,
-        processed_signal_length: Optional[torch.Tensor] = None,
-    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(log_probs, encoded_len, greedy_predictions)`` from raw audio or from an already computed spectrogram."""
-        has_raw = input_signal is not None and input_signal_length is not None
-        has_processed = processed_signal is not None and processed_signal_length is not None
-        if has_raw == has_processed:
-            raise ValueError(
-                f"{type(self).__name__}.forward: give either `input_signal` and `input_signal_length` or "
-                "`processed_signal` and `processed_signal_length`, exactly one of the two pairs"
-            )
-        if has_raw:
-            processed_signal, processed_signal_length = self.preprocessor(
-                input_signal=input_signal, length=input_signal_length
-            )
-        if self.spec_augmentation is not None and self.training:
-            processed_signal = self.spec_augmentation(input_spec=processed_signal)
-        encoded, encoded_len = self.encoder(audio_signal=processed_signal, length=processed_signal_length)
+    def _outputs(self, encoded: torch.Tensor, encoded_len: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """``forward`` returns ``(log_probs, encoded_len, greedy_predictions)``."""
         log_probs = self.decoder(encoder_output=encoded)
         greedy_predictions = log_probs.argmax(dim=-1, keepdim=False)
         return log_probs, encoded_len, greedy_predictions
@@ -146,32 +110,20 @@ class EncDecCTCModel(ASRModel, ExportableEncDecModel):
         return loss, predictions, encoded_len, transcript, transcript_len
 
     def _batch_wer(self, predictions, encoded_len, transcript, transcript_len) -> Tuple[torch.Tensor, ...]:
-        """WER of one batch (the metric accumulates, so it is reset right after computing)."""
-        self._wer.update(predictions, transcript, transcript_len, predictions_lengths=encoded_len)
-        wer, scores, words = self._wer.compute()
-        self._wer.reset()
-        return wer, scores, words
+        """``(wer, scores, words)`` of one batch of greedy predictions."""
+        return self._compute_batch_wer(predictions, transcript, transcript_len, predictions_lengths=encoded_len)
 
     def training_step(self, batch: Sequence[torch.Tensor], batch_nb: int) -> Dict[str, Any]:
         loss, predictions, encoded_len, transcript, transcript_len = self._loss_and_predictions(batch)
-        log: Dict[str, Any] = {"train_loss": loss.detach()}
-        if self._optimizer is not None:
-            log["learning_rate"] = self._optimizer.param_groups[0]["lr"]
-        trainer = self._trainer
-        every = max(1, int(getattr(trainer, "log_every_n_steps", 1) or 1)) if trainer is not None else 1
-        if (batch_nb + 1) % every == 0:
+        log = self._training_log(loss)
+        if self._logs_batch_wer(batch_nb):
             log["training_batch_wer"] = self._batch_wer(predictions, encoded_len, transcript, transcript_len)[0]
         return {"loss": loss, "log": log}
 
     def _evaluation_step(self, batch: Sequence[torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
         loss, predictions, encoded_len, transcript, transcript_len = self._loss_and_predictions(batch)
-        wer, scores, words = self._batch_wer(predictions, encoded_len, transcript, transcript_len)
-        return {
-            f"{prefix}_loss": loss.detach(),
-            f"{prefix}_wer_num": scores,
-            f"{prefix}_wer_denom": words,
-            f"{prefix}_wer": wer,
-        }
+        wer_outputs = self._wer_outputs(prefix, *self._batch_wer(predictions, encoded_len, transcript, transcript_len))
+        return {f"{prefix}_loss": loss.detach(), **wer_outputs}
 
     def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> Dict:
         return self._evaluation_step(batch, "val")
@@ -184,16 +136,6 @@ class EncDecCTCModel(ASRModel, ExportableEncDecModel):
         from nemo.collections.asr.data import audio_to_text_dataset
 
         return audio_to_text_dataset.get_char_dataset(config=config, augmentor=self._augmentor(config))
-
-    def _transcribe_config(self, manifest: str, batch_size: int) -> Dict[str, Any]:
-        return {
-            "manifest_filepath": manifest,
-            "sample_rate": self.preprocessor._sample_rate,
-            "labels": list(self.decoder.vocabulary),
-            "batch_size": batch_size,
-            "trim_silence": True,
-            "shuffle": False,
-        }
 
     # ------------------------------------------------------------------------------------------------ inference
     def transcribe(
@@ -227,34 +169,29 @@ class EncDecCTCModel(ASRModel, ExportableEncDecModel):
             )
         from nemo.collections.asr.parts import buffered_transcription as buffered
 
-        long_files = buffered.long_audio_indices(self, paths2audio_files, long_audio_threshold_in_secs)
-        short_files = [path for i, path in enumerate(paths2audio_files) if i not in long_files]
-        results: List[Any] = []
-        with self._inference_state():
-            batches = self._iterate_audio(short_files, batch_size, self._transcribe_config) if short_files else ()
-            total = -(-len(short_files) // max(1, batch_size))
-            for signal, signal_len, *_ in buffered.progress(batches, verbose=verbose, total=total, desc="Transcribing"):
-                log_probs, encoded_len, predictions = self.forward(input_signal=signal, input_signal_length=signal_len)
-                if logprobs:
-                    results += [log_probs[i, : encoded_len[i]].cpu().numpy() for i in range(log_probs.shape[0])]
-                    continue
-                decoded = self._wer.ctc_decoder_predictions_tensor(
-                    predictions, predictions_len=encoded_len, return_hypotheses=return_hypotheses
-                )
-                if return_hypotheses:
-                    for i, hypothesis in enumerate(decoded):
-                        hypothesis.y_sequence = log_probs[i, : encoded_len[i]].cpu().clone()
-                results += decoded
-            options = dict(
-                batch_size=batch_size,
-                logprobs=logprobs,
-                return_hypotheses=return_hypotheses,
-                verbose=verbose,
-                chunk_len_in_secs=chunk_len_in_secs,
+        def decode_batch(signal: torch.Tensor, signal_len: torch.Tensor) -> List[Any]:
+            log_probs, encoded_len, predictions = self.forward(input_signal=signal, input_signal_length=signal_len)
+            if logprobs:
+                return [log_probs[i, : encoded_len[i]].cpu().numpy() for i in range(log_probs.shape[0])]
+            decoded = self._wer.ctc_decoder_predictions_tensor(
+                predictions, predictions_len=encoded_len, return_hypotheses=return_hypotheses
             )
-            chunked = buffered.transcribe_long_files(self, paths2audio_files, long_files, options)
-        whole = iter(results)
-        return [chunked[i] if i in chunked else next(whole) for i in range(len(paths2audio_files))]
+            if return_hypotheses:
+                for i, hypothesis in enumerate(decoded):
+                    hypothesis.y_sequence = log_probs[i, : encoded_len[i]].cpu().clone()
+            return decoded
+
+        options = dict(batch_size=batch_size, verbose=verbose, chunk_len_in_secs=chunk_len_in_secs)
+        options.update(logprobs=logprobs, return_hypotheses=return_hypotheses)
+        with self._inference_state():
+            return buffered.transcribe_files(
+                self,
+                paths2audio_files,
+                decode_batch,
+                buffered.BufferedCTCTranscriber,
+                options,
+                long_audio_threshold_in_secs,
+            )
 
     # ---------------------------------------------------------------------------------------------- vocabulary
     def change_vocabulary(self, new_vocabulary: List[str]) -> None:
@@ -263,27 +200,19 @@ class EncDecCTCModel(ASRModel, ExportableEncDecModel):
         Use it to fine-tune a pretrained encoder on another alphabet. The config (``decoder``, ``labels`` and the data
         configs' ``labels``) is updated; nothing changes when the vocabulary is the same.
         """
-        if new_vocabulary is None or len(new_vocabulary) == 0:
-            raise ValueError(f"New vocabulary must be non-empty list of chars. But I got: {new_vocabulary}")
-        new_vocabulary = list(new_vocabulary)
-        if list(self.decoder.vocabulary or []) == new_vocabulary:
-            logging.warning(f"Old {self.decoder.vocabulary} and new {new_vocabulary} match. Not changing anything.")
+        if not self._is_new_vocabulary(new_vocabulary):
             return
-        decoder_config = copy.deepcopy(self.decoder.to_config_dict())
-        with open_dict(decoder_config):
-            decoder_config.vocabulary = ListConfig(new_vocabulary)
-            decoder_config.num_classes = len(new_vocabulary)
-        self._replace_decoder(decoder_config)
-        with open_dict(self._cfg):
-            if "labels" in self._cfg:
-                self._cfg.labels = ListConfig(new_vocabulary)
-            for key in ("train_ds", "validation_ds", "test_ds"):
-                if self._cfg.get(key) is not None and "labels" in self._cfg[key]:
-                    self._cfg[key].labels = ListConfig(new_vocabulary)
-        self.cfg = self._cfg
+        new_vocabulary = list(new_vocabulary)
+        self._replace_decoder(new_vocabulary)
+        self._write_labels(new_vocabulary)
         logging.info(f"Changed decoder to output to {self.decoder.vocabulary} vocabulary.")
 
-    def _replace_decoder(self, decoder_config: DictConfig) -> None:
+    def _replace_decoder(self, vocabulary: List[str]) -> None:
+        """A decoder (fresh weights), loss and WER for ``vocabulary``, on the model's device; ``cfg.decoder`` follows."""
+        decoder_config = copy.deepcopy(self.decoder.to_config_dict())
+        with open_dict(decoder_config):
+            decoder_config.vocabulary = ListConfig(vocabulary)
+            decoder_config.num_classes = len(vocabulary)
         device = next(self.decoder.parameters()).device
         del self.decoder
         self.decoder = EncDecCTCModel.from_config_dict(decoder_config).to(device)

@@ -15,13 +15,10 @@ from nemo.collections.asr.modules.rnnt import RNNTDecoderJoint
 from nemo.collections.asr.parts.rnnt_utils import Hypothesis
 from nemo.collections.asr.parts.submodules.rnnt_decoding import RNNTDecoding, resolve_decoding_config
 from nemo.core.classes.model import PretrainedModelInfo
-from nemo.core.classes.typecheck import typecheck
-from nemo.core.neural_types import AcousticEncodedRepresentation, AudioSignal, LengthsType, NeuralType, SpectrogramType
+from nemo.core.neural_types import AcousticEncodedRepresentation, LengthsType, NeuralType
 from nemo.utils import logging
 
 __all__ = ["EncDecRNNTModel"]
-
-_PROGRESS_DELAY_S = 1.0
 
 
 class EncDecRNNTModel(ASRModel):
@@ -46,14 +43,12 @@ class EncDecRNNTModel(ASRModel):
 
     def __init__(self, cfg: Union[DictConfig, Dict[str, Any]], trainer: Optional[Any] = None) -> None:
         super().__init__(cfg=cfg, trainer=trainer)
-        self.preprocessor = EncDecRNNTModel.from_config_dict(self._cfg.preprocessor)
-        self.encoder = EncDecRNNTModel.from_config_dict(self._cfg.encoder)
+        self._build_front_end()
         self._complete_transducer_config()
         self.decoder = EncDecRNNTModel.from_config_dict(self._cfg.decoder)
         self.joint = EncDecRNNTModel.from_config_dict(self._cfg.joint)
         self.loss = self._make_loss()
-        spec_augment = self._cfg.get("spec_augment")
-        self.spec_augmentation = EncDecRNNTModel.from_config_dict(spec_augment) if spec_augment is not None else None
+        self._build_spec_augmentation()
         with open_dict(self._cfg):
             self._cfg.decoding = resolve_decoding_config(self._cfg.get("decoding"))
         self.decoding = self._make_decoding(self._cfg.decoding)
@@ -132,48 +127,14 @@ class EncDecRNNTModel(ASRModel):
         self._optim_normalize_joint_norm = bool(self._cfg.get("normalize_joint_norm", False))
 
     # --------------------------------------------------------------------------------------------------- forward
-    @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        sample_rate = getattr(self.preprocessor, "_sample_rate", None)
-        return {
-            "input_signal": NeuralType(("B", "T"), AudioSignal(freq=sample_rate), optional=True),
-            "input_signal_length": NeuralType(("B",), LengthsType(), optional=True),
-            "processed_signal": NeuralType(("B", "D", "T"), SpectrogramType(), optional=True),
-            "processed_signal_length": NeuralType(("B",), LengthsType(), optional=True),
-        }
-
+    # ``forward`` (ASRModel's) returns ``(encoded [B, D, T], encoded_len)``: the encoder only, as the prediction
+    # network and joint need the transcripts or a decoding loop.
     @property
     def output_types(self) -> Dict[str, NeuralType]:
         return {
             "outputs": NeuralType(("B", "D", "T"), AcousticEncodedRepresentation()),
             "encoded_lengths": NeuralType(("B",), LengthsType()),
         }
-
-    @typecheck()
-    def forward(
-        self,
-        input_signal: Optional[torch.Tensor] = None,
-        input_signal_length: Optional[torch.Tensor] = None,
-        processed_signal: Optional[torch.Tensor] = None,
-        processed_signal_length: Optional[torch.Tensor] = None,
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """``(encoded [B, D, T], encoded_len)`` from raw audio or an already computed spectrogram (the encoder only:
-        the prediction network and joint need the transcripts or a decoding loop)."""
-        has_raw = input_signal is not None and input_signal_length is not None
-        has_processed = processed_signal is not None and processed_signal_length is not None
-        if has_raw == has_processed:
-            raise ValueError(
-                f"{type(self).__name__}.forward: give either `input_signal` and `input_signal_length` or "
-                "`processed_signal` and `processed_signal_length`, exactly one of the two pairs"
-            )
-        if has_raw:
-            processed_signal, processed_signal_length = self.preprocessor(
-                input_signal=input_signal, length=input_signal_length
-            )
-        if self.spec_augmentation is not None and self.training:
-            processed_signal = self.spec_augmentation(input_spec=processed_signal)
-        encoded, encoded_len = self.encoder(audio_signal=processed_signal, length=processed_signal_length)
-        return encoded, encoded_len
 
     def _transducer_loss(
         self, encoded: torch.Tensor, encoded_len: torch.Tensor, transcript: torch.Tensor, transcript_len: torch.Tensor
@@ -182,25 +143,14 @@ class EncDecRNNTModel(ASRModel):
         joint = self.joint(encoder_outputs=encoded, decoder_outputs=decoder)
         return self.loss(log_probs=joint, targets=transcript, input_lengths=encoded_len, target_lengths=target_length)
 
-    def _batch_wer(self, encoded, encoded_len, transcript, transcript_len) -> Tuple[torch.Tensor, ...]:
-        """WER of one batch (the metric accumulates, so it is reset right after computing)."""
-        self._wer.update(encoded, encoded_len, transcript, transcript_len)
-        wer, scores, words = self._wer.compute()
-        self._wer.reset()
-        return wer, scores, words
-
     # -------------------------------------------------------------------------------------------- Lightning steps
     def training_step(self, batch: Sequence[torch.Tensor], batch_nb: int) -> Dict[str, Any]:
         signal, signal_len, transcript, transcript_len = batch[:4]
         encoded, encoded_len = self.forward(input_signal=signal, input_signal_length=signal_len)
         loss = self._transducer_loss(encoded, encoded_len, transcript, transcript_len)
-        log: Dict[str, Any] = {"train_loss": loss.detach()}
-        if self._optimizer is not None:
-            log["learning_rate"] = self._optimizer.param_groups[0]["lr"]
-        trainer = self._trainer
-        every = max(1, int(getattr(trainer, "log_every_n_steps", 1) or 1)) if trainer is not None else 1
-        if (batch_nb + 1) % every == 0:
-            log["training_batch_wer"] = self._batch_wer(encoded, encoded_len, transcript, transcript_len)[0]
+        log = self._training_log(loss)
+        if self._logs_batch_wer(batch_nb):
+            log["training_batch_wer"] = self._compute_batch_wer(encoded, encoded_len, transcript, transcript_len)[0]
         if self._optim_normalize_joint_txu:
             self._optim_normalize_txu = (int(encoded_len.max()), int(transcript_len.max()))
         return {"loss": loss, "log": log}
@@ -211,8 +161,9 @@ class EncDecRNNTModel(ASRModel):
         out: Dict[str, torch.Tensor] = {}
         if self.compute_eval_loss:
             out[f"{prefix}_loss"] = self._transducer_loss(encoded, encoded_len, transcript, transcript_len).detach()
-        wer, scores, words = self._batch_wer(encoded, encoded_len, transcript, transcript_len)
-        out.update({f"{prefix}_wer_num": scores, f"{prefix}_wer_denom": words, f"{prefix}_wer": wer})
+        out.update(
+            self._wer_outputs(prefix, *self._compute_batch_wer(encoded, encoded_len, transcript, transcript_len))
+        )
         return out
 
     def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> Dict:
@@ -220,19 +171,6 @@ class EncDecRNNTModel(ASRModel):
 
     def test_step(self, batch: Sequence[torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> Dict:
         return self._evaluation_step(batch, "test")
-
-    def _evaluation_summary(self, outputs: List[Dict[str, Any]], prefix: str) -> Dict[str, Any]:
-        """Mean loss (when computed, ``compute_eval_loss``) and corpus WER of one loader's outputs."""
-        if not outputs:
-            return {}
-        num = torch.stack([torch.as_tensor(x[f"{prefix}_wer_num"], dtype=torch.float32) for x in outputs]).sum()
-        denom = torch.stack([torch.as_tensor(x[f"{prefix}_wer_denom"], dtype=torch.float32) for x in outputs]).sum()
-        summary: Dict[str, Any] = {"log": {f"{prefix}_wer": num / denom}}
-        if all(f"{prefix}_loss" in x for x in outputs):
-            loss = torch.stack([torch.as_tensor(x[f"{prefix}_loss"], dtype=torch.float32) for x in outputs]).mean()
-            summary[f"{prefix}_loss"] = loss
-            summary["log"][f"{prefix}_loss"] = loss
-        return summary
 
     def on_after_backward(self) -> None:
         """NeMo's optional gradient treatments: variational noise on the prediction network and the normalizations."""
@@ -263,21 +201,9 @@ class EncDecRNNTModel(ASRModel):
 
         return audio_to_text_dataset.get_char_dataset(config=config, augmentor=self._augmentor(config))
 
-    def _transcribe_config(self, manifest: str, batch_size: int) -> Dict[str, Any]:
-        return {
-            "manifest_filepath": manifest,
-            "sample_rate": self.preprocessor._sample_rate,
-            "labels": list(self.joint.vocabulary),
-            "batch_size": batch_size,
-            "trim_silence": True,
-            "shuffle": False,
-        }
-
-    def _dummy_target(self) -> Dict[str, str]:
-        symbol = next(
-            (s for s in self.joint.vocabulary or [] if isinstance(s, str) and len(s) == 1 and not s.isspace()), None
-        )
-        return {"text": symbol or "nothing"}
+    def _output_vocabulary(self) -> List[str]:
+        """The labels the joint emits."""
+        return list(self.joint.vocabulary or [])
 
     # ------------------------------------------------------------------------------------------------ inference
     def transcribe(
@@ -287,6 +213,8 @@ class EncDecRNNTModel(ASRModel):
         return_hypotheses: bool = False,
         partial_hypothesis: Optional[List[Hypothesis]] = None,
         verbose: bool = True,
+        chunk_len_in_secs: Optional[float] = None,
+        long_audio_threshold_in_secs: Optional[float] = None,
     ) -> Union[List[str], List[Hypothesis], Dict]:
         """Transcripts of audio files, in order, with the model's ``decoding`` strategy (greedy_batch by default).
 
@@ -294,27 +222,42 @@ class EncDecRNNTModel(ASRModel):
         frames in ``timestep``, ``score``, ``text``). With beam search and ``return_best_hypothesis: false`` this is
         still the best hypothesis; ``decoding.rnnt_decoder_predictions_tensor`` gives them all. (NeMo 1.0 returned
         such a list; NeMo 1.4-1.23 returned a ``(best, all)`` tuple.) Modes, dither, pad_to, gradients and logging
-        are restored afterwards; ``verbose=False`` hides the progress bar.
+        are restored afterwards; ``verbose=False`` hides the progress bars.
+
+        Files longer than ``long_audio_threshold_in_secs`` (default: the model attribute
+        ``transcribe_long_audio_threshold_in_secs``, else 120 s; ``inf`` turns this off) are streamed from disk in
+        overlapping windows of ``chunk_len_in_secs`` (default: ``transcribe_chunk_len_in_secs``, else 30 s) plus
+        ``transcribe_chunk_context_in_secs`` (else 5 s) each side and decoded greedily with the prediction network's
+        state carried across windows, with flat memory (``parts.buffered_transcription``).
         """
         if paths2audio_files is None or len(paths2audio_files) == 0:
             return {}
         if partial_hypothesis is not None:
             raise NotImplementedError(f"{type(self).__name__}.transcribe: partial_hypothesis is not supported")
-        from tqdm.auto import tqdm
+        from nemo.collections.asr.parts import buffered_transcription as buffered
 
-        results: List[Any] = []
+        def decode_batch(signal: torch.Tensor, signal_len: torch.Tensor) -> List[Any]:
+            encoded, encoded_len = self.forward(input_signal=signal, input_signal_length=signal_len)
+            best, _ = self.decoding.rnnt_decoder_predictions_tensor(
+                encoded, encoded_len, return_hypotheses=return_hypotheses
+            )
+            return best
+
+        options = dict(
+            batch_size=batch_size,
+            return_hypotheses=return_hypotheses,
+            verbose=verbose,
+            chunk_len_in_secs=chunk_len_in_secs,
+        )
         with self._inference_state(), self.joint.as_frozen():
-            batches = self._iterate_audio(paths2audio_files, batch_size, self._transcribe_config)
-            total = -(-len(paths2audio_files) // max(1, batch_size))
-            for signal, signal_len, *_ in tqdm(
-                batches, disable=not verbose, delay=_PROGRESS_DELAY_S, total=total, desc="Transcribing"
-            ):
-                encoded, encoded_len = self.forward(input_signal=signal, input_signal_length=signal_len)
-                best, _ = self.decoding.rnnt_decoder_predictions_tensor(
-                    encoded, encoded_len, return_hypotheses=return_hypotheses
-                )
-                results += best
-        return results
+            return buffered.transcribe_files(
+                self,
+                paths2audio_files,
+                decode_batch,
+                buffered.BufferedRNNTTranscriber,
+                options,
+                long_audio_threshold_in_secs,
+            )
 
     # ------------------------------------------------------------------------------------------ decoding / vocabulary
     def change_decoding_strategy(self, decoding_cfg: Optional[DictConfig] = None, verbose: bool = True) -> None:
@@ -339,19 +282,11 @@ class EncDecRNNTModel(ASRModel):
         ``decoder``, ``joint``, ``decoding`` and the data configs' ``labels`` are updated (so a saved model restores
         with the new vocabulary); nothing changes when the vocabulary is the same.
         """
-        if new_vocabulary is None or len(new_vocabulary) == 0:
-            raise ValueError(f"New vocabulary must be non-empty list of chars. But I got: {new_vocabulary}")
-        new_vocabulary = list(new_vocabulary)
-        if list(self.joint.vocabulary or []) == new_vocabulary:
-            logging.warning(f"Old {self.joint.vocabulary} and new {new_vocabulary} match. Not changing anything.")
+        if not self._is_new_vocabulary(new_vocabulary):
             return
+        new_vocabulary = list(new_vocabulary)
         self._replace_transducer(new_vocabulary, decoding_cfg)
-        with open_dict(self._cfg):
-            self._cfg.labels = ListConfig(new_vocabulary)
-            for key in ("train_ds", "validation_ds", "test_ds"):
-                if self._cfg.get(key) is not None and "labels" in self._cfg[key]:
-                    self._cfg[key].labels = ListConfig(new_vocabulary)
-        self.cfg = self._cfg
+        self._write_labels(new_vocabulary)
         logging.info(f"Changed decoder to output to {self.joint.vocabulary} vocabulary.")
 
     def _replace_transducer(self, vocabulary: List[str], decoding_cfg: Optional[DictConfig]) -> None:

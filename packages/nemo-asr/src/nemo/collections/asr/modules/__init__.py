@@ -1,5 +1,5 @@
 """Neural modules of the ASR collection: audio front ends, augmentations, encoders (convolutional, Conformer),
-decoders and CTC beam search."""
+decoders (CTC, classification, speaker) and CTC beam search."""
 
 from nemo.collections.asr.modules.audio_preprocessing import (
     AudioToMelSpectrogramPreprocessor,
@@ -9,7 +9,12 @@ from nemo.collections.asr.modules.audio_preprocessing import (
 )
 from nemo.collections.asr.modules.beam_search_decoder import BeamSearchDecoderWithLM
 from nemo.collections.asr.modules.conformer_encoder import ConformerEncoder
-from nemo.collections.asr.modules.conv_asr import ConvASRDecoder, ConvASRDecoderClassification, ConvASREncoder
+from nemo.collections.asr.modules.conv_asr import (
+    ConvASRDecoder,
+    ConvASRDecoderClassification,
+    ConvASREncoder,
+    SpeakerDecoder,
+)
 from nemo.collections.asr.modules.rnnt import RNNTDecoder, RNNTDecoderJoint, RNNTJoint
 
 __all__ = [
@@ -24,5 +29,6 @@ __all__ = [
     "RNNTDecoder",
     "RNNTDecoderJoint",
     "RNNTJoint",
+    "SpeakerDecoder",
     "SpectrogramAugmentation",
 ]

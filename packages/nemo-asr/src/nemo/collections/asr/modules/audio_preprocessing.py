@@ -58,7 +58,31 @@ def _window_samples(
 
 
 class AudioPreprocessor(NeuralModule, ABC):
-    """Base of waveform -> feature modules: typed, gradient-free ``forward(input_signal, length)``."""
+    """Base of waveform -> feature modules: typed, gradient-free ``forward(input_signal, length)``.
+
+    Subclasses set ``_sample_rate`` and name the type of their features in ``_features_type``.
+    """
+
+    _sample_rate: Optional[int] = None
+    _features_type: type = SpectrogramType
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict(
+            {
+                "input_signal": NeuralType(("B", "T"), AudioSignal(freq=self._sample_rate)),
+                "length": NeuralType(("B",), LengthsType()),
+            }
+        )
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict(
+            {
+                "processed_signal": NeuralType(("B", "D", "T"), self._features_type()),
+                "processed_length": NeuralType(("B",), LengthsType()),
+            }
+        )
 
     def __init__(self, win_length: int, hop_length: int) -> None:
         super().__init__()
@@ -89,6 +113,8 @@ class AudioToMelSpectrogramPreprocessor(AudioPreprocessor):
     frames, reflect padding) for models trained with them. ``stft_conv``, ``stft_exact_pad`` and ``use_torchaudio``
     are accepted and ignored, as in current NeMo.
     """
+
+    _features_type = MelSpectrogramType
 
     def __init__(
         self,
@@ -156,24 +182,6 @@ class AudioToMelSpectrogramPreprocessor(AudioPreprocessor):
             stft_exact_pad=stft_exact_pad,
             stft_conv=stft_conv,
             legacy_v1_features=legacy_v1_features,
-        )
-
-    @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict(
-            {
-                "input_signal": NeuralType(("B", "T"), AudioSignal(freq=self._sample_rate)),
-                "length": NeuralType(("B",), LengthsType()),
-            }
-        )
-
-    @property
-    def output_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict(
-            {
-                "processed_signal": NeuralType(("B", "D", "T"), MelSpectrogramType()),
-                "processed_length": NeuralType(("B",), LengthsType()),
-            }
         )
 
     def get_features(self, input_signal: torch.Tensor, length: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -287,6 +295,8 @@ class AudioToMFCCPreprocessor(AudioPreprocessor):
     Frame counts are ``ceil(length / hop)`` as in NeMo.
     """
 
+    _features_type = MFCCSpectrogramType
+
     def __init__(
         self,
         sample_rate: int = 16000,
@@ -321,24 +331,6 @@ class AudioToMFCCPreprocessor(AudioPreprocessor):
         fb = _htk_mel_filterbank(n_fft // 2 + 1, float(lowfreq), f_max, n_mels, sample_rate)
         mel = _MelSpectrogram(_Spectrogram(n_fft, win, hop, window_fn(win) if window_fn else None), _MelScale(fb))
         self.featurizer = _MFCC(mel, _dct_matrix(n_mfcc, n_mels, norm), log_mels=log)
-
-    @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict(
-            {
-                "input_signal": NeuralType(("B", "T"), AudioSignal(freq=self._sample_rate)),
-                "length": NeuralType(("B",), LengthsType()),
-            }
-        )
-
-    @property
-    def output_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict(
-            {
-                "processed_signal": NeuralType(("B", "D", "T"), MFCCSpectrogramType()),
-                "processed_length": NeuralType(("B",), LengthsType()),
-            }
-        )
 
     def get_features(self, input_signal: torch.Tensor, length: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         features = self.featurizer(input_signal)

@@ -1,4 +1,5 @@
-"""Convolutional ASR encoder (Jasper, QuartzNet, Citrinet, MatchboxNet) and its CTC/classification decoders.
+"""Convolutional ASR encoder (Jasper, QuartzNet, Citrinet, MatchboxNet, TitaNet) and its CTC, classification and
+speaker decoders.
 
 Built from NeMo's YAML ``jasper:`` block lists; submodule names follow NeMo 1 so ``.nemo`` weights load strictly.
 """
@@ -10,6 +11,7 @@ import torch
 from torch import nn
 
 from nemo.collections.asr.parts.jasper import JasperBlock, init_weights, jasper_activations
+from nemo.collections.asr.parts.submodules.tdnn_attention import AttentivePoolLayer, StatsPoolLayer
 from nemo.core.classes.exportable import Exportable
 from nemo.core.classes.module import NeuralModule
 from nemo.core.classes.typecheck import typecheck
@@ -22,7 +24,7 @@ from nemo.core.neural_types import (
     SpectrogramType,
 )
 
-__all__ = ["ConvASRDecoder", "ConvASRDecoderClassification", "ConvASREncoder"]
+__all__ = ["ConvASRDecoder", "ConvASRDecoderClassification", "ConvASREncoder", "SpeakerDecoder"]
 
 _REQUIRED_BLOCK_KEYS = ("filters", "repeat", "kernel", "stride", "dilation", "dropout", "residual")
 
@@ -165,7 +167,15 @@ class ConvASREncoder(NeuralModule, Exportable):
         return outputs[-1]
 
 
-class ConvASRDecoder(NeuralModule, Exportable):
+class _EncoderOutputDecoder(NeuralModule, Exportable):
+    """A decoder of the encoder's output ``(B, D, T)``."""
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"encoder_output": _ENCODER_OUT})
+
+
+class ConvASRDecoder(_EncoderOutputDecoder):
     """1x1 convolution to ``num_classes + 1`` outputs (blank is the last index) followed by log-softmax;
     ``add_blank=False`` (NeMo 3) makes ``num_classes`` outputs, and ``num_classes <= 0`` takes the vocabulary's size."""
 
@@ -196,10 +206,6 @@ class ConvASRDecoder(NeuralModule, Exportable):
         self.apply(lambda m: init_weights(m, mode=init_mode))
 
     @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict({"encoder_output": _ENCODER_OUT})
-
-    @property
     def output_types(self) -> Dict[str, NeuralType]:
         return OrderedDict({"logprobs": NeuralType(("B", "T", "D"), LogprobsType())})
 
@@ -219,7 +225,7 @@ class ConvASRDecoder(NeuralModule, Exportable):
         return self._num_classes
 
 
-class ConvASRDecoderClassification(NeuralModule, Exportable):
+class ConvASRDecoderClassification(_EncoderOutputDecoder):
     """Average/max pooling over time, then a linear layer to ``num_classes`` logits (or softmax probabilities)."""
 
     def __init__(
@@ -244,10 +250,6 @@ class ConvASRDecoderClassification(NeuralModule, Exportable):
         self.apply(lambda m: init_weights(m, mode=init_mode))
 
     @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict({"encoder_output": _ENCODER_OUT})
-
-    @property
     def output_types(self) -> Dict[str, NeuralType]:
         return OrderedDict({"logits": NeuralType(("B", "D"), LogitsType())})
 
@@ -258,6 +260,92 @@ class ConvASRDecoderClassification(NeuralModule, Exportable):
 
     def input_example(self) -> Tuple[torch.Tensor]:
         return (torch.randn(16, self._feat_in, 256, device=next(self.parameters()).device),)
+
+    @property
+    def num_classes(self) -> int:
+        return self._num_classes
+
+
+class SpeakerDecoder(NeuralModule, Exportable):
+    """Speaker head: pooling over time, embedding layers, then a linear layer to ``num_classes`` speaker logits.
+
+    ``pool_mode``: ``xvector`` (mean and standard deviation), ``tap`` (mean) or ``attention`` (attentive statistics,
+    TitaNet). ``emb_sizes`` (an int or a list) are the embedding layers: linear + batch norm + ReLU after statistics
+    pooling, batch norm + 1x1 conv after attentive pooling; the embedding is the last one's output before its ReLU.
+    ``angular=True`` (set by the model for an angular loss) L2-normalizes the embedding before ``final`` and drops
+    its bias. As in NeMo, ``final``'s weights are not normalized (its normalizing loop rebinds a local name only), so
+    checkpoints trained with NeMo give the same logits here.
+    """
+
+    def __init__(
+        self,
+        feat_in: int,
+        num_classes: int,
+        emb_sizes: Union[int, Sequence[int]] = 256,
+        pool_mode: str = "xvector",
+        angular: bool = False,
+        attention_channels: int = 128,
+        init_mode: Optional[str] = "xavier_uniform",
+    ) -> None:
+        super().__init__()
+        self.angular = angular
+        self.input_feat_in = feat_in
+        self._num_classes = num_classes
+        self.pool_mode = pool_mode.lower()
+        if self.pool_mode in ("xvector", "tap"):
+            self._pooling = StatsPoolLayer(feat_in=feat_in, pool_mode=self.pool_mode)
+            make_layer = self._linear_layer
+        elif self.pool_mode == "attention":
+            self._pooling = AttentivePoolLayer(inp_filters=feat_in, attention_channels=attention_channels)
+            make_layer = self._conv_layer
+        else:
+            raise ValueError(f"SpeakerDecoder: pool_mode must be 'xvector', 'tap' or 'attention', got {pool_mode!r}")
+        sizes = [emb_sizes] if isinstance(emb_sizes, int) else [int(size) for size in emb_sizes]
+        if not sizes:
+            raise ValueError("SpeakerDecoder: emb_sizes must name at least one embedding size")
+        shapes = [self._pooling.feat_in, *sizes]
+        self.emb_layers = nn.ModuleList(make_layer(i, o) for i, o in zip(shapes[:-1], shapes[1:]))
+        self.final = nn.Linear(shapes[-1], num_classes, bias=not angular)
+        self.apply(lambda m: init_weights(m, mode=init_mode))
+
+    @staticmethod
+    def _conv_layer(inp: int, out: int) -> nn.Sequential:
+        return nn.Sequential(nn.BatchNorm1d(inp, affine=True, track_running_stats=True), nn.Conv1d(inp, out, 1))
+
+    @staticmethod
+    def _linear_layer(inp: int, out: int) -> nn.Sequential:
+        return nn.Sequential(
+            nn.Linear(inp, out), nn.BatchNorm1d(out, affine=False, track_running_stats=True), nn.ReLU()
+        )
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"encoder_output": _ENCODER_OUT, "length": NeuralType(("B",), LengthsType(), optional=True)})
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict(
+            {
+                "logits": NeuralType(("B", "D"), LogitsType()),
+                "embs": NeuralType(("B", "D"), AcousticEncodedRepresentation()),
+            }
+        )
+
+    @typecheck()
+    def forward(
+        self, encoder_output: torch.Tensor, length: Optional[torch.Tensor] = None
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        pooled = self._pooling(encoder_output, length)
+        for layer in self.emb_layers[:-1]:
+            pooled = layer(pooled)
+        emb = self.emb_layers[-1][:2](pooled)  # before the linear layers' ReLU (the whole conv layer)
+        out = self.emb_layers[-1][2:](emb).squeeze(-1)
+        if self.angular:
+            out = nn.functional.normalize(out, p=2, dim=1)
+        return self.final(out), emb.squeeze(-1)
+
+    def input_example(self, max_batch: int = 1, max_dim: int = 256) -> Tuple[torch.Tensor]:
+        return (torch.randn(max_batch, self.input_feat_in, max_dim, device=next(self.parameters()).device),)
 
     @property
     def num_classes(self) -> int:

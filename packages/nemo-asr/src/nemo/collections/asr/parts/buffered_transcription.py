@@ -1,4 +1,5 @@
-"""Buffered (chunked) CTC transcription of long audio files with flat memory, as NeMo's buffered CTC inference does.
+"""Buffered (chunked) transcription of long audio files with flat memory, as NeMo's buffered CTC and RNN-T
+inference do.
 
 A file is streamed from disk with soundfile in blocks (never read whole), cut into overlapping windows of
 ``chunk`` seconds of new audio plus ``context`` seconds on each side, and each window goes through the model's
@@ -6,7 +7,10 @@ preprocessor, encoder and decoder. Only the log-probabilities of a window's cent
 on multiples of the encoder's stride (``hop * subsampling`` samples), so the kept frames of consecutive windows tile
 the whole-file frame sequence exactly (the first window has no left context, the last keeps everything to its end).
 The kept frames' greedy labels are merged across window borders (run-length collapse carried from one window to the
-next) and decoded at the end, so a 2-hour file costs about what one window costs.
+next) and decoded at the end, so a 2-hour file costs about what one window costs. A transducer keeps the encoder
+frames of a window's central part instead and decodes them greedily right away, carrying the prediction network's
+output and state from one window to the next, so the labels are whole-file greedy decoding's wherever the encoder
+frames are (exactly so when the context covers the encoder's receptive field).
 
 With ``normalize: per_feature`` / ``all_features`` a first streamed pass computes the whole file's feature mean and
 std and the windows are normalized with those fixed statistics, so when the context covers the encoder's receptive
@@ -18,7 +22,7 @@ computed in a first streaming pass over the file).
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 import torch
@@ -41,7 +45,9 @@ __all__ = [
     "stream_trim_bounds",
     "iter_window_audio",
     "BufferedCTCTranscriber",
+    "BufferedRNNTTranscriber",
     "long_audio_indices",
+    "transcribe_files",
     "progress",
 ]
 
@@ -119,7 +125,9 @@ def _iter_blocks(path: str, target_sr: int, block_frames: int = _BLOCK_FRAMES) -
         if int(handle.samplerate) != int(target_sr):
             import soxr
 
-            resampler = soxr.ResampleStream(int(handle.samplerate), int(target_sr), 1, dtype="float32", quality=RESAMPLE_QUALITY)
+            resampler = soxr.ResampleStream(
+                int(handle.samplerate), int(target_sr), 1, dtype="float32", quality=RESAMPLE_QUALITY
+            )
         while True:
             block = handle.read(frames=block_frames, dtype="float32", always_2d=True)
             last = block.shape[0] < block_frames
@@ -218,11 +226,13 @@ def long_audio_indices(model: Any, paths: Sequence[str], threshold_in_secs: Opti
     )
     if threshold < 0 or math.isinf(threshold):
         return set()
-    return {i for i, path in enumerate(paths) if os.path.isfile(path) and _duration(path) > threshold}
+    files = ((i, path) for i, path in enumerate(paths) if isinstance(path, (str, os.PathLike)))  # not arrays
+    return {i for i, path in files if os.path.isfile(path) and _duration(path) > threshold}
 
 
-class BufferedCTCTranscriber:
-    """Chunked greedy CTC transcription of one file at a time with a CTC model (call it in ``_inference_state``)."""
+class _BufferedTranscriber:
+    """What chunked CTC and RNN-T transcription share: the window plan on the encoder's stride, the streamed window
+    batches, the whole-file normalization statistics and the loop over each window's kept output frames."""
 
     def __init__(
         self,
@@ -260,14 +270,16 @@ class BufferedCTCTranscriber:
         lengths = []
         for frames in (256, 512):
             signal = torch.zeros(1, frames * hop, device=device)
-            _, encoded_len, _ = self.model.forward(
-                input_signal=signal, input_signal_length=torch.tensor([frames * hop], device=device)
-            )
+            _, encoded_len = self._frames(signal, torch.tensor([frames * hop], device=device))
             lengths.append(int(encoded_len[0]))
         step = lengths[1] - lengths[0]
         if step <= 0 or 256 % step:
             raise RuntimeError(f"cannot tell the encoder's stride: 256 feature frames gave {step} output frames")
         return hop * (256 // step)
+
+    def _frames(self, signal: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The model's output frames ``[B, T, ...]`` for a batch of windows, and their valid lengths."""
+        raise NotImplementedError
 
     def plan(self, num_samples: int) -> List[Window]:
         return plan_windows(num_samples, self.samples_per_frame, self.chunk_frames, self.context_frames)
@@ -283,8 +295,9 @@ class BufferedCTCTranscriber:
         if batch:
             yield batch
 
-    def transcribe_file(self, path: str, logprobs: bool = False, return_hypotheses: bool = False) -> Any:
-        """The file's transcript (``str``), ``(T, V+1)`` log-probabilities, or a ``Hypothesis``, as ``transcribe``."""
+    def transcribe_file(self, path: str, **options: Any) -> Any:
+        """The file's result as the model's ``transcribe`` gives it (``options``: its ``logprobs``/
+        ``return_hypotheses``)."""
         model = self.model
         start, end = 0, None
         if self.trim:
@@ -298,10 +311,10 @@ class BufferedCTCTranscriber:
             fixed = self._whole_file_statistics(path, windows, start, featurizer, normalize)
             featurizer.normalize = fixed
             try:
-                return self._decode(path, windows, start, logprobs, return_hypotheses)
+                return self._decode(path, windows, start, **options)
             finally:
                 featurizer.normalize = normalize
-        return self._decode(path, windows, start, logprobs, return_hypotheses)
+        return self._decode(path, windows, start, **options)
 
     def _window_batches(self, path: str, windows: Sequence[Window], start: int):
         """Batches of ``(windows, signal, lengths)`` streamed from ``path``."""
@@ -342,12 +355,8 @@ class BufferedCTCTranscriber:
         std = var.sqrt() + CONSTANT
         return {"fixed_mean": mean.tolist(), "fixed_std": std.tolist()}
 
-    def _decode(self, path, windows, start, logprobs: bool, return_hypotheses: bool) -> Any:
-        model = self.model
-        keep_all = logprobs or return_hypotheses
-        kept_logprobs: List[torch.Tensor] = []
-        kept_labels: List[np.ndarray] = []
-        previous = -1
+    def _kept_frames(self, path: str, windows: Sequence[Window], start: int) -> Iterator[Tuple[Window, torch.Tensor]]:
+        """Each window and its kept output frames ``[T, ...]``, in order (with the progress bar)."""
         bar = progress(
             total=len(windows),
             verbose=self.verbose,
@@ -357,24 +366,43 @@ class BufferedCTCTranscriber:
         )
         try:
             for batch, signal, lengths in self._window_batches(path, windows, start):
-                log_probs, encoded_len, _ = model.forward(input_signal=signal, input_signal_length=lengths)
+                outputs, encoded_len = self._frames(signal, lengths)
                 for i, window in enumerate(batch):
                     available = int(encoded_len[i])
                     stop = available if window.is_last else min(available, window.keep_start + window.keep_len)
-                    kept = log_probs[i, window.keep_start : stop]
-                    if keep_all:
-                        kept_logprobs.append(kept.cpu().clone())
-                        continue
-                    labels = kept.argmax(dim=-1).cpu().numpy()
-                    if labels.size:
-                        new = np.empty(labels.size, dtype=bool)
-                        new[0] = labels[0] != previous
-                        new[1:] = labels[1:] != labels[:-1]
-                        kept_labels.append(labels[new])
-                        previous = int(labels[-1])
+                    yield window, outputs[i, window.keep_start : stop]
                 bar.update(len(batch))
         finally:
             bar.close()
+
+    def _decode(self, path: str, windows: Sequence[Window], start: int, **options: Any) -> Any:
+        raise NotImplementedError
+
+
+class BufferedCTCTranscriber(_BufferedTranscriber):
+    """Chunked greedy CTC transcription of one file at a time with a CTC model (call it in ``_inference_state``)."""
+
+    def _frames(self, signal: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        log_probs, encoded_len, _ = self.model.forward(input_signal=signal, input_signal_length=lengths)
+        return log_probs, encoded_len
+
+    def _decode(self, path, windows, start, logprobs: bool = False, return_hypotheses: bool = False) -> Any:
+        """The file's transcript (``str``), ``(T, V+1)`` log-probabilities, or a ``Hypothesis``, as ``transcribe``."""
+        keep_all = logprobs or return_hypotheses
+        kept_logprobs: List[torch.Tensor] = []
+        kept_labels: List[np.ndarray] = []
+        previous = -1
+        for _, kept in self._kept_frames(path, windows, start):
+            if keep_all:
+                kept_logprobs.append(kept.cpu().clone())
+                continue
+            labels = kept.argmax(dim=-1).cpu().numpy()
+            if labels.size:
+                new = np.empty(labels.size, dtype=bool)
+                new[0] = labels[0] != previous
+                new[1:] = labels[1:] != labels[:-1]
+                kept_labels.append(labels[new])
+                previous = int(labels[-1])
         return self._finish(kept_logprobs, kept_labels, logprobs, return_hypotheses)
 
     def _finish(self, kept_logprobs, kept_labels, logprobs: bool, return_hypotheses: bool) -> Any:
@@ -398,15 +426,63 @@ class BufferedCTCTranscriber:
         return decoded
 
 
+class BufferedRNNTTranscriber(_BufferedTranscriber):
+    """Chunked greedy transcription of one file at a time with a transducer (call it in ``_inference_state``): the
+    kept encoder frames of each window are decoded greedily as they come, the prediction network's output and state
+    carried over from the previous window (NeMo's buffered RNN-T inference). Beam-search models decode greedily
+    here."""
+
+    def __init__(self, model: Any, **settings: Any) -> None:
+        super().__init__(model, **settings)
+        from nemo.collections.asr.parts.submodules.rnnt_greedy_decoding import GreedyRNNTInfer
+
+        current = model.decoding.decoding
+        if isinstance(current, GreedyRNNTInfer):
+            self.greedy = current
+        else:  # the batched greedy decoder gives the same labels; beam search is not carried across windows
+            self.greedy = GreedyRNNTInfer(
+                decoder_model=model.decoder,
+                joint_model=model.joint,
+                blank_index=model.decoding.blank_id,
+                max_symbols_per_step=getattr(current, "max_symbols", 10),
+                preserve_alignments=bool(getattr(current, "preserve_alignments", False)),
+            )
+
+    def _frames(self, signal: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        encoded, encoded_len = self.model.forward(input_signal=signal, input_signal_length=lengths)
+        return encoded.transpose(1, 2), encoded_len
+
+    def _decode(self, path, windows, start, return_hypotheses: bool = False) -> Any:
+        """The file's transcript (``str``) or ``Hypothesis`` (labels, their frames, score), as ``transcribe``."""
+        from nemo.collections.asr.parts.rnnt_utils import Hypothesis
+        from nemo.collections.asr.parts.submodules.rnnt_greedy_decoding import pack_hypotheses
+
+        hypothesis, carry, frames = None, None, 0
+        for window, kept in self._kept_frames(path, windows, start):
+            hypothesis, carry = self.greedy.decode_continued(kept, hypothesis, carry, offset=window.first_frame)
+            frames = window.first_frame + kept.shape[0]
+        if hypothesis is None:  # nothing left after trimming
+            hypothesis = Hypothesis(score=0.0, y_sequence=[], timestep=[], dec_state=None)
+        (hypothesis,) = self.model.decoding.decode_hypothesis(pack_hypotheses([hypothesis], torch.tensor([frames])))
+        return hypothesis if return_hypotheses else hypothesis.text
+
+
 def transcribe_long_files(
-    model: Any, paths: Sequence[str], indices: Iterable[int], options: Dict[str, Any]
+    model: Any,
+    paths: Sequence[str],
+    indices: Iterable[int],
+    options: Dict[str, Any],
+    transcriber: type = BufferedCTCTranscriber,
 ) -> Dict[int, Any]:
-    """``{index: result}`` for the files at ``indices``, transcribed in chunks (``options``: ``batch_size``,
-    ``logprobs``, ``return_hypotheses``, ``verbose``, ``chunk_len_in_secs``, ``context_in_secs``)."""
+    """``{index: result}`` for the files at ``indices``, transcribed in chunks by a ``transcriber`` (``options``:
+    ``batch_size``, ``verbose``, ``chunk_len_in_secs``, ``context_in_secs`` and what its ``transcribe_file`` takes,
+    ``logprobs``/``return_hypotheses``)."""
     indices = sorted(indices)
     if not indices:
         return {}
-    transcriber = BufferedCTCTranscriber(
+    settings = ("batch_size", "verbose", "chunk_len_in_secs", "context_in_secs")
+    file_options = {key: value for key, value in options.items() if key not in settings}
+    transcriber = transcriber(
         model,
         chunk_len_in_secs=options.get("chunk_len_in_secs"),
         context_in_secs=options.get("context_in_secs"),
@@ -415,9 +491,29 @@ def transcribe_long_files(
     )
     results = {}
     for index in progress(indices, verbose=options.get("verbose", True), desc="Transcribing long files", unit="file"):
-        results[index] = transcriber.transcribe_file(
-            paths[index],
-            logprobs=options.get("logprobs", False),
-            return_hypotheses=options.get("return_hypotheses", False),
-        )
+        results[index] = transcriber.transcribe_file(paths[index], **file_options)
     return results
+
+
+def transcribe_files(
+    model: Any,
+    paths: Sequence[str],
+    decode_batch: Callable[[torch.Tensor, torch.Tensor], List[Any]],
+    transcriber: type,
+    options: Dict[str, Any],
+    long_audio_threshold_in_secs: Optional[float] = None,
+) -> List[Any]:
+    """One result per file, in order: files up to the long-audio threshold (see ``long_audio_indices``) are batched
+    whole through ``decode_batch(signal, signal_len)``, longer ones streamed in chunks by ``transcriber`` (see
+    ``transcribe_long_files`` for ``options``). Call it in the model's ``_inference_state``."""
+    long_files = long_audio_indices(model, paths, long_audio_threshold_in_secs)
+    short_files = [path for i, path in enumerate(paths) if i not in long_files]
+    batch_size, verbose = options.get("batch_size", 4), options.get("verbose", True)
+    results: List[Any] = []
+    batches = model._iterate_audio(short_files, batch_size, model._transcribe_config) if short_files else ()
+    total = -(-len(short_files) // max(1, batch_size))
+    for signal, signal_len, *_ in progress(batches, verbose=verbose, total=total, desc="Transcribing"):
+        results += decode_batch(signal, signal_len)
+    chunked = transcribe_long_files(model, paths, long_files, options, transcriber)
+    whole = iter(results)
+    return [chunked[i] if i in chunked else next(whole) for i in range(len(paths))]

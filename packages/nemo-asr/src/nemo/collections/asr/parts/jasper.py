@@ -271,13 +271,14 @@ class JasperBlock(nn.Module):
 
         conv = nn.ModuleList()
         in_loop = inplanes
-        for _ in range(repeat - 1):
+        for index in range(max(repeat, 1)):
+            last = index == max(repeat, 1) - 1
             conv.extend(
                 self._conv_bn(
                     in_loop,
                     planes,
                     kernel,
-                    1 if stride_last else stride,
+                    stride if last or not stride_last else 1,  # stride_last: only the last sub-block strides
                     dilation,
                     padding_val,
                     groups,
@@ -287,23 +288,9 @@ class JasperBlock(nn.Module):
                     norm_groups,
                 )
             )
-            conv.extend(self._act_dropout(dropout, activation))
+            if not last:  # the block's last activation and dropout come after the residual sum
+                conv.extend(self._act_dropout(dropout, activation))
             in_loop = planes
-        conv.extend(
-            self._conv_bn(
-                in_loop,
-                planes,
-                kernel,
-                stride,
-                dilation,
-                padding_val,
-                groups,
-                heads,
-                separable,
-                normalization,
-                norm_groups,
-            )
-        )
         if se:
             conv.append(SqueezeExcite(planes, se_reduction_ratio, se_context_window, se_interpolation_mode, activation))
         self.mconv = conv

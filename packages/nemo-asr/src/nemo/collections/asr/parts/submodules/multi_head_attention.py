@@ -38,6 +38,9 @@ __all__ = [
 
 INF_VAL = 10000.0
 
+# The projected query, key and value heads, each (B, H, T, d_k).
+_Heads = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+
 
 def prefer_sdpa(rel_pos: bool, device: torch.device, needs_grad: bool) -> bool:
     """Whether SDPA is the faster implementation for a call (``use_pytorch_sdpa=None``).
@@ -67,6 +70,8 @@ def _float32_attention(enabled: bool, device: torch.device):
 
 class MultiHeadAttention(nn.Module):
     """Multi-head attention of the Transformer (``abs_pos``). ``forward(query, key, value, mask)`` -> (B, T1, n_feat)."""
+
+    _relative_positions = False
 
     def __init__(
         self,
@@ -162,24 +167,37 @@ class MultiHeadAttention(nn.Module):
         pos_emb: Optional[torch.Tensor] = None,
         cache: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
+        """Attention of ``query`` (B, T1, n_feat) over ``key``/``value`` (B, T2, n_feat); ``mask`` (B, T1, T2) is True
+        where attention is not allowed. Under autocast the attention runs in float32 (NeMo's choice)."""
         if cache is not None:
             raise NotImplementedError(f"{type(self).__name__}: streaming caches are not supported")
         autocast = torch.is_autocast_enabled()
         if autocast:
             query, key, value = query.float(), key.float(), value.float()
+            pos_emb = None if pos_emb is None else pos_emb.float()
         with _float32_attention(autocast, query.device):
-            q, k, v = self.forward_qkv(query, key, value)
-            if self._use_sdpa(query, rel_pos=False):
-                out = self._sdpa(q, k, v, None if mask is None else ~mask.unsqueeze(1))
-                return self._merge_heads(self._zero_fully_masked_rows(out, mask))
-            scores = torch.matmul(q, k.transpose(-2, -1)) / self.s_d_k
-            return self.forward_attention(v, scores, mask)
+            sdpa = self._use_sdpa(query, rel_pos=self._relative_positions)
+            return self._attend(self.forward_qkv(query, key, value), mask, pos_emb, sdpa)
+
+    def _attend(
+        self, heads: _Heads, mask: Optional[torch.Tensor], pos_emb: Optional[torch.Tensor], sdpa: bool
+    ) -> torch.Tensor:
+        """The attention output of projected heads ``(q, k, v)`` (B, H, T, d_k), through PyTorch's SDPA when ``sdpa``
+        (``pos_emb`` is not used)."""
+        q, k, v = heads
+        if sdpa:
+            out = self._sdpa(q, k, v, None if mask is None else ~mask.unsqueeze(1))
+            return self._merge_heads(self._zero_fully_masked_rows(out, mask))
+        scores = torch.matmul(q, k.transpose(-2, -1)) / self.s_d_k
+        return self.forward_attention(v, scores, mask)
 
 
 class RelPositionMultiHeadAttention(MultiHeadAttention):
     """Transformer-XL attention with relative positions (``rel_pos``); ``pos_emb`` (1, 2 * T - 1, n_feat) comes from
     ``RelPositionalEncoding``. ``pos_bias_u``/``pos_bias_v`` (H, d_k) are this layer's own unless shared ones are given
     (``untie_biases: false``)."""
+
+    _relative_positions = True
 
     def __init__(
         self,
@@ -218,41 +236,30 @@ class RelPositionMultiHeadAttention(MultiHeadAttention):
         x = x.view(b, h, -1, qlen)  # (b, h, p + 1, t1)
         return x[:, :, 1:].view(b, h, qlen, pos_len)
 
-    def forward(
-        self,
-        query: torch.Tensor,
-        key: torch.Tensor,
-        value: torch.Tensor,
-        mask: Optional[torch.Tensor],
-        pos_emb: Optional[torch.Tensor] = None,
-        cache: Optional[torch.Tensor] = None,
+    def _attend(
+        self, heads: _Heads, mask: Optional[torch.Tensor], pos_emb: Optional[torch.Tensor], sdpa: bool
     ) -> torch.Tensor:
-        if cache is not None:
-            raise NotImplementedError(f"{type(self).__name__}: streaming caches are not supported")
+        """Content plus relative-position scores (Transformer-XL) of projected heads ``(q, k, v)``."""
         if pos_emb is None:
             raise ValueError("RelPositionMultiHeadAttention needs pos_emb")
-        autocast = torch.is_autocast_enabled()
-        if autocast:
-            query, key, value, pos_emb = query.float(), key.float(), value.float(), pos_emb.float()
-        with _float32_attention(autocast, query.device):
-            q, k, v = self.forward_qkv(query, key, value)
-            q = q.transpose(1, 2)  # (B, T1, H, d_k)
-            p = self.linear_pos(pos_emb).view(pos_emb.size(0), -1, self.h, self.d_k).transpose(1, 2)
-            q_with_bias_u = (q + self.pos_bias_u).transpose(1, 2)  # (B, H, T1, d_k)
-            q_with_bias_v = (q + self.pos_bias_v).transpose(1, 2)
-            if self._use_sdpa(query, rel_pos=True):
-                # The positional term, scaled (on the small factor before the matmul) and masked, is SDPA's bias.
-                bias = self.rel_shift(torch.matmul(q_with_bias_v / self.s_d_k, p.transpose(-2, -1)))
-                bias = bias[:, :, :, : k.size(-2)]
-                if mask is not None:
-                    bias = bias.masked_fill(mask.unsqueeze(1), -INF_VAL)
-                out = self._sdpa(q_with_bias_u, k, v, bias)
-                return self._merge_heads(self._zero_fully_masked_rows(out, mask))
-            matrix_bd = self.rel_shift(torch.matmul(q_with_bias_v, p.transpose(-2, -1)))
-            matrix_bd = matrix_bd[:, :, :, : k.size(-2)]
-            matrix_ac = torch.matmul(q_with_bias_u, k.transpose(-2, -1))
-            scores = (matrix_ac + matrix_bd) / self.s_d_k
-            return self.forward_attention(v, scores, mask)
+        q, k, v = heads
+        q = q.transpose(1, 2)  # (B, T1, H, d_k)
+        p = self.linear_pos(pos_emb).view(pos_emb.size(0), -1, self.h, self.d_k).transpose(1, 2)
+        q_with_bias_u = (q + self.pos_bias_u).transpose(1, 2)  # (B, H, T1, d_k)
+        q_with_bias_v = (q + self.pos_bias_v).transpose(1, 2)
+        if sdpa:
+            # The positional term, scaled (on the small factor before the matmul) and masked, is SDPA's bias.
+            bias = self.rel_shift(torch.matmul(q_with_bias_v / self.s_d_k, p.transpose(-2, -1)))
+            bias = bias[:, :, :, : k.size(-2)]
+            if mask is not None:
+                bias = bias.masked_fill(mask.unsqueeze(1), -INF_VAL)
+            out = self._sdpa(q_with_bias_u, k, v, bias)
+            return self._merge_heads(self._zero_fully_masked_rows(out, mask))
+        matrix_bd = self.rel_shift(torch.matmul(q_with_bias_v, p.transpose(-2, -1)))
+        matrix_bd = matrix_bd[:, :, :, : k.size(-2)]
+        matrix_ac = torch.matmul(q_with_bias_u, k.transpose(-2, -1))
+        scores = (matrix_ac + matrix_bd) / self.s_d_k
+        return self.forward_attention(v, scores, mask)
 
 
 class PositionalEncoding(nn.Module):

@@ -21,16 +21,18 @@ import numpy as np
 import torch
 
 from nemo.collections.asr.parts.rnnt_utils import Hypothesis, NBestHypotheses
-from nemo.collections.asr.parts.submodules.rnnt_greedy_decoding import GreedyRNNTInfer, eval_mode, pack_hypotheses
-from nemo.core.classes.typecheck import Typing, typecheck
-from nemo.core.neural_types import AcousticEncodedRepresentation, HypothesisType, LengthsType, NeuralType
+from nemo.collections.asr.parts.submodules.rnnt_greedy_decoding import (
+    GreedyRNNTInfer,
+    TransducerInfer,
+    pack_hypotheses,
+)
 
 __all__ = ["BeamRNNTInfer", "BeamRNNTInferConfig"]
 
 _SEARCH_TYPES = ("default",)
 
 
-class BeamRNNTInfer(Typing):
+class BeamRNNTInfer(TransducerInfer):
     """Beam search over a transducer's prediction network and joint (see the module docstring).
 
     Args:
@@ -44,18 +46,6 @@ class BeamRNNTInfer(Typing):
         Other NeMo arguments (``tsd_max_sym_exp_per_step``, ``alsd_max_target_len``, ``maes_*``...) are accepted and
         unused; ``language_model``/``ngram_lm_model`` and ``preserve_alignments`` are refused.
     """
-
-    @property
-    def input_types(self) -> Dict[str, Any]:
-        return {
-            "encoder_output": NeuralType(("B", "D", "T"), AcousticEncodedRepresentation()),
-            "encoded_lengths": NeuralType(("B",), LengthsType()),
-            "partial_hypotheses": [NeuralType(elements_type=HypothesisType(), optional=True)],
-        }
-
-    @property
-    def output_types(self) -> Dict[str, Any]:
-        return {"predictions": [NeuralType(elements_type=HypothesisType())]}
 
     def __init__(
         self,
@@ -83,8 +73,7 @@ class BeamRNNTInfer(Typing):
             raise ValueError("BeamRNNTInfer: language-model fusion is not implemented here")
         if preserve_alignments:
             raise ValueError("BeamRNNTInfer: preserve_alignments is not supported by beam search here")
-        if max_symbols_per_step is not None and max_symbols_per_step <= 0:
-            raise ValueError(f"Expected max_symbols_per_step > 0 (or None), got {max_symbols_per_step}")
+        self._check_max_symbols(max_symbols_per_step)
         self.decoder = decoder_model
         self.joint = joint_model
         self.beam_size = int(beam_size)
@@ -101,36 +90,24 @@ class BeamRNNTInfer(Typing):
             else None
         )
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Tuple[List[Union[Hypothesis, NBestHypotheses]]]:
-        return self.forward(*args, **kwargs)
-
-    @typecheck()
-    def forward(
-        self,
-        encoder_output: torch.Tensor,
-        encoded_lengths: torch.Tensor,
-        partial_hypotheses: Optional[List[Hypothesis]] = None,
-    ) -> Tuple[List[Union[Hypothesis, NBestHypotheses]]]:
-        """``(results,)``: per item the best ``Hypothesis`` or, without ``return_best_hypothesis``, all of them."""
-        if partial_hypotheses is not None:
-            raise NotImplementedError("`partial_hypotheses` support is not supported")
+    def _decode_batch(
+        self, frames: torch.Tensor, encoded_lengths: torch.Tensor
+    ) -> List[Union[Hypothesis, NBestHypotheses]]:
+        """Per item the best ``Hypothesis`` or, without ``return_best_hypothesis``, all of them."""
         if self._greedy is not None:
-            (hyps,) = self._greedy(encoder_output=encoder_output, encoded_lengths=encoded_lengths)
-            return ([h if self.return_best_hypothesis else NBestHypotheses([h]) for h in hyps],)
+            hyps = self._greedy._decode_batch(frames, encoded_lengths)
+            return [h if self.return_best_hypothesis else NBestHypotheses([h]) for h in hyps]
         results: List[Union[Hypothesis, NBestHypotheses]] = []
-        with eval_mode(self.decoder, self.joint), torch.no_grad():
-            frames = self.joint.project_encoder(encoder_output.transpose(1, 2))
-            for b in range(frames.shape[0]):
-                nbest = self._search(frames[b : b + 1], int(encoded_lengths[b]))
-                nbest = pack_hypotheses(nbest, [encoded_lengths[b].detach().cpu()] * len(nbest))
-                results.append(nbest[0] if self.return_best_hypothesis else NBestHypotheses(nbest))
-        return (results,)
+        for b in range(frames.shape[0]):
+            nbest = self._search(frames[b : b + 1], int(encoded_lengths[b]))
+            nbest = pack_hypotheses(nbest, [encoded_lengths[b].detach().cpu()] * len(nbest))
+            results.append(nbest[0] if self.return_best_hypothesis else NBestHypotheses(nbest))
+        return results
 
     def _log_probs(self, f: torch.Tensor, hyp: Hypothesis, cache: Dict) -> Tuple[torch.Tensor, Any]:
         """Log-probabilities ``[V + 1]`` after ``hyp`` at projected frame ``f``, and the state after its labels."""
         g, state, _ = self.decoder.score_hypothesis(hyp, cache)
-        logits = self.joint.joint_logits_after_projection(f, self.joint.project_prednet(g))[0, 0, 0]
-        return (logits.float() / self.softmax_temperature).log_softmax(dim=-1), state
+        return self._joint_log_probs(f, self.joint.project_prednet(g), self.softmax_temperature)[0], state
 
     def _search(self, frames: torch.Tensor, length: int) -> List[Hypothesis]:
         beam = self.beam_size

@@ -27,6 +27,7 @@ __all__ = [
     "GreedyBatchedRNNTInferConfig",
     "GreedyRNNTInfer",
     "GreedyRNNTInferConfig",
+    "TransducerInfer",
     "eval_mode",
     "pack_hypotheses",
 ]
@@ -63,8 +64,9 @@ def pack_hypotheses(hypotheses: List[Hypothesis], lengths: torch.Tensor) -> List
     return hypotheses
 
 
-class _GreedyRNNTInfer(Typing):
-    """Shared set-up of the greedy decoders (see the module docstring)."""
+class TransducerInfer(Typing):
+    """What the greedy and beam decoders share: their neural types, the call, the checks of NeMo's arguments, the
+    projected encoder frames and the joint's log-probabilities."""
 
     @property
     def input_types(self) -> Dict[str, Any]:
@@ -78,6 +80,44 @@ class _GreedyRNNTInfer(Typing):
     def output_types(self) -> Dict[str, Any]:
         return {"predictions": [NeuralType(elements_type=HypothesisType())]}
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Tuple[List[Any]]:
+        return self.forward(*args, **kwargs)
+
+    @staticmethod
+    def _check_max_symbols(max_symbols_per_step: Optional[int]) -> None:
+        if max_symbols_per_step is not None and max_symbols_per_step <= 0:
+            raise ValueError(f"Expected max_symbols_per_step > 0 (or None), got {max_symbols_per_step}")
+
+    @typecheck()
+    def forward(
+        self,
+        encoder_output: torch.Tensor,
+        encoded_lengths: torch.Tensor,
+        partial_hypotheses: Optional[List[Hypothesis]] = None,
+    ) -> Tuple[List[Any]]:
+        """``(results,)``, one per item, for encoder outputs ``[B, D, T]`` of valid lengths ``encoded_lengths``."""
+        if partial_hypotheses is not None:
+            raise NotImplementedError("`partial_hypotheses` support is not supported")
+        with eval_mode(self.decoder, self.joint), torch.no_grad():
+            frames = self.joint.project_encoder(encoder_output.transpose(1, 2))  # [B, T, H]
+            return (self._decode_batch(frames, encoded_lengths),)
+
+    def _decode_batch(self, frames: torch.Tensor, encoded_lengths: torch.Tensor) -> List[Any]:
+        """The results for projected frames ``[B, T, H]``."""
+        raise NotImplementedError
+
+    def _joint_log_probs(self, f: torch.Tensor, g: torch.Tensor, temperature: float) -> torch.Tensor:
+        """Log-probabilities ``[B, V + 1]`` of projected frames ``f`` ``[B, 1, H]`` and projected prediction outputs
+        ``g``, the scores divided by ``temperature`` first."""
+        logits = self.joint.joint_logits_after_projection(f, g)[:, 0, 0, :].float()
+        if temperature != 1.0:
+            logits = logits / temperature
+        return logits.log_softmax(dim=-1)
+
+
+class _GreedyRNNTInfer(TransducerInfer):
+    """Shared set-up of the greedy decoders (see the module docstring)."""
+
     def __init__(
         self,
         decoder_model: Any,
@@ -89,8 +129,7 @@ class _GreedyRNNTInfer(Typing):
         confidence_method_cfg: Any = None,
     ) -> None:
         super().__init__()
-        if max_symbols_per_step is not None and max_symbols_per_step <= 0:
-            raise ValueError(f"Expected max_symbols_per_step > 0 (or None), got {max_symbols_per_step}")
+        self._check_max_symbols(max_symbols_per_step)
         if preserve_frame_confidence:
             raise ValueError("preserve_frame_confidence is not supported by this implementation's greedy decoders")
         self.decoder = decoder_model
@@ -100,16 +139,9 @@ class _GreedyRNNTInfer(Typing):
         self.max_symbols = max_symbols_per_step
         self.preserve_alignments = preserve_alignments
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Tuple[List[Hypothesis]]:
-        return self.forward(*args, **kwargs)
-
     def _log_probs(self, f: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-        """Log-probabilities ``[B, V + 1]`` of projected frames ``f`` ``[B, 1, H]`` and prediction outputs ``g``."""
-        logits = self.joint.joint_logits_after_projection(f, g)[:, 0, 0, :]
-        temperature = getattr(self.joint, "temperature", 1.0)
-        if temperature != 1.0:
-            logits = logits / temperature
-        return logits.float().log_softmax(dim=-1)
+        """Log-probabilities ``[B, V + 1]`` at the joint's ``temperature``."""
+        return self._joint_log_probs(f, g, getattr(self.joint, "temperature", 1.0))
 
     def _start(self, batch: int) -> Tuple[torch.Tensor, Any]:
         """Projected prediction output ``[B, 1, H]`` and state after the start token."""
@@ -120,13 +152,9 @@ class _GreedyRNNTInfer(Typing):
         g, state = self.decoder.predict(labels.view(-1, 1), state=state, add_sos=False, batch_size=labels.numel())
         return self.joint.project_prednet(g), state
 
-    def _run(self, encoder_output: torch.Tensor, encoded_lengths: torch.Tensor, partial_hypotheses: Any) -> Any:
-        if partial_hypotheses is not None:
-            raise NotImplementedError("`partial_hypotheses` support is not supported")
-        with eval_mode(self.decoder, self.joint), torch.no_grad():
-            frames = self.joint.project_encoder(encoder_output.transpose(1, 2))  # [B, T, H]
-            hypotheses = self._decode(frames, encoded_lengths.to(frames.device).long())
-        return (pack_hypotheses(hypotheses, encoded_lengths),)
+    def _decode_batch(self, frames: torch.Tensor, encoded_lengths: torch.Tensor) -> List[Hypothesis]:
+        hypotheses = self._decode(frames, encoded_lengths.to(frames.device).long())
+        return pack_hypotheses(hypotheses, encoded_lengths)
 
     def _decode(self, frames: torch.Tensor, lengths: torch.Tensor) -> List[Hypothesis]:
         raise NotImplementedError
@@ -136,24 +164,28 @@ class GreedyRNNTInfer(_GreedyRNNTInfer):
     """Greedy decoding one item at a time (``decoder_model``, ``joint_model``, ``blank_index``,
     ``max_symbols_per_step``: None for no limit, ``preserve_alignments``)."""
 
-    @typecheck()
-    def forward(
-        self,
-        encoder_output: torch.Tensor,
-        encoded_lengths: torch.Tensor,
-        partial_hypotheses: Optional[List[Hypothesis]] = None,
-    ) -> Tuple[List[Hypothesis]]:
-        """``(hypotheses,)`` for encoder outputs ``[B, D, T]`` of valid lengths ``encoded_lengths``."""
-        return self._run(encoder_output, encoded_lengths, partial_hypotheses)
-
     def _decode(self, frames: torch.Tensor, lengths: torch.Tensor) -> List[Hypothesis]:
-        return [self._decode_one(frames[b : b + 1], int(lengths[b])) for b in range(frames.shape[0])]
+        return [self._decode_one(frames[b : b + 1], int(lengths[b]))[0] for b in range(frames.shape[0])]
 
-    def _decode_one(self, frames: torch.Tensor, length: int) -> Hypothesis:
-        hyp = Hypothesis(score=0.0, y_sequence=[], timestep=[], dec_state=None, last_token=None)
-        if self.preserve_alignments:
-            hyp.alignments = []
-        g, state = self._start(1)
+    def decode_continued(
+        self, encoder_frames: torch.Tensor, hypothesis: Optional[Hypothesis] = None, carry: Any = None, offset: int = 0
+    ) -> Tuple[Hypothesis, Any]:
+        """``(hypothesis, carry)`` after decoding one item's next encoder frames ``[T, D]`` (frames ``offset`` ...
+        of the item), continuing ``hypothesis`` from ``carry`` (what the previous call returned: the prediction
+        network's output and state). Consecutive calls give what one call over all frames gives (buffered decoding);
+        ``y_sequence`` stays a list (``pack_hypotheses`` converts it)."""
+        with eval_mode(self.decoder, self.joint), torch.no_grad():
+            frames = self.joint.project_encoder(encoder_frames.unsqueeze(0))
+            return self._decode_one(frames, frames.shape[1], hypothesis, carry, offset)
+
+    def _decode_one(
+        self, frames: torch.Tensor, length: int, hyp: Optional[Hypothesis] = None, carry: Any = None, offset: int = 0
+    ) -> Tuple[Hypothesis, Any]:
+        if hyp is None:
+            hyp = Hypothesis(score=0.0, y_sequence=[], timestep=[], dec_state=None, last_token=None)
+            if self.preserve_alignments:
+                hyp.alignments = []
+        g, state = carry if carry is not None else self._start(1)
         for t in range(length):
             f = frames[:, t : t + 1]
             if self.preserve_alignments:
@@ -169,26 +201,16 @@ class GreedyRNNTInfer(_GreedyRNNTInfer):
                     break
                 hyp.y_sequence.append(k)
                 hyp.score += float(value)
-                hyp.timestep.append(t)
+                hyp.timestep.append(offset + t)
                 hyp.last_token = k
                 g, state = self._step(label.view(1), state)
                 emitted += 1
         hyp.dec_state = self.decoder.batch_select_state(state, 0)
-        return hyp
+        return hyp, (g, state)
 
 
 class GreedyBatchedRNNTInfer(_GreedyRNNTInfer):
     """Greedy decoding of the whole batch at once; same arguments and results as ``GreedyRNNTInfer``."""
-
-    @typecheck()
-    def forward(
-        self,
-        encoder_output: torch.Tensor,
-        encoded_lengths: torch.Tensor,
-        partial_hypotheses: Optional[List[Hypothesis]] = None,
-    ) -> Tuple[List[Hypothesis]]:
-        """``(hypotheses,)`` for encoder outputs ``[B, D, T]`` of valid lengths ``encoded_lengths``."""
-        return self._run(encoder_output, encoded_lengths, partial_hypotheses)
 
     def _decode(self, frames: torch.Tensor, lengths: torch.Tensor) -> List[Hypothesis]:
         batch, steps = frames.shape[:2]
