@@ -23,16 +23,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nemo.collections.common.tokenizers import create_spt_model
 from nemo.collections.nlp.models.machine_translation import MTEncDecModel
 from nemo.collections.nlp.models.machine_translation.mt_enc_dec_config import MTEncDecModelConfig
-from nemo.core.config import hydra_runner, map_legacy_trainer_keys
+from nemo.core.config import hydra_runner, make_trainer
 from nemo.core.config.modelPT import NemoConfig
 from nemo.core.config.update import update_model_config
-from nemo.utils import logging
 from nemo.utils.exp_manager import exp_manager
 
 
@@ -90,9 +88,8 @@ def prepare_tokenizers(model_cfg: DictConfig) -> None:
 @hydra_runner(config_path="conf", config_name="aayn_base")
 def main(cfg: DictConfig) -> MTEncDecModel:
     cfg = update_model_config(MTEncDecConfig(), cfg)
-    logging.info(f"Config:\n{OmegaConf.to_yaml(cfg)}")
     prepare_tokenizers(cfg.model)
-    trainer = pl.Trainer(**map_legacy_trainer_keys(cfg.trainer))
+    trainer = make_trainer(cfg)
     exp_manager(trainer, cfg.get("exp_manager", None))
     model = MTEncDecModel(cfg.model, trainer=trainer)
     if cfg.do_training:

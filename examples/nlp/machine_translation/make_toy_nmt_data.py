@@ -21,38 +21,16 @@ import os
 import random
 from typing import List, Tuple
 
+from nemo.collections.common.parts.number_words import number_to_words as common_number_to_words
+
 __all__ = ["number_to_words", "make_pairs"]
-
-_ONES = "zero one two three four five six seven eight nine".split()
-_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-
-
-def _below_thousand(n: int) -> List[str]:
-    words: List[str] = []
-    hundreds, rest = divmod(n, 100)
-    if hundreds:
-        words += [_ONES[hundreds], "hundred"]
-    if rest >= 20:
-        words.append(_TENS[rest // 10])
-        if rest % 10:
-            words.append(_ONES[rest % 10])
-    elif rest >= 10:
-        words.append(_TEENS[rest - 10])
-    elif rest:
-        words.append(_ONES[rest])
-    return words
 
 
 def number_to_words(n: int) -> str:
     """English name of ``0 <= n < 1_000_000`` without "and" or hyphens (e.g. 1042 -> "one thousand forty two")."""
     if not 0 <= n < 1_000_000:
         raise ValueError(f"number_to_words handles 0..999999, got {n}")
-    if n == 0:
-        return "zero"
-    thousands, rest = divmod(n, 1000)
-    words = (_below_thousand(thousands) + ["thousand"]) if thousands else []
-    return " ".join(words + _below_thousand(rest))
+    return common_number_to_words(n)
 
 
 def make_pairs(count: int, seed: int) -> List[Tuple[str, str]]:

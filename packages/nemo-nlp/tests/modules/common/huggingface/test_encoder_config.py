@@ -23,8 +23,8 @@ def test_bert_defaults_fill_missing_keys_and_round_trip(tmp_path):
 
 
 def test_unsupported_family_and_bad_json_are_reported(tmp_path):
-    with pytest.raises(ValueError, match="model_type 'roberta' is not supported"):
-        EncoderConfig({"model_type": "roberta"})
+    with pytest.raises(ValueError, match="model_type 'xlnet' is not supported"):
+        EncoderConfig({"model_type": "xlnet"})
     path = tmp_path / "config.json"
     path.write_text('{\n  "hidden_size": 32,\n  oops\n}')
     with pytest.raises(ValueError, match=r"config.json:3: not valid JSON"):

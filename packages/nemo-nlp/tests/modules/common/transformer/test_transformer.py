@@ -43,7 +43,7 @@ def test_get_nemo_transformer_reports_missing_keys_and_bad_library():
     decoder = get_nemo_transformer(
         {"hidden_size": 8, "num_layers": 1, "inner_size": 16, "num_attention_heads": 2}, vocab_size=5, encoder=False
     )
-    assert decoder.hidden_size == 8 and decoder.vocab_size == 5
+    assert (decoder.hidden_size, decoder.vocab_size, decoder.max_sequence_length) == (8, 5, 512)
 
 
 def test_attention_heads_must_divide_hidden_size():

@@ -18,6 +18,7 @@ from nemo.collections.common.tokenizers.bert_wordpiece_tokenizer import BertWord
 from nemo.collections.common.tokenizers.huggingface.auto_tokenizer import _lower_case_from_name
 from nemo.collections.common.tokenizers.tokenizer_spec import TokenizerSpec
 from nemo.collections.common.tokenizers.tokenizer_utils import get_tokenizer
+from nemo.collections.nlp.modules.common.lm_utils import get_lm_model
 from nemo.core.classes.artifacts import is_model_being_restored
 from nemo.core.classes.data_setup import split_data_config
 from nemo.core.classes.exportable import Exportable
@@ -34,7 +35,8 @@ class NLPModel(ModelPT, Exportable):
     """ModelPT with a ``model.tokenizer`` (its files registered as artifacts), the encoder config registered for
     BERT-based models, and NeMo v1's NLP data-config conventions.
 
-    BERT-based subclasses create ``self.bert_model`` after ``super().__init__`` and call :meth:`register_bert_model`.
+    BERT-based subclasses call :meth:`setup_bert_model` after ``super().__init__`` (or create ``self.bert_model``
+    themselves and call :meth:`register_bert_model`).
     """
 
     # Data config keys naming a model's data files: a ``*_ds`` node that leaves one of them empty builds no loader.
@@ -127,12 +129,28 @@ class NLPModel(ModelPT, Exportable):
             )
         else:
             tokenizer = get_tokenizer(tokenizer_name=name, special_tokens=special)
+        do_lower_case = getattr(tokenizer, "do_lower_case", None)  # set by WordPiece tokenizers only
+        if do_lower_case is not None and not vocab_file:  # a WordPiece vocab.txt from the Hub: pack it
+            vocab_file = self.register_artifact("tokenizer.vocab_file", tokenizer.vocab_file)
         with open_dict(cfg):
             cfg.vocab_file = vocab_file
             cfg.tokenizer_model = tokenizer_model
-            if isinstance(tokenizer, BertWordPieceTokenizer):
-                cfg.do_lower_case = tokenizer.do_lower_case
+            if do_lower_case is not None:
+                cfg.do_lower_case = do_lower_case
         self.tokenizer = tokenizer
+
+    def setup_bert_model(self) -> None:
+        """``self.bert_model`` from ``model.language_model`` (its WordPiece vocabulary checked against
+        ``model.tokenizer.vocab_file``), its config registered by :meth:`register_bert_model`."""
+        language_model = self._cfg.language_model
+        self.bert_model = get_lm_model(
+            pretrained_model_name=language_model.pretrained_model_name,
+            config_file=language_model.get("config_file"),
+            config_dict=language_model.get("config"),
+            checkpoint_file=language_model.get("lm_checkpoint"),
+            vocab_file=self._cfg.tokenizer.get("vocab_file"),
+        )
+        self.register_bert_model()
 
     def register_bert_model(self) -> None:
         """Write ``self.bert_model.config`` as JSON and register it as ``language_model.config_file``."""

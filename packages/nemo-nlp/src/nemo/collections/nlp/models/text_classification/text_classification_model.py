@@ -6,7 +6,7 @@ import torch
 from omegaconf import DictConfig
 
 from nemo.collections.nlp.data.text_classification.text_classification_dataset import TextClassificationDataset
-from nemo.collections.nlp.models.bert_classifier_model import BertClassifierModel, ClassifierBatch
+from nemo.collections.nlp.models.bert_classifier_model import BertClassifierModel, ClassifierBatch, ClassifierHead
 from nemo.collections.nlp.modules.common.sequence_classifier import SequenceClassifier
 
 __all__ = ["TextClassificationModel"]
@@ -23,7 +23,7 @@ class TextClassificationModel(BertClassifierModel):
     def num_classes(self) -> int:
         return self._cfg.dataset.num_classes
 
-    def _build_classifier(self, hidden_size: int) -> SequenceClassifier:
+    def _build_classifier(self, hidden_size: int, head: ClassifierHead) -> SequenceClassifier:
         # instantiate the FFN for classification
         return SequenceClassifier(
             hidden_size=hidden_size,

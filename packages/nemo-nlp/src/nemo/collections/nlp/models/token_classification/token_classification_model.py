@@ -13,14 +13,28 @@ from nemo.collections.nlp.data.token_classification.token_classification_dataset
     get_label_ids,
     read_token_classification_files,
 )
-from nemo.collections.nlp.models.bert_classifier_model import BertClassifierModel, ClassifierBatch
+from nemo.collections.nlp.models.bert_classifier_model import BertClassifierModel, ClassifierBatch, ClassifierHead
 from nemo.collections.nlp.modules.common.token_classifier import TokenClassifier
 from nemo.utils import logging
 
-__all__ = ["TokenClassificationModel"]
+__all__ = ["TokenClassificationModel", "in_data_dir", "token_classifier"]
 
 
-def _in_data_dir(path: Optional[str], data_dir: Optional[str]) -> Optional[str]:
+def token_classifier(hidden_size: int, num_classes: int, head: DictConfig, num_layers_key: str) -> TokenClassifier:
+    """A ``TokenClassifier`` (logits) from a v1 head node (``<num_layers_key>``, ``fc_dropout``, ``activation``,
+    ``use_transformer_init``)."""
+    return TokenClassifier(
+        hidden_size=hidden_size,
+        num_classes=num_classes,
+        num_layers=head.get(num_layers_key, 2),
+        activation=head.get("activation", "relu"),
+        log_softmax=False,
+        dropout=head.get("fc_dropout", 0.0),
+        use_transformer_init=head.get("use_transformer_init", True),
+    )
+
+
+def in_data_dir(path: Optional[str], data_dir: Optional[str]) -> Optional[str]:
     """``path`` as given, or inside ``data_dir`` when it is relative and not found as is."""
     if not path or os.path.isabs(path) or os.path.exists(path):
         return path
@@ -40,10 +54,10 @@ class TokenClassificationModel(BertClassifierModel):
         if cfg.get("label_ids"):
             return
         data_dir = cfg.dataset.get("data_dir")
-        labels_file = _in_data_dir(cfg.get("train_ds", {}).get("labels_file"), data_dir)
+        labels_file = in_data_dir(cfg.get("train_ds", {}).get("labels_file"), data_dir)
         if not labels_file:
             raise ValueError("model.label_ids is empty and model.train_ds.labels_file is not set to compute it")
-        _, tags = read_token_classification_files(_in_data_dir(cfg.train_ds.text_file, data_dir), labels_file)
+        _, tags = read_token_classification_files(in_data_dir(cfg.train_ds.text_file, data_dir), labels_file)
         with open_dict(cfg):
             cfg.label_ids = get_label_ids(tags, pad_label=cfg.dataset.get("pad_label", "O"))
 
@@ -55,24 +69,15 @@ class TokenClassificationModel(BertClassifierModel):
     def ids_to_labels(self) -> Dict[int, str]:
         return {int(i): label for label, i in self._cfg.label_ids.items()}
 
-    def _report_label_ids(self) -> Dict[str, int]:
+    def _report_label_ids(self, head: ClassifierHead) -> Dict[str, int]:
         return dict(self._cfg.label_ids)
 
     def _data_path(self, path: Optional[str]) -> Optional[str]:
         """``path`` as given, or inside ``model.dataset.data_dir`` when it is relative and not found as is."""
-        return _in_data_dir(path, self.dataset_cfg.get("data_dir"))
+        return in_data_dir(path, self.dataset_cfg.get("data_dir"))
 
-    def _build_classifier(self, hidden_size: int) -> TokenClassifier:
-        head = self._cfg.get("head", {})
-        return TokenClassifier(
-            hidden_size=hidden_size,
-            num_classes=self.num_classes,
-            num_layers=head.get("num_fc_layers", 2),
-            activation=head.get("activation", "relu"),
-            log_softmax=False,
-            dropout=head.get("fc_dropout", 0.0),
-            use_transformer_init=head.get("use_transformer_init", True),
-        )
+    def _build_classifier(self, hidden_size: int, head: ClassifierHead) -> TokenClassifier:
+        return token_classifier(hidden_size, self.num_classes, self._cfg.get("head", {}), "num_fc_layers")
 
     def _split_batch(self, batch: Sequence[torch.Tensor]) -> ClassifierBatch:
         """Loss over the positions of ``loss_mask``; the report counts the first sub-token of each word."""

@@ -3,10 +3,13 @@
 from nemo.core._lazy import lazy_exports
 
 _EXPORTS = {
+    "AlbertEncoder": "nemo.collections.nlp.modules.common.huggingface.albert_encoder",
+    "BertPretrainingTokenClassifier": "nemo.collections.nlp.modules.common.token_classifier",
     "BertModule": "nemo.collections.nlp.modules.common.bert_module",
     "BertEncoder": "nemo.collections.nlp.modules.common.huggingface.bert_encoder",
     "DistilBertEncoder": "nemo.collections.nlp.modules.common.huggingface.distilbert_encoder",
     "EncoderConfig": "nemo.collections.nlp.modules.common.huggingface.encoder_config",
+    "RobertaEncoder": "nemo.collections.nlp.modules.common.huggingface.roberta_encoder",
     "SequenceClassifier": "nemo.collections.nlp.modules.common.sequence_classifier",
     "SequenceRegression": "nemo.collections.nlp.modules.common.sequence_regression",
     "SequenceTokenClassifier": "nemo.collections.nlp.modules.common.sequence_token_classifier",

@@ -51,14 +51,23 @@ class BertModule(NeuralModule, Exportable):
 
     Subclasses define ``config`` (with ``hidden_size`` and ``max_position_embeddings``), ``_embed`` and ``layers``;
     ``forward`` runs the layers over the embeddings. :meth:`restore_weights` loads a checkpoint whose parameter names
-    may carry the model-family prefix (``bert.``, ``distilbert.``, ``bert_model.``).
+    may carry the model-family prefix (``bert.``, ``distilbert.``, ``roberta.``, ``albert.``, ``bert_model.``).
     """
 
     # Prefixes checkpoints put in front of the encoder's own parameter names.
-    checkpoint_prefixes: Tuple[str, ...] = ("bert_model.", "bert.", "distilbert.", "model.")
+    checkpoint_prefixes: Tuple[str, ...] = ("bert_model.", "bert.", "distilbert.", "roberta.", "albert.", "model.")
     # Checkpoint entries that are not parameters of the encoder and are dropped silently.
-    ignored_checkpoint_keys: Tuple[str, ...] = ("embeddings.position_ids",)
-    ignored_checkpoint_prefixes: Tuple[str, ...] = ("pooler.", "cls.", "vocab_", "qa_outputs.", "classifier.")
+    ignored_checkpoint_keys: Tuple[str, ...] = ("embeddings.position_ids", "embeddings.token_type_ids")
+    ignored_checkpoint_prefixes: Tuple[str, ...] = (
+        "pooler.",
+        "cls.",
+        "vocab_",
+        "qa_outputs.",
+        "classifier.",
+        "lm_head.",
+        "predictions.",
+        "sop_classifier.",
+    )
 
     @property
     def input_types(self) -> Optional[Dict[str, NeuralType]]:

@@ -1,18 +1,22 @@
-"""``get_lm_model``: build a BERT-family encoder from a config, a local checkpoint directory or the model cache.
+"""``get_lm_model``: build a BERT-family encoder from a config, a local checkpoint directory or the Hugging Face Hub.
 
-NeMo v1 went through ``transformers.AutoModel`` (downloading from the hub). Here a pretrained name resolves only to
-a local directory holding ``config.json`` and ``model.safetensors``/``pytorch_model.bin``: the name itself, or
-``<name>`` inside the NeMo model cache (``$NEMO_CACHE_DIR``, default ``~/.cache/nemo``). Nothing is downloaded.
+A pretrained name is a local directory holding ``config.json`` and ``model.safetensors``/``pytorch_model.bin``, or
+``<name>`` inside the NeMo model cache (``$NEMO_CACHE_DIR``, default ``~/.cache/nemo``), or else a Hub repository
+fetched by ``huggingface_hub`` into its cache (``HF_HUB_OFFLINE=1`` uses that cache only; see
+``nemo.collections.common.hf_hub``). Weights are read as tensors only; ``transformers`` is never needed.
 """
 
 import os
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
+from nemo.collections.common.hf_hub import pretrained_model_dir
 from nemo.collections.nlp.modules.common.bert_module import BertModule
+from nemo.collections.nlp.modules.common.huggingface.albert_encoder import AlbertEncoder
 from nemo.collections.nlp.modules.common.huggingface.bert_encoder import BertEncoder
 from nemo.collections.nlp.modules.common.huggingface.distilbert_encoder import DistilBertEncoder
 from nemo.collections.nlp.modules.common.huggingface.encoder_config import EncoderConfig, read_config_json
+from nemo.collections.nlp.modules.common.huggingface.roberta_encoder import RobertaEncoder
 from nemo.utils import logging
 
 __all__ = [
@@ -20,12 +24,11 @@ __all__ = [
     "get_pretrained_lm_models_list",
     "encoder_from_config",
     "encoder_from_pretrained",
-    "resolve_pretrained_dir",
     "WEIGHT_FILES",
 ]
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-# Names v1 listed for the BERT-family encoders this implementation builds (weights must be on disk).
+# Names v1 listed for the BERT-family encoders this implementation builds (any Hub repository of these families works).
 _KNOWN_MODELS = (
     "bert-base-uncased",
     "bert-large-uncased",
@@ -37,7 +40,19 @@ _KNOWN_MODELS = (
     "distilbert-base-uncased",
     "distilbert-base-cased",
     "distilbert-base-multilingual-cased",
+    "roberta-base",
+    "roberta-large",
+    "distilroberta-base",
+    "albert-base-v1",
+    "albert-large-v1",
+    "albert-xlarge-v1",
+    "albert-xxlarge-v1",
+    "albert-base-v2",
+    "albert-large-v2",
+    "albert-xlarge-v2",
+    "albert-xxlarge-v2",
 )
+_ENCODERS = {"bert": BertEncoder, "distilbert": DistilBertEncoder, "roberta": RobertaEncoder, "albert": AlbertEncoder}
 
 
 def get_pretrained_lm_models_list(include_external: bool = False) -> List[str]:
@@ -46,27 +61,19 @@ def get_pretrained_lm_models_list(include_external: bool = False) -> List[str]:
 
 
 def _model_type(values: Mapping[str, Any], name: Optional[str]) -> str:
+    """``model_type`` of the config, else guessed from DistilBERT's own keys or the model name."""
     if values.get("model_type"):
         return str(values["model_type"])
-    if "dim" in values or "n_layers" in values or (name and "distilbert" in name.lower()):
+    if "dim" in values or "n_layers" in values:
         return "distilbert"
-    return "bert"
+    base = (name or "").rsplit("/", 1)[-1].lower()
+    return next((family for family in ("distilbert", "roberta", "albert") if family in base), "bert")
 
 
 def encoder_from_config(values: Mapping[str, Any], name: Optional[str] = None) -> BertModule:
     """A randomly initialised encoder; the family comes from ``model_type``, DistilBERT keys or the model name."""
     config = EncoderConfig(values, model_type=_model_type(values, name))
-    return DistilBertEncoder(config) if config.model_type == "distilbert" else BertEncoder(config)
-
-
-def resolve_pretrained_dir(pretrained_model_name: str) -> Optional[Path]:
-    """The local directory with ``config.json`` for a name: the path itself or ``<model cache>/<name>``."""
-    from nemo.core.pretrained_cache import default_cache_dir
-
-    for candidate in (Path(pretrained_model_name).expanduser(), default_cache_dir() / pretrained_model_name):
-        if (candidate / "config.json").is_file():
-            return candidate
-    return None
+    return _ENCODERS[config.model_type](config)
 
 
 def encoder_from_pretrained(directory: Path) -> BertModule:
@@ -85,36 +92,44 @@ def get_lm_model(
     config_file: Optional[str] = None,
     checkpoint_file: Optional[str] = None,
     vocab_file: Optional[str] = None,
+    revision: Optional[str] = None,
 ) -> BertModule:
     """The encoder for ``model.language_model``: random from ``config_file``/``config_dict``, else pretrained.
 
     With a config the weights are random (as in v1), unless ``checkpoint_file`` gives them. Without one the
-    pretrained name must resolve to a local checkpoint directory (see the module docstring). ``vocab_file`` is
-    checked against the encoder's vocabulary size.
+    pretrained name is a local directory, a NeMo-cache entry or a Hub repository (at ``revision``; see the module
+    docstring). A WordPiece ``vocab_file`` is checked against the encoder's vocabulary size.
     """
-    if config_file and config_dict:
-        logging.warning("get_lm_model: both config_file and config_dict given; config_file is used")
     name = pretrained_model_name or ""
     if config_file:
-        encoder = encoder_from_config(read_config_json(config_file), name=name)
+        values = read_config_json(config_file)
+        if config_dict:
+            # A saved model keeps both (the config it was built from and the config.json written from its encoder):
+            # only a disagreement is worth a warning.
+            given = _plain_dict(config_dict)
+            differing = sorted(k for k in given.keys() & values.keys() if given[k] != values[k])
+            if differing:
+                logging.warning(
+                    f"get_lm_model: config_file {config_file} and config_dict differ in {', '.join(differing)}; "
+                    "config_file is used"
+                )
+        encoder = encoder_from_config(values, name=name)
     elif config_dict:
         values: Dict[str, Any] = _plain_dict(config_dict)
         encoder = encoder_from_config(values, name=name)
+    elif not name:
+        raise ValueError(
+            "get_lm_model: give language_model.pretrained_model_name (a Hub name or a checkpoint directory), "
+            "language_model.config_file or language_model.config"
+        )
     else:
-        directory = resolve_pretrained_dir(name) if name else None
-        if directory is None:
-            from nemo.core.pretrained_cache import default_cache_dir
-
-            raise FileNotFoundError(
-                f"get_lm_model: pretrained_model_name={name!r} is neither a local directory with config.json nor "
-                f"cached under {default_cache_dir() / name} ($NEMO_CACHE_DIR); models are never downloaded. Put the "
-                f"checkpoint directory (config.json, vocab.txt, {' or '.join(WEIGHT_FILES)}) there, or give "
-                "language_model.config_file / language_model.config for a randomly initialised encoder"
-            )
+        directory = pretrained_model_dir(
+            name, ["config.json"], ["config.json"], revision=revision, alternatives=WEIGHT_FILES
+        )
         encoder = encoder_from_pretrained(directory)
     if checkpoint_file:
         encoder.restore_weights(checkpoint_file)
-    if vocab_file and os.path.isfile(vocab_file):
+    if vocab_file and vocab_file.endswith(".txt") and os.path.isfile(vocab_file):  # a WordPiece vocab.txt
         with open(vocab_file, encoding="utf-8") as f:
             vocab_size = sum(1 for _ in f)
         if vocab_size > encoder.config.vocab_size:

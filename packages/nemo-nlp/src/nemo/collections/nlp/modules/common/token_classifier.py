@@ -1,14 +1,15 @@
-"""``TokenClassifier``: an MLP applied to every token's hidden state (NER, punctuation, slot filling)."""
+"""``TokenClassifier``: an MLP applied to every token's hidden state (NER, punctuation, slot filling), and BERT's
+masked-LM head built on it."""
 
-from typing import Dict
+from typing import Any, Dict
 
 import torch
 
-from nemo.collections.nlp.modules.common.classifier import Classifier, MultiLayerPerceptron
+from nemo.collections.nlp.modules.common.classifier import ACTIVATIONS, Classifier, MultiLayerPerceptron
 from nemo.core.classes.typecheck import typecheck
 from nemo.core.neural_types import LogitsType, LogprobsType, NeuralType
 
-__all__ = ["TokenClassifier"]
+__all__ = ["BertPretrainingTokenClassifier", "TokenClassifier"]
 
 
 class TokenClassifier(Classifier):
@@ -38,3 +39,28 @@ class TokenClassifier(Classifier):
     @typecheck()
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         return self.mlp(self.dropout(hidden_states))
+
+
+class BertPretrainingTokenClassifier(TokenClassifier):
+    """BERT's masked-LM head: dense, activation and LayerNorm (BERT's "transform"), then the MLP whose last layer a
+    language model ties to its word embeddings (v1's state-dict names: ``dense``, ``norm``, ``mlp.layer0``)."""
+
+    def __init__(
+        self,
+        hidden_size: int,
+        num_classes: int,
+        activation: str = "relu",
+        use_transformer_init: bool = True,
+        **mlp: Any,
+    ) -> None:
+        """``mlp``: ``num_layers``, ``log_softmax`` and ``dropout``, as ``TokenClassifier`` takes them."""
+        super().__init__(hidden_size, num_classes, activation=activation, use_transformer_init=False, **mlp)
+        self.dense = torch.nn.Linear(hidden_size, hidden_size)
+        self.act = ACTIVATIONS[activation]()
+        self.norm = torch.nn.LayerNorm(hidden_size, eps=1e-12)
+        self.post_init(use_transformer_init=use_transformer_init)
+
+    @typecheck()
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        transform = self.norm(self.act(self.dense(self.dropout(hidden_states))))
+        return self.mlp(transform)

@@ -14,7 +14,14 @@ from torch import nn
 from nemo.collections.nlp.modules.common.bert_module import BertModule, LayerList
 from nemo.collections.nlp.modules.common.huggingface.encoder_config import EncoderConfig
 
-__all__ = ["BertEncoder", "activation_function", "multi_head_attention", "init_encoder_weights"]
+__all__ = [
+    "BertEmbeddings",
+    "BertEncoder",
+    "activation_function",
+    "check_encoder_config",
+    "init_encoder_weights",
+    "multi_head_attention",
+]
 
 _ACTIVATIONS: Dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "gelu": F.gelu,
@@ -75,18 +82,25 @@ def init_encoder_weights(module: nn.Module, std: float) -> None:
             nn.init.zeros_(sub.bias)
 
 
-class _Embeddings(nn.Module):
-    def __init__(self, config: EncoderConfig) -> None:
+class BertEmbeddings(nn.Module):
+    """Word + position + segment embeddings, LayerNorm, dropout; ``dim`` is ALBERT's ``embedding_size``."""
+
+    def __init__(self, config: EncoderConfig, dim: Optional[int] = None) -> None:
         super().__init__()
-        self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
-        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
-        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        dim = dim or config.hidden_size
+        self.word_embeddings = nn.Embedding(config.vocab_size, dim, padding_idx=config.pad_token_id)
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, dim)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, dim)
+        self.LayerNorm = nn.LayerNorm(dim, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
-    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
-        positions = torch.arange(input_ids.shape[1], device=input_ids.device)
-        x = self.word_embeddings(input_ids) + self.position_embeddings(positions)[None]
+    def forward(
+        self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, positions: Optional[torch.Tensor] = None
+    ) -> torch.Tensor:
+        """``positions`` defaults to ``0..T-1`` for every row (RoBERTa passes its padding-aware ones)."""
+        if positions is None:
+            positions = torch.arange(input_ids.shape[1], device=input_ids.device)[None]
+        x = self.word_embeddings(input_ids) + self.position_embeddings(positions)
         x = x + self.token_type_embeddings(token_type_ids)
         return self.dropout(self.LayerNorm(x))
 
@@ -94,9 +108,7 @@ class _Embeddings(nn.Module):
 class _SelfAttention(nn.Module):
     def __init__(self, config: EncoderConfig) -> None:
         super().__init__()
-        self.query = nn.Linear(config.hidden_size, config.hidden_size)
-        self.key = nn.Linear(config.hidden_size, config.hidden_size)
-        self.value = nn.Linear(config.hidden_size, config.hidden_size)
+        self.query, self.key, self.value = (nn.Linear(config.hidden_size, config.hidden_size) for _ in range(3))
 
 
 class _DenseNorm(nn.Module):
@@ -149,23 +161,28 @@ class _Layer(nn.Module):
         return self.output(self.intermediate(x), x)
 
 
+def check_encoder_config(config: EncoderConfig) -> None:
+    """Refuse what BERT-style layers cannot build: relative positions, a width not split evenly into heads."""
+    if config.position_embedding_type != "absolute":
+        raise ValueError(
+            f"Encoder config: position_embedding_type {config.position_embedding_type!r} is not supported; "
+            "only 'absolute' is"
+        )
+    if config.hidden_size % config.num_attention_heads:
+        raise ValueError(
+            f"Encoder config: hidden_size {config.hidden_size} is not a multiple of num_attention_heads "
+            f"{config.num_attention_heads}"
+        )
+
+
 class BertEncoder(BertModule):
     """BERT encoder built from an :class:`EncoderConfig` (random weights; see ``restore_weights``)."""
 
     def __init__(self, config: EncoderConfig) -> None:
         super().__init__()
-        if config.position_embedding_type != "absolute":
-            raise ValueError(
-                f"Encoder config: position_embedding_type {config.position_embedding_type!r} is not supported; "
-                "only 'absolute' is"
-            )
-        if config.hidden_size % config.num_attention_heads:
-            raise ValueError(
-                f"Encoder config: hidden_size {config.hidden_size} is not a multiple of num_attention_heads "
-                f"{config.num_attention_heads}"
-            )
+        check_encoder_config(config)
         self.config = config
-        self.embeddings = _Embeddings(config)
+        self.embeddings = BertEmbeddings(config)
         self.encoder = LayerList(_Layer(config) for _ in range(config.num_hidden_layers))
         init_encoder_weights(self, config.initializer_range)
 

@@ -46,10 +46,7 @@ class _Embeddings(nn.Module):
 class _Attention(nn.Module):
     def __init__(self, config: EncoderConfig) -> None:
         super().__init__()
-        self.q_lin = nn.Linear(config.dim, config.dim)
-        self.k_lin = nn.Linear(config.dim, config.dim)
-        self.v_lin = nn.Linear(config.dim, config.dim)
-        self.out_lin = nn.Linear(config.dim, config.dim)
+        self.q_lin, self.k_lin, self.v_lin, self.out_lin = (nn.Linear(config.dim, config.dim) for _ in range(4))
         self.heads = config.n_heads
         self.dropout = config.attention_dropout
 

@@ -4,9 +4,16 @@ import json
 import os
 from typing import Any, Dict, Mapping, Optional
 
-__all__ = ["EncoderConfig", "BERT_DEFAULTS", "DISTILBERT_DEFAULTS", "read_config_json"]
+__all__ = [
+    "ALBERT_DEFAULTS",
+    "BERT_DEFAULTS",
+    "DISTILBERT_DEFAULTS",
+    "ROBERTA_DEFAULTS",
+    "EncoderConfig",
+    "read_config_json",
+]
 
-# bert-base-uncased / distilbert-base-uncased values, used for keys a given config leaves out.
+# bert-base-uncased / distilbert-base-uncased / roberta-base / albert-base-v2 values, for keys a config leaves out.
 BERT_DEFAULTS: Dict[str, Any] = {
     "model_type": "bert",
     "vocab_size": 30522,
@@ -39,6 +46,32 @@ DISTILBERT_DEFAULTS: Dict[str, Any] = {
     "initializer_range": 0.02,
     "pad_token_id": 0,
 }
+ROBERTA_DEFAULTS: Dict[str, Any] = {
+    **BERT_DEFAULTS,
+    "model_type": "roberta",
+    "vocab_size": 50265,
+    "max_position_embeddings": 514,
+    "type_vocab_size": 1,
+    "layer_norm_eps": 1e-5,
+    "pad_token_id": 1,
+}
+ALBERT_DEFAULTS: Dict[str, Any] = {
+    **BERT_DEFAULTS,
+    "model_type": "albert",
+    "vocab_size": 30000,
+    "embedding_size": 128,
+    "num_hidden_groups": 1,
+    "inner_group_num": 1,
+    "hidden_act": "gelu_new",
+    "hidden_dropout_prob": 0.0,
+    "attention_probs_dropout_prob": 0.0,
+}
+_DEFAULTS = {
+    "bert": BERT_DEFAULTS,
+    "distilbert": DISTILBERT_DEFAULTS,
+    "roberta": ROBERTA_DEFAULTS,
+    "albert": ALBERT_DEFAULTS,
+}
 # DistilBERT's own key -> the BERT name it is also readable under (as HF's attribute_map does).
 _DISTILBERT_ALIASES = {
     "hidden_size": "dim",
@@ -70,11 +103,11 @@ class EncoderConfig:
     def __init__(self, values: Mapping[str, Any], model_type: Optional[str] = None) -> None:
         values = dict(values)
         model_type = model_type or values.get("model_type") or "bert"
-        if model_type not in ("bert", "distilbert"):
+        if model_type not in _DEFAULTS:
             raise ValueError(
-                f"Encoder config: model_type {model_type!r} is not supported; expected 'bert' or 'distilbert'"
+                f"Encoder config: model_type {model_type!r} is not supported; expected one of {list(_DEFAULTS)}"
             )
-        defaults = DISTILBERT_DEFAULTS if model_type == "distilbert" else BERT_DEFAULTS
+        defaults = _DEFAULTS[model_type]
         if model_type == "distilbert":  # BERT-style keys given for a DistilBERT config are moved to its own names
             for bert_name, own in _DISTILBERT_ALIASES.items():
                 if bert_name in values and own not in values:

@@ -78,7 +78,9 @@ class TransformerNMBase(NeuralModule):
     """Token embedding (``_embedding``) followed by a Transformer stack stored as ``stack_attribute``: the parts and
     properties ``TransformerEncoderNM`` and ``TransformerDecoderNM`` share (state-dict names are NeMo v1's).
 
-    Arguments after the embedding's go to the stack (``TransformerEncoder``/``TransformerDecoder``).
+    Arguments after the embedding's go to the stack (``TransformerEncoder``/``TransformerDecoder``). ``vocab_size``,
+    ``hidden_size`` and ``max_sequence_length`` are kept as plain attributes (v1's read-only properties of the same
+    names).
     """
 
     stack_class: type
@@ -100,9 +102,9 @@ class TransformerNMBase(NeuralModule):
         """``stack_options``: the stack's (``ffn_dropout``, ``attn_score_dropout``, ``attn_layer_dropout``,
         ``hidden_act``, ``pre_ln``, ``pre_ln_final_layer_norm``, and the encoder's ``mask_future``)."""
         super().__init__()
-        self._vocab_size = vocab_size
-        self._hidden_size = hidden_size
-        self._max_sequence_length = max_sequence_length
+        self.vocab_size = vocab_size
+        self.hidden_size = hidden_size
+        self.max_sequence_length = max_sequence_length
         self._embedding = TransformerEmbedding(
             vocab_size, hidden_size, max_sequence_length, num_token_types, embedding_dropout, learn_positional_encodings
         )
@@ -114,18 +116,6 @@ class TransformerNMBase(NeuralModule):
     @property
     def output_types(self) -> Dict[str, NeuralType]:
         return {"last_hidden_states": NeuralType(("B", "T", "D"), ChannelType())}
-
-    @property
-    def hidden_size(self) -> int:
-        return self._hidden_size
-
-    @property
-    def vocab_size(self) -> int:
-        return self._vocab_size
-
-    @property
-    def max_sequence_length(self) -> int:
-        return self._max_sequence_length
 
     @property
     def embedding(self) -> TransformerEmbedding:
