@@ -14,28 +14,19 @@ the final ``.nemo``) goes to ``./nemo_experiments/<name>/<version>`` unless ``ex
 listen with ``examples/tts/tts_infer.py`` and Griffin-Lim.
 """
 
-import pytorch_lightning as pl
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from nemo.collections.tts.models import FastPitchModel
-from nemo.core.config import hydra_runner, map_legacy_trainer_keys
-from nemo.utils import logging
+from nemo.core.config import hydra_runner, train_then_test
 from nemo.utils.exp_manager import exp_manager
 
 
 @hydra_runner(config_path="conf", config_name="fastpitch")
 def main(cfg: DictConfig) -> FastPitchModel:
-    logging.info(f"Hydra config:\n{OmegaConf.to_yaml(cfg)}")
     if cfg.get("threads"):
         torch.set_num_threads(int(cfg.threads))
-    trainer = pl.Trainer(**map_legacy_trainer_keys(cfg.trainer))
-    exp_manager(trainer, cfg.get("exp_manager", None))
-    model = FastPitchModel(cfg=cfg.model, trainer=trainer)
-    if trainer.loggers:  # the monitor needs a logger; exp_manager makes one unless told not to
-        trainer.callbacks.append(pl.callbacks.LearningRateMonitor())
-    trainer.fit(model)
-    return model
+    return train_then_test(cfg, FastPitchModel, exp_manager, monitor_learning_rate=True)
 
 
 if __name__ == "__main__":

@@ -12,23 +12,16 @@ the steps of both optimizers (twice the generator updates). Logs, checkpoints an
 ``./nemo_experiments/<name>/<version>`` unless ``exp_manager.exp_dir`` says otherwise.
 """
 
-import pytorch_lightning as pl
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from nemo.collections.tts.models import HifiGanModel
-from nemo.core.config import hydra_runner, map_legacy_trainer_keys
-from nemo.utils import logging
+from nemo.core.config import hydra_runner, train_then_test
 from nemo.utils.exp_manager import exp_manager
 
 
 @hydra_runner(config_path="conf/hifigan", config_name="hifigan")
 def main(cfg: DictConfig) -> HifiGanModel:
-    logging.info(f"Hydra config:\n{OmegaConf.to_yaml(cfg)}")
-    trainer = pl.Trainer(**map_legacy_trainer_keys(cfg.trainer))
-    exp_manager(trainer, cfg.get("exp_manager", None))
-    model = HifiGanModel(cfg=cfg.model, trainer=trainer)
-    trainer.fit(model)
-    return model
+    return train_then_test(cfg, HifiGanModel, exp_manager)
 
 
 if __name__ == "__main__":

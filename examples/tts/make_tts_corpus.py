@@ -17,7 +17,6 @@ Voices reserved for the project owner's evaluation (``make_speech_corpus.is_rese
 ``espeakng-loader``, ``wordfreq`` and ``soundfile``/``librosa`` (example dependencies, not nemo-tts runtime ones).
 """
 
-import argparse
 import json
 import os
 import random
@@ -33,7 +32,13 @@ from nemo.collections.common.data.espeak import EspeakSynthesizer
 from nemo.collections.common.data.manifest import read_manifest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "asr"))
-from make_speech_corpus import is_reserved_voice, make_sentences, trim_edge_silence  # noqa: E402
+from make_speech_corpus import (  # noqa: E402
+    corpus_parser,
+    is_reserved_voice,
+    make_sentences,
+    parse_corpus_args,
+    trim_edge_silence,
+)
 
 __all__ = ["SAMPLE_RATE", "DEFAULT_VOICE", "DEFAULT_RATE", "DEFAULT_PITCH", "render", "make_tts_corpus", "main"]
 
@@ -111,19 +116,11 @@ def make_tts_corpus(
 
 
 def main(argv: Optional[Sequence[str]] = None) -> Dict[str, str]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out-dir", required=True, help="folder for wavs/ and the three manifests")
-    parser.add_argument("--num-train", type=int, default=2000)
-    parser.add_argument("--num-val", type=int, default=50)
-    parser.add_argument("--num-test", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = corpus_parser(__doc__.split("\n\n")[0], num_train=2000, num_val=50, num_test=100)
     parser.add_argument("--voice", default=DEFAULT_VOICE, help="eSpeak NG voice, accent+variant (default %(default)s)")
     parser.add_argument("--rate", type=int, default=DEFAULT_RATE, help="words per minute (default %(default)s)")
     parser.add_argument("--pitch", type=int, default=DEFAULT_PITCH, help="eSpeak pitch 0-100 (default %(default)s)")
-    args = parser.parse_args(argv)
-    for name in ("num_train", "num_val", "num_test"):
-        if getattr(args, name) < 0:
-            parser.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    args = parse_corpus_args(parser, argv)
     if is_reserved_voice(args.voice):
         parser.error(f"--voice {args.voice} is reserved for the project owner's evaluation")
     start = time.perf_counter()

@@ -11,25 +11,16 @@ The full-size model is the default config (``conf/tacotron2.yaml``; add ``traine
 ``./nemo_experiments/<name>/<version>`` unless ``exp_manager.exp_dir`` says otherwise.
 """
 
-import pytorch_lightning as pl
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from nemo.collections.tts.models import Tacotron2Model
-from nemo.core.config import hydra_runner, map_legacy_trainer_keys
-from nemo.utils import logging
+from nemo.core.config import hydra_runner, train_then_test
 from nemo.utils.exp_manager import exp_manager
 
 
 @hydra_runner(config_path="conf", config_name="tacotron2")
 def main(cfg: DictConfig) -> Tacotron2Model:
-    logging.info(f"Hydra config:\n{OmegaConf.to_yaml(cfg)}")
-    trainer = pl.Trainer(**map_legacy_trainer_keys(cfg.trainer))
-    exp_manager(trainer, cfg.get("exp_manager", None))
-    model = Tacotron2Model(cfg=cfg.model, trainer=trainer)
-    if trainer.loggers:  # the monitor needs a logger; exp_manager makes one unless told not to
-        trainer.callbacks.append(pl.callbacks.LearningRateMonitor())
-    trainer.fit(model)
-    return model
+    return train_then_test(cfg, Tacotron2Model, exp_manager, monitor_learning_rate=True)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,13 @@
 """The single-speaker eSpeak NG corpus of examples/tts/make_tts_corpus.py, loaded through TTSDataset."""
 
-import importlib.util
-import json
-from pathlib import Path
+import filecmp
 
 import pytest
 import soundfile
 
+from nemo.collections.common.data import read_manifest
 from nemo.collections.tts.data.tts_dataset import TTSDataset
-
-SCRIPT = Path(__file__).resolve().parents[4] / "examples" / "tts" / "make_tts_corpus.py"
+from nemo.core.testing import examples_dir, load_script
 
 pytest.importorskip("espeakng_loader", reason="espeakng-loader bundles the eSpeak NG library the corpus is read by")
 pytest.importorskip("wordfreq", reason="make_speech_corpus.make_sentences draws its words from wordfreq")
@@ -17,14 +15,12 @@ pytest.importorskip("wordfreq", reason="make_speech_corpus.make_sentences draws 
 
 @pytest.fixture(scope="module")
 def corpus_module():
-    spec = importlib.util.spec_from_file_location("make_tts_corpus", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(examples_dir("tts", "make_tts_corpus.py"))
 
 
 def _rows(path):
-    return [json.loads(line) for line in Path(path).read_text().splitlines()]
+    """The lines as written, read by the shared manifest reader (so each has a transcript and readable audio)."""
+    return read_manifest(path, need_text=True, check_audio=True, convert=lambda entry: dict(entry.fields))
 
 
 def test_corpus_is_single_speaker_held_out_and_reproducible(corpus_module, tmp_path):
@@ -45,10 +41,9 @@ def test_corpus_is_single_speaker_held_out_and_reproducible(corpus_module, tmp_p
 
     again = corpus_module.make_tts_corpus(str(tmp_path / "b"), num_train=3, num_val=1, num_test=2, seed=3)
     assert _rows(again["train"]) == train
-    for row in train + test:
-        assert (tmp_path / "a" / row["audio_filepath"]).read_bytes() == (
-            tmp_path / "b" / row["audio_filepath"]
-        ).read_bytes()
+    names = [row["audio_filepath"] for row in train + test]
+    _, differ, missing = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b", names, shallow=False)
+    assert (differ, missing) == ([], [])  # byte-identical audio
     bigger = corpus_module.make_tts_corpus(str(tmp_path / "c"), num_train=5, num_val=1, num_test=2, seed=3)
     assert _rows(bigger["test"]) == test  # the held-out set does not depend on the training size
 

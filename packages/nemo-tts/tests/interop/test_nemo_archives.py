@@ -20,6 +20,7 @@ import torch
 from omegaconf import OmegaConf
 
 from nemo.collections.tts.models import HifiGanModel
+from nemo.collections.tts.models.base import Vocoder
 from nemo.collections.tts.modules.hifigan import Generator
 from nemo.collections.tts.parts.filterbank import NEMO_FILTERBANK_PATH, FilterbankFeatures
 from nemo.core.classes.construction import renamed_targets
@@ -105,10 +106,21 @@ def test_nemo_1_flat_residual_block_names_load_into_the_nested_layout():
             key = ".".join(["generator", "resblocks", str(int(parts[2]) * per_stage + int(parts[3])), *parts[4:]])
         flat[key] = value.clone()
     assert "generator.resblocks.5.convs1.0.weight_v" in flat
-    config = OmegaConf.to_container(_restored().cfg)
-    config.pop("train_ds")  # its manifest is not here (and NeMo's defer_setup is not a key of ours)
-    fresh = HifiGanModel(OmegaConf.create(config))
+    config = _restored().cfg
+    assert config.train_ds.defer_setup  # NeMo's key: its manifest is not here, and no loader is built at __init__
+    fresh = HifiGanModel(config)
+    assert fresh.train_dataloader() is None
     fresh.load_state_dict(flat, strict=True)  # torch's own loading goes through the generator's pre-hook
     assert torch.equal(
         fresh.generator.resblocks[1][2].convs1[0].weight_v, model.generator.resblocks[1][2].convs1[0].weight_v
     )
+
+
+def test_the_vocoder_base_class_restores_nemos_archive_and_makes_nemos_audio():
+    """``Vocoder.restore_from`` (as a TTS pipeline calls it) picks HifiGanModel from the archive's ``target``."""
+    arrays, _ = _goldens()
+    vocoder = Vocoder.restore_from(str(ARCHIVE), strict=True, map_location="cpu").eval()
+    assert type(vocoder) is HifiGanModel
+    with torch.no_grad():
+        waveform = vocoder.convert_spectrogram_to_audio(spec=torch.from_numpy(arrays["features"]))
+    np.testing.assert_allclose(waveform.numpy(), arrays["waveform"], rtol=0, atol=ATOL)

@@ -1,18 +1,15 @@
 """Every TTS model class, built from its example config and saved, restores with one construction and quietly, and
 refuses every tampered ``_target_`` on restore."""
 
-
-import pytest
 from omegaconf import OmegaConf
 
 from nemo.core.testing import examples_dir
-from nemo.core.testing.archive_safety import assert_saved_model_safe, concrete_model_classes
-from nemo.core.testing.restore_once import assert_saved_model_restores_once
+from nemo.core.testing.archive_safety import ArchiveSafetySuite
 
 CONF = examples_dir("tts", "conf")
 
 
-def _fastpitch(tmp_path, tone_corpus, tacotron2_config, hifigan_config):
+def _fastpitch(tmp_path, tone_corpus):
     from hydra import compose, initialize_config_dir
 
     with initialize_config_dir(config_dir=str(CONF), version_base=None):
@@ -33,31 +30,31 @@ def _fastpitch(tmp_path, tone_corpus, tacotron2_config, hifigan_config):
     return cfg.model
 
 
-def _tacotron2(tmp_path, tone_corpus, tacotron2_config, hifigan_config):
+def _tacotron2(tmp_path, tacotron2_config):
     cfg = tacotron2_config()
     cfg.sup_data_path = str(tmp_path / "sup")
     return cfg.model
 
 
-def _hifigan(tmp_path, tone_corpus, tacotron2_config, hifigan_config):
+def _hifigan(hifigan_config):
     return hifigan_config().model
 
 
-def _griffin_lim(tmp_path, tone_corpus, tacotron2_config, hifigan_config):
+def _griffin_lim():
     # Griffin-Lim has no weights to train, hence no example config: the pipeline examples build it from these keys.
     mel = {"sample_rate": 22050, "n_fft": 1024, "win_length": 1024, "hop_length": 256, "fmin": 0, "fmax": 8000}
     return OmegaConf.create({**mel, "n_mels": 80, "n_iters": 2, "nnls_iters": 2})
 
 
-def _pipeline(tmp_path, tone_corpus, tacotron2_config, hifigan_config):
+def _pipeline(tmp_path, tone_corpus):
     from nemo.collections.tts.models import FastPitchModel, GriffinLimModel
 
-    generator = OmegaConf.create(OmegaConf.to_container(_fastpitch(tmp_path, tone_corpus, None, None), resolve=True))
+    generator = OmegaConf.create(OmegaConf.to_container(_fastpitch(tmp_path, tone_corpus), resolve=True))
     for split in ("train_ds", "validation_ds"):
         generator.pop(split)
     generator.target = f"{FastPitchModel.__module__}.FastPitchModel"
     generator.pitch_mean, generator.pitch_std = 150.0, 40.0
-    vocoder = _griffin_lim(tmp_path, tone_corpus, tacotron2_config, hifigan_config)
+    vocoder = _griffin_lim()
     vocoder.target = f"{GriffinLimModel.__module__}.GriffinLimModel"
     return OmegaConf.create({"spectrogram_generator": generator, "vocoder": vocoder})
 
@@ -70,25 +67,8 @@ EXAMPLE_CONFIGS = {
     "GriffinLimModel": _griffin_lim,
     "SpectrogramVocoderPipeline": _pipeline,
 }
-MODEL_CLASSES = concrete_model_classes("nemo.collections.tts", ["nemo.collections.tts.models"])
 
 
-def test_every_model_class_is_covered():
-    assert {klass.__name__ for klass in MODEL_CLASSES} == set(EXAMPLE_CONFIGS)
-
-
-@pytest.mark.parametrize("model_class", MODEL_CLASSES, ids=lambda klass: klass.__name__)
-def test_tampered_config_nodes_are_refused(model_class, tmp_path, tone_corpus, tacotron2_config, hifigan_config):
-    build = EXAMPLE_CONFIGS.get(model_class.__name__) or pytest.fail(f"{model_class.__name__} has no example config")
-    covered = assert_saved_model_safe(model_class, build(tmp_path, tone_corpus, tacotron2_config, hifigan_config), tmp_path)
-    assert covered
-
-
-@pytest.mark.parametrize("model_class", MODEL_CLASSES, ids=lambda klass: klass.__name__)
-def test_restore_builds_once_on_the_meta_device_and_quietly(
-    model_class, tmp_path, tone_corpus, tacotron2_config, hifigan_config
-):
-    """No fallback to a second, randomly initialised build; one INFO line; every tensor equal to the saved model's."""
-    build = EXAMPLE_CONFIGS.get(model_class.__name__) or pytest.fail(f"{model_class.__name__} has no example config")
-    config = build(tmp_path, tone_corpus, tacotron2_config, hifigan_config)
-    assert_saved_model_restores_once(model_class, config, tmp_path)
+class TestArchiveSafety(ArchiveSafetySuite):
+    package = "nemo.collections.tts"
+    example_configs = EXAMPLE_CONFIGS

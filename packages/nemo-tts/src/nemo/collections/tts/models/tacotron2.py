@@ -227,9 +227,10 @@ class Tacotron2Model(SpectrogramGenerator):
         spec, spec_len = self.audio_to_melspec_precessor(audio, audio_len)
         return tokens, token_len, spec, spec_len
 
-    def training_step(self, batch: Any, batch_idx: int) -> Dict[str, Any]:
-        tokens, token_len, spec, spec_len = self._unpack(batch)
-        dec, post, gate, _ = self._teacher_forced(tokens, token_len, spec)
+    def _mel_and_gate_loss(
+        self, dec: torch.Tensor, post: torch.Tensor, gate: torch.Tensor, spec: torch.Tensor, spec_len: torch.Tensor
+    ) -> torch.Tensor:
+        """``Tacotron2Loss`` of decoder and postnet mels and gate logits against the target mel (padding excluded)."""
         loss, _ = self.loss(
             spec_pred_dec=dec,
             spec_pred_postnet=post,
@@ -238,6 +239,12 @@ class Tacotron2Model(SpectrogramGenerator):
             spec_target_len=spec_len,
             pad_value=self.pad_value,
         )
+        return loss
+
+    def training_step(self, batch: Any, batch_idx: int) -> Dict[str, Any]:
+        tokens, token_len, spec, spec_len = self._unpack(batch)
+        dec, post, gate, _ = self._teacher_forced(tokens, token_len, spec)
+        loss = self._mel_and_gate_loss(dec, post, gate, spec, spec_len)
         self.log("train_loss", loss.detach(), on_step=True, prog_bar=True, batch_size=tokens.shape[0])
         if self._optimizer is not None:
             self.log("lr", float(self._optimizer.param_groups[0]["lr"]), on_step=True, batch_size=tokens.shape[0])
@@ -246,14 +253,7 @@ class Tacotron2Model(SpectrogramGenerator):
     def validation_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> Dict[str, Any]:
         tokens, token_len, spec, spec_len = self._unpack(batch)
         dec, post, gate, alignments, pred_len = self._free_running(tokens, token_len)
-        loss, _ = self.loss(
-            spec_pred_dec=dec,
-            spec_pred_postnet=post,
-            gate_pred=gate,
-            spec_target=spec,
-            spec_target_len=spec_len,
-            pad_value=self.pad_value,
-        )
+        loss = self._mel_and_gate_loss(dec, post, gate, spec, spec_len)
         _, post_tf, _, alignments_tf = self._teacher_forced(tokens, token_len, spec)
         valid = get_mask_from_lengths(spec_len.to(spec.device), max_len=spec.shape[2]).unsqueeze(1)
         squared = ((post_tf - spec) ** 2) * valid

@@ -247,8 +247,44 @@ class Generator(NeuralModule):
         _remove_weight_norm(self.conv_post)
 
 
-class DiscriminatorP(NeuralModule):
+class _Discriminator(NeuralModule):
+    """A stack of leaky-ReLU convolutions (``convs``, then ``conv_post``) whose every output is a feature map; the
+    period and scale discriminators differ in their layers, their input view (``_view``) and ``feature_axes``."""
+
+    feature_axes: Tuple[str, ...]
+
+    @property
+    def input_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict({"x": NeuralType(("B", "S", "T"), AudioSignal())})
+
+    @property
+    def output_types(self) -> Dict[str, NeuralType]:
+        return OrderedDict(
+            {
+                "decision": NeuralType(("B", "T"), VoidType()),
+                "feature_maps": [NeuralType(self.feature_axes, VoidType())],
+            }
+        )
+
+    def _view(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    @typecheck()
+    def forward(self, *, x: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        feature_maps = []
+        x = self._view(x)
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            feature_maps.append(x)
+        x = self.conv_post(x)
+        feature_maps.append(x)
+        return torch.flatten(x, 1, -1), feature_maps
+
+
+class DiscriminatorP(_Discriminator):
     """Period discriminator: the waveform folded into ``[T / period, period]`` and judged by 2-D convolutions."""
+
+    feature_axes = ("B", "C", "H", "W")
 
     def __init__(
         self, period: int, kernel_size: int = 5, stride: int = 3, use_spectral_norm: bool = False, debug: bool = False
@@ -266,78 +302,20 @@ class DiscriminatorP(NeuralModule):
         self.convs = nn.ModuleList(layers)
         self.conv_post = norm(nn.Conv2d(channels[-1], 1, (3, 1), 1, padding=(1, 0)))
 
-    @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict({"x": NeuralType(("B", "S", "T"), AudioSignal())})
-
-    @property
-    def output_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict(
-            {
-                "decision": NeuralType(("B", "T"), VoidType()),
-                "feature_maps": [NeuralType(("B", "C", "H", "W"), VoidType())],
-            }
-        )
-
-    @typecheck()
-    def forward(self, *, x: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
-        feature_maps = []
+    def _view(self, x: torch.Tensor) -> torch.Tensor:
         batch, channels, time = x.shape
         if time % self.period:
             pad = self.period - (time % self.period)
             mode = "reflect" if pad < time else "replicate"  # reflect needs more samples than the padding
             x = F.pad(x, (0, pad), mode)
             time += pad
-        x = x.view(batch, channels, time // self.period, self.period)
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            feature_maps.append(x)
-        x = self.conv_post(x)
-        feature_maps.append(x)
-        return torch.flatten(x, 1, -1), feature_maps
+        return x.view(batch, channels, time // self.period, self.period)
 
 
-class MultiPeriodDiscriminator(NeuralModule):
-    """Period discriminators for periods 2, 3, 5, 7 and 11 (co-prime, so they see different sample patterns)."""
-
-    def __init__(self, debug: bool = False, periods: Sequence[int] = (2, 3, 5, 7, 11)) -> None:
-        super().__init__()
-        self.discriminators = nn.ModuleList([DiscriminatorP(period, debug=debug) for period in periods])
-
-    @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict(
-            {"y": NeuralType(("B", "S", "T"), AudioSignal()), "y_hat": NeuralType(("B", "S", "T"), AudioSignal())}
-        )
-
-    @property
-    def output_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict(
-            {
-                "real_scores": [NeuralType(("B", "T"), VoidType())],
-                "fake_scores": [NeuralType(("B", "T"), VoidType())],
-                "real_feature_maps": [[NeuralType(("B", "C", "H", "W"), VoidType())]],
-                "fake_feature_maps": [[NeuralType(("B", "C", "H", "W"), VoidType())]],
-            }
-        )
-
-    @typecheck()
-    def forward(
-        self, *, y: torch.Tensor, y_hat: torch.Tensor
-    ) -> Tuple[List[torch.Tensor], List[torch.Tensor], FeatureMaps, FeatureMaps]:
-        real_scores, fake_scores, real_maps, fake_maps = [], [], [], []
-        for discriminator in self.discriminators:
-            score, maps = discriminator(x=y)
-            real_scores.append(score)
-            real_maps.append(maps)
-            score, maps = discriminator(x=y_hat)
-            fake_scores.append(score)
-            fake_maps.append(maps)
-        return real_scores, fake_scores, real_maps, fake_maps
-
-
-class DiscriminatorS(NeuralModule):
+class DiscriminatorS(_Discriminator):
     """Scale discriminator: grouped strided 1-D convolutions over the (possibly average-pooled) waveform."""
+
+    feature_axes = ("B", "C", "T")
 
     def __init__(self, use_spectral_norm: bool = False, debug: bool = False) -> None:
         super().__init__()
@@ -356,43 +334,12 @@ class DiscriminatorS(NeuralModule):
         self.convs = nn.ModuleList([norm(nn.Conv1d(ci, co, k, s, groups=g, padding=p)) for ci, co, k, s, g, p in specs])
         self.conv_post = norm(nn.Conv1d(c4, 1, 3, 1, padding=1))
 
-    @property
-    def input_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict({"x": NeuralType(("B", "S", "T"), AudioSignal())})
 
-    @property
-    def output_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict(
-            {
-                "decision": NeuralType(("B", "T"), VoidType()),
-                "feature_maps": [NeuralType(("B", "C", "T"), VoidType())],
-            }
-        )
+class _MultiDiscriminator(NeuralModule):
+    """Runs each of ``discriminators`` on the real and the generated waveform (``_inputs`` gives each its view) and
+    gathers their scores and feature maps."""
 
-    @typecheck()
-    def forward(self, *, x: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
-        feature_maps = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            feature_maps.append(x)
-        x = self.conv_post(x)
-        feature_maps.append(x)
-        return torch.flatten(x, 1, -1), feature_maps
-
-
-class MultiScaleDiscriminator(NeuralModule):
-    """Scale discriminators on the raw waveform (spectral norm) and on 2x and 4x average-pooled copies."""
-
-    def __init__(self, debug: bool = False) -> None:
-        super().__init__()
-        self.discriminators = nn.ModuleList(
-            [
-                DiscriminatorS(use_spectral_norm=True, debug=debug),
-                DiscriminatorS(debug=debug),
-                DiscriminatorS(debug=debug),
-            ]
-        )
-        self.meanpools = nn.ModuleList([nn.AvgPool1d(4, 2, padding=2), nn.AvgPool1d(4, 2, padding=2)])
+    feature_axes: Tuple[str, ...]
 
     @property
     def input_types(self) -> Dict[str, NeuralType]:
@@ -406,20 +353,21 @@ class MultiScaleDiscriminator(NeuralModule):
             {
                 "real_scores": [NeuralType(("B", "T"), VoidType())],
                 "fake_scores": [NeuralType(("B", "T"), VoidType())],
-                "real_feature_maps": [[NeuralType(("B", "C", "T"), VoidType())]],
-                "fake_feature_maps": [[NeuralType(("B", "C", "T"), VoidType())]],
+                "real_feature_maps": [[NeuralType(self.feature_axes, VoidType())]],
+                "fake_feature_maps": [[NeuralType(self.feature_axes, VoidType())]],
             }
         )
+
+    def _inputs(self, index: int, y: torch.Tensor, y_hat: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        return y, y_hat
 
     @typecheck()
     def forward(
         self, *, y: torch.Tensor, y_hat: torch.Tensor
     ) -> Tuple[List[torch.Tensor], List[torch.Tensor], FeatureMaps, FeatureMaps]:
         real_scores, fake_scores, real_maps, fake_maps = [], [], [], []
-        for i, discriminator in enumerate(self.discriminators):
-            if i > 0:
-                y = self.meanpools[i - 1](y)
-                y_hat = self.meanpools[i - 1](y_hat)
+        for index, discriminator in enumerate(self.discriminators):
+            y, y_hat = self._inputs(index, y, y_hat)
             score, maps = discriminator(x=y)
             real_scores.append(score)
             real_maps.append(maps)
@@ -427,6 +375,39 @@ class MultiScaleDiscriminator(NeuralModule):
             fake_scores.append(score)
             fake_maps.append(maps)
         return real_scores, fake_scores, real_maps, fake_maps
+
+
+class MultiPeriodDiscriminator(_MultiDiscriminator):
+    """Period discriminators for periods 2, 3, 5, 7 and 11 (co-prime, so they see different sample patterns)."""
+
+    feature_axes = DiscriminatorP.feature_axes
+
+    def __init__(self, debug: bool = False, periods: Sequence[int] = (2, 3, 5, 7, 11)) -> None:
+        super().__init__()
+        self.discriminators = nn.ModuleList([DiscriminatorP(period, debug=debug) for period in periods])
+
+
+class MultiScaleDiscriminator(_MultiDiscriminator):
+    """Scale discriminators on the raw waveform (spectral norm) and on 2x and 4x average-pooled copies."""
+
+    feature_axes = DiscriminatorS.feature_axes
+
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__()
+        self.discriminators = nn.ModuleList(
+            [
+                DiscriminatorS(use_spectral_norm=True, debug=debug),
+                DiscriminatorS(debug=debug),
+                DiscriminatorS(debug=debug),
+            ]
+        )
+        self.meanpools = nn.ModuleList([nn.AvgPool1d(4, 2, padding=2), nn.AvgPool1d(4, 2, padding=2)])
+
+    def _inputs(self, index: int, y: torch.Tensor, y_hat: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        if index == 0:
+            return y, y_hat
+        pool = self.meanpools[index - 1]  # each further scale pools the previous one's input again
+        return pool(y), pool(y_hat)
 
 
 # NVIDIA NeMo (1.0 to 3.0) keeps these classes in ``hifigan_modules``; its configs name the generator there.

@@ -11,14 +11,15 @@ import re
 import unicodedata
 from typing import List, Tuple
 
-__all__ = ["normalize_text", "number_to_words", "ordinal_to_words", "year_to_words"]
+from nemo.collections.common.parts.number_words import (
+    CURRENCY_NAMES,
+    digits_to_words,
+    money_to_words,
+    number_to_words,
+    ordinal_to_words,
+)
 
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen " \
-    "seventeen eighteen nineteen".split()  # fmt: skip
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_SCALES = ["", "thousand", "million", "billion", "trillion", "quadrillion"]
-_ORDINAL_IRREGULAR = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-                      "nine": "ninth", "twelve": "twelfth"}  # fmt: skip
+__all__ = ["normalize_text", "number_to_words", "ordinal_to_words", "year_to_words"]
 
 _ABBREVIATIONS = {
     "mr": "mister", "mrs": "misses", "ms": "miss", "dr": "doctor", "st": "saint", "jr": "junior", "sr": "senior",
@@ -34,53 +35,6 @@ _SYMBOLS = {"&": " and ", "@": " at ", "+": " plus ", "=": " equals ", "%": " pe
 _ASCII = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": " - ", "\u2026": "...",
           "\u00a0": " ", "\u00bd": " one half ", "\u00bc": " one quarter ", "\u00be": " three quarters ",
           "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d"}  # fmt: skip
-_CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
-               "€": ("euro", "euros", "cent", "cents")}  # fmt: skip
-
-
-def _below_thousand(n: int) -> List[str]:
-    words: List[str] = []
-    hundreds, rest = divmod(n, 100)
-    if hundreds:
-        words += [_ONES[hundreds], "hundred"]
-    if rest >= 20:
-        tens, ones = divmod(rest, 10)
-        words.append(_TENS[tens] + (f" {_ONES[ones]}" if ones else ""))
-    elif rest or not words:
-        words.append(_ONES[rest])
-    return words
-
-
-def number_to_words(n: int) -> str:
-    """Cardinal number words: ``1234 -> "one thousand two hundred thirty four"``, negatives with "minus"."""
-    if n < 0:
-        return "minus " + number_to_words(-n)
-    if n < 1000:
-        return " ".join(_below_thousand(n))
-    groups: List[int] = []
-    while n:
-        n, group = divmod(n, 1000)
-        groups.append(group)
-    if len(groups) > len(_SCALES):
-        return " ".join(_ONES[int(d)] for d in str(n))
-    words: List[str] = []
-    for index in range(len(groups) - 1, -1, -1):
-        if groups[index]:
-            words += _below_thousand(groups[index]) + ([_SCALES[index]] if _SCALES[index] else [])
-    return " ".join(words)
-
-
-def ordinal_to_words(n: int) -> str:
-    """Ordinal number words: ``21 -> "twenty first"``."""
-    words = number_to_words(n).split(" ")
-    last = words[-1]
-    if last in _ORDINAL_IRREGULAR:
-        words[-1] = _ORDINAL_IRREGULAR[last]
-    elif last.endswith("y"):
-        words[-1] = last[:-1] + "ieth"
-    else:
-        words[-1] = last + "th"
-    return " ".join(words)
 
 
 def year_to_words(n: int) -> str:
@@ -90,40 +44,29 @@ def year_to_words(n: int) -> str:
     high, low = divmod(n, 100)
     if low == 0:
         return f"{number_to_words(high)} hundred"
-    low_words = number_to_words(low) if low >= 10 else f"oh {_ONES[low]}"
+    low_words = number_to_words(low) if low >= 10 else f"oh {number_to_words(low)}"
     return f"{number_to_words(high)} {low_words}"
-
-
-def _digits(text: str) -> str:
-    return " ".join(_ONES[int(d)] for d in text)
 
 
 def _decimal(whole: str, fraction: str) -> str:
     head = number_to_words(int(whole)) if whole else "zero"
-    return f"{head} point {_digits(fraction)}"
+    return f"{head} point {digits_to_words(fraction)}"
 
 
 def _currency(match: "re.Match[str]") -> str:
-    one, many, sub_one, sub_many = _CURRENCIES[match.group("sym")]
-    whole, fraction, scale = match.group("whole").replace(",", ""), match.group("frac"), match.group("scale")
-    if scale:
+    symbol, whole, fraction = match.group("sym"), match.group("whole").replace(",", ""), match.group("frac") or ""
+    scale = match.group("scale")
+    if scale:  # "$2.5 million": the amount as a number, then the scale and the plural unit
         amount = _decimal(whole, fraction) if fraction else number_to_words(int(whole))
-        return f" {amount} {scale.lower()} {many} "
-    units = int(whole) if whole else 0
-    cents = int((fraction + "0")[:2]) if fraction else 0
-    parts = []
-    if units or not cents:
-        parts.append(f"{number_to_words(units)} {one if units == 1 else many}")
-    if cents:
-        parts.append(f"{number_to_words(cents)} {sub_one if cents == 1 else sub_many}")
-    return " " + " and ".join(parts) + " "
+        return f" {amount} {scale.lower()} {CURRENCY_NAMES[symbol][1]} "
+    return f" {money_to_words(symbol, whole, fraction)} "
 
 
 def _time(match: "re.Match[str]") -> str:
     hours, minutes = int(match.group(1)), int(match.group(2))
     if minutes == 0:
         return f"{number_to_words(hours)} o'clock"
-    tail = number_to_words(minutes) if minutes >= 10 else f"oh {_ONES[minutes]}"
+    tail = number_to_words(minutes) if minutes >= 10 else f"oh {number_to_words(minutes)}"
     return f"{number_to_words(hours)} {tail}"
 
 
@@ -136,7 +79,7 @@ def _number(match: "re.Match[str]") -> str:
     if "," not in text and len(text) == 4 and 1100 <= value <= 2099:
         return f" {year_to_words(value)} "
     if len(text) > 1 and text.startswith("0"):
-        return f" {_digits(text)} "
+        return f" {digits_to_words(text)} "
     return f" {number_to_words(value)} "
 
 
