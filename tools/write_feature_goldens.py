@@ -18,30 +18,20 @@ the features are deterministic; narrow-band augmentation runs in training mode w
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any, Dict, List
 
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "interop"))
+from families import TTS_FRONT_END  # noqa: E402  (imports no nemo: safe in NeMo's environment)
+
 SAMPLE_RATE = 16000
 LENGTHS = [4800, 3361, 1600]  # a multiple of the hop (160), a non-multiple, a short one
 
 _ASR = {"dither": 0.0}
-_TTS = {  # NeMo's FastPitch/HiFi-GAN front end (examples/tts/conf), at 22,050 Hz
-    "sample_rate": 22050,
-    "n_fft": 1024,
-    "n_window_size": 1024,
-    "n_window_stride": 256,
-    "lowfreq": 0,
-    "highfreq": 8000,
-    "window": "hann",
-    "normalize": None,
-    "preemph": None,
-    "dither": 0.0,
-    "frame_splicing": 1,
-    "log": True,
-    "mag_power": 1.0,
-}
+_TTS = TTS_FRONT_END  # NeMo's FastPitch/HiFi-GAN front end, shared with the interop families
 _TTS_MEL = {**_TTS, "features": 80, "window_size": None, "window_stride": None}
 _TTS_FB = {**_TTS, "nfilt": 80}
 

@@ -8,17 +8,16 @@ Run it with our packages installed (never NVIDIA's)::
 Every archive is restored with ``strict=True``; the table gives, per family, the largest absolute difference of each
 float output (features, log-probabilities/logits/waveform) and whether lengths, greedy predictions and transcripts or
 labels are equal. The legacy-archive suites (``packages/*/tests/interop/test_nemo_archives.py``) assert the same in
-every test run; this script prints the numbers (README table) and also compares ``transcribe()`` on WAV files of the
-same clips with NeMo's ``transcribe()``, which differs by design (see the README).
+every test run; this script prints the numbers (README table) and also compares ``transcribe()`` of the same clips as
+arrays with NeMo's ``transcribe()`` (both pad clips shorter than 1 s to 1 s).
 """
 
 import argparse
 import importlib
 import json
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -26,24 +25,28 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import families  # noqa: E402
 
+DIRECTION = "NeMo 3.0 archive -> ours"
+
 
 def our_decode(model: Any, outputs: Dict[str, torch.Tensor]) -> Dict[str, Any]:
+    """Our greedy decoding: CTC from the greedy predictions, transducers from the encoder outputs (with ``tokens``)."""
+    if "encoded" in outputs:
+        best, _ = model.decoding.rnnt_decoder_predictions_tensor(
+            outputs["encoded"], outputs["encoded_lengths"], return_hypotheses=True
+        )
+        return {"transcripts": [h.text for h in best], "tokens": [[int(i) for i in h.y_sequence] for h in best]}
     texts = model._wer.ctc_decoder_predictions_tensor(
         outputs["greedy_predictions"], predictions_len=outputs["encoded_lengths"]
     )
     return {"transcripts": list(texts)}
 
 
-def our_transcribe(model: Any, arrays: Dict[str, np.ndarray], sample_rate: int) -> List[str]:
-    import soundfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for index, length in enumerate(arrays["audio_lengths"].tolist()):
-            path = Path(tmp) / f"clip{index}.wav"
-            soundfile.write(str(path), arrays["audio_int16"][index, :length], sample_rate, subtype="PCM_16")
-            paths.append(str(path))
-        return [str(text) for text in model.transcribe(paths, batch_size=len(paths))]
+def our_transcribe(model: Any, arrays: Dict[str, np.ndarray]) -> List[str]:
+    """``model.transcribe`` of the clips as float arrays, one batch (as the NeMo side calls it)."""
+    clips = [arrays["audio_int16"][i, :length].astype(np.float32) / 32768.0
+             for i, length in enumerate(arrays["audio_lengths"].tolist())]  # fmt: skip
+    results = model.transcribe(clips, batch_size=len(clips), verbose=False)
+    return [result.text if hasattr(result, "text") else str(result) for result in results]
 
 
 def load_goldens(folder: Path, family: str):
@@ -61,9 +64,9 @@ def check(folder: Path, family: str) -> Dict[str, Any]:
     )
     arrays, meta = families.run(model, spec, our_decode)
     result = families.compare(expected, arrays, expected_meta, meta)
-    result.update(family=family, direction="NeMo 3.0 archive -> ours", model_class=type(model).__name__)
-    if spec["kind"] == "ctc":
-        meta["transcribe"] = our_transcribe(model, expected, spec["sample_rate"])
+    result.update(family=family, direction=DIRECTION, model_class=type(model).__name__)
+    if spec["kind"] in ("ctc", "rnnt"):
+        meta["transcribe"] = our_transcribe(model, expected)
         result["transcribe_equal"] = meta["transcribe"] == expected_meta.get("transcribe")
         result["transcribe"] = {"nemo": expected_meta.get("transcribe"), "ours": meta["transcribe"]}
     return result
@@ -75,16 +78,38 @@ def failure(family: str, direction: str, err: BaseException) -> Dict[str, Any]:
 
 
 def print_table(results: List[Dict[str, Any]]) -> None:
-    print(f"{'family':13s} {'direction':26s} {'max |diff|':>10s}  outputs/lengths/transcripts equal")
+    print(f"{'family':21s} {'direction':26s} {'max |diff|':>10s}  outputs/lengths/transcripts equal")
     for result in results:
         worst = max(result["max_diff"].values())
         equal = all(result["equal"].values())
         details = ", ".join(f"{key} {value:.1e}" for key, value in result["max_diff"].items())
-        print(f"{result['family']:13s} {result['direction']:26s} {worst:10.2e}  {equal}  ({details})")
+        print(f"{result['family']:21s} {result['direction']:26s} {worst:10.2e}  {equal}  ({details})")
         if "error" in result:
-            print(f"{'':13s} {result['error'][:400]}")
+            print(f"{'':21s} {result['error'][:400]}")
         if "transcribe_equal" in result:
-            print(f"{'':13s} transcribe() equal: {result['transcribe_equal']}")
+            print(f"{'':21s} transcribe() equal: {result['transcribe_equal']}")
+
+
+def check_folders(folders: List[Path], check: Callable[[Path, str], Dict[str, Any]], direction: str,
+                  json_path: Optional[Path]) -> int:  # fmt: skip
+    """Check every family with goldens in ``folders``, print the table, write it to ``json_path``; the exit status."""
+    torch.set_num_threads(1)
+    results = []
+    for folder in folders:
+        for golden in sorted(folder.glob("*.json")):
+            if golden.stem in families.FAMILIES:
+                try:
+                    results.append(check(folder, golden.stem))
+                except Exception as err:  # noqa: BLE001 - one family's failure is a row of the table
+                    results.append(failure(golden.stem, direction, err))
+    print_table(results)
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    failed = [r["family"] for r in results if max(r["max_diff"].values()) > 1e-4 or not all(r["equal"].values())]
+    if failed:
+        print(f"FAILED: {failed}")
+    return 1 if failed else 0
 
 
 def main(argv: List[str]) -> int:
@@ -92,23 +117,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("folders", nargs="+", type=Path, help="folders holding <family>.nemo/.npz/.json")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    results = []
-    for folder in args.folders:
-        for golden in sorted(folder.glob("*.json")):
-            if golden.stem in families.FAMILIES:
-                try:
-                    results.append(check(folder, golden.stem))
-                except Exception as err:  # noqa: BLE001 - one family's failure is a row of the table
-                    results.append(failure(golden.stem, "NeMo 3.0 archive -> ours", err))
-    print_table(results)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    failed = [r["family"] for r in results if max(r["max_diff"].values()) > 1e-4 or not all(r["equal"].values())]
-    if failed:
-        print(f"FAILED: {failed}")
-    return 1 if failed else 0
+    return check_folders(args.folders, check, DIRECTION, args.json)
 
 
 if __name__ == "__main__":

@@ -11,16 +11,13 @@ decoding). The exit status is 1 when a family fails to restore, differs by more 
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import families  # noqa: E402
-from check_nemo_in_ours import failure, load_goldens, print_table  # noqa: E402
+from check_nemo_in_ours import check_folders, load_goldens  # noqa: E402
 from write_nemo_archives import model_class, nemo_decode  # noqa: E402
 
 DIRECTION = "ours -> NeMo 3.0"
@@ -41,22 +38,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("folder", type=Path, help="the folder write_our_archives.py wrote")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    results = []
-    for golden in sorted(args.folder.glob("*.json")):
-        if golden.stem in families.FAMILIES:
-            try:
-                results.append(check(args.folder, golden.stem))
-            except Exception as err:  # noqa: BLE001 - one family's failure is a row of the table
-                results.append(failure(golden.stem, DIRECTION, err))
-    print_table(results)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    failed = [r["family"] for r in results if max(r["max_diff"].values()) > 1e-4 or not all(r["equal"].values())]
-    if failed:
-        print(f"FAILED: {failed}")
-    return 1 if failed else 0
+    return check_folders([args.folder], check, DIRECTION, args.json)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,27 @@ TOKENIZER_VOCAB_SIZE = 40
 SEED_TRIES = 20  # seeds tried per family until greedy outputs have a clear margin (see ``MIN_MARGIN``)
 DECODER_GAIN = 4.0  # scales the random output layer, so greedy results change from frame to frame
 MIN_MARGIN = 1e-3  # smallest gap between the best and second-best class at any valid frame, against ties
+CONFORMER_WIDTH = 32  # d_model of the Conformer families
+RNNT_MAX_SYMBOLS = 5  # greedy transducer decoding: most labels per frame
+BLANK_SHARE = 0.7  # a transducer's blank bias is set so that it wins at this share of frames (before any label)
+
+
+# NeMo's FastPitch/HiFi-GAN front end (examples/tts/conf), at 22,050 Hz; tools/write_feature_goldens.py uses it too.
+TTS_FRONT_END = {
+    "sample_rate": 22050,
+    "n_fft": 1024,
+    "n_window_size": 1024,
+    "n_window_stride": 256,
+    "lowfreq": 0,
+    "highfreq": 8000,
+    "window": "hann",
+    "normalize": None,
+    "preemph": None,
+    "dither": 0.0,
+    "frame_splicing": 1,
+    "log": True,
+    "mag_power": 1.0,
+}
 
 
 def _mel(**overrides: Any) -> Dict[str, Any]:
@@ -196,29 +217,33 @@ def train_tokenizer(directory: Path) -> Path:
     return directory
 
 
+# Citrinet/ContextNet blocks: separable convolutions with global squeeze-excite.
+_SE = {"separable": True, "se": True, "se_context_size": -1, "se_reduction_ratio": 8, "kernel_size_factor": 1.0}
+
+
+def _se_encoder(feat_in: int, *blocks: Dict[str, Any]) -> Dict[str, Any]:
+    return {"_target_": "nemo.collections.asr.modules.ConvASREncoder", "feat_in": feat_in, "activation": "swish",
+            "conv_mask": True, "jasper": list(blocks)}  # fmt: skip
+
+
 def citrinet_bpe_config(workdir: Path) -> Dict[str, Any]:
     """Citrinet-like CTC over SentencePiece pieces: squeeze-excite (global and windowed), strided ``stride_add``
     residuals with ``stride_last``, swish; the tokenizer files become archive artifacts."""
     tokenizer_dir = train_tokenizer(workdir / "tokenizer")
-    se = {"separable": True, "se": True, "se_context_size": -1, "se_reduction_ratio": 8, "kernel_size_factor": 1.0}
+    se = _SE
     return {
         "sample_rate": 16000,
         "log_prediction": True,
         "tokenizer": {"dir": str(tokenizer_dir), "type": "bpe"},
         "preprocessor": _mel(window_size=0.025, features=80),
-        "encoder": {
-            "_target_": "nemo.collections.asr.modules.ConvASREncoder",
-            "feat_in": 80,
-            "activation": "swish",
-            "conv_mask": True,
-            "jasper": [
-                _block(64, 1, 5, residual=False, **se),
-                _block(64, 2, 11, stride=2, stride_last=True, residual_mode="stride_add", **se),
-                _block(64, 2, 13, **{**se, "se_context_size": 8}),
-                _block(64, 2, 15, stride=2, stride_last=True, residual_mode="stride_add", **se),
-                _block(96, 1, 41, residual=False, **se),
-            ],
-        },
+        "encoder": _se_encoder(
+            80,
+            _block(64, 1, 5, residual=False, **se),
+            _block(64, 2, 11, stride=2, stride_last=True, residual_mode="stride_add", **se),
+            _block(64, 2, 13, **{**se, "se_context_size": 8}),
+            _block(64, 2, 15, stride=2, stride_last=True, residual_mode="stride_add", **se),
+            _block(96, 1, 41, residual=False, **se),
+        ),
         "decoder": {
             "_target_": "nemo.collections.asr.modules.ConvASRDecoder",
             "feat_in": 96,
@@ -266,34 +291,156 @@ def _classifier(labels: List[str], blocks: List[Dict[str, Any]], feat_out: int) 
     }
 
 
+def _matchbox_blocks(wide: int, repeat: int) -> List[Dict[str, Any]]:
+    """MatchboxNet/MarbleNet's six separable blocks: ``wide`` channels first and last, 64 in between."""
+    return [
+        _block(wide, 1, 11, residual=False, separable=True),
+        *(_block(64, repeat, kernel, separable=True) for kernel in (13, 15, 17)),
+        _block(wide, 1, 29, dilation=2, residual=False, separable=True),
+        _block(wide, 1, 1, residual=False),
+    ]
+
+
 def matchboxnet_config(workdir: Path) -> Dict[str, Any]:
     """MatchboxNet 3x1x64 (speech commands, NeMo's matchboxnet_3x1x64_v1.yaml) on MFCCs, narrower first/last blocks.
 
     NeMo's own config adds ``crop_or_pad_augment: {audio_length: 128}``, which NeMo 3's ``EncDecClassificationModel``
     no longer applies in ``forward``; it is left out here so both sides run the same network (see the README).
     """
-    blocks = [
-        _block(64, 1, 11, residual=False, separable=True),
-        _block(64, 1, 13, separable=True),
-        _block(64, 1, 15, separable=True),
-        _block(64, 1, 17, separable=True),
-        _block(64, 1, 29, dilation=2, residual=False, separable=True),
-        _block(64, 1, 1, residual=False),
-    ]
-    return _classifier(COMMANDS, blocks, 64)
+    return _classifier(COMMANDS, _matchbox_blocks(64, 1), 64)
 
 
 def marblenet_config(workdir: Path) -> Dict[str, Any]:
     """MarbleNet 3x2x64 (voice activity, NeMo's marblenet_3x2x64.yaml) on MFCCs: speech vs background."""
-    blocks = [
-        _block(128, 1, 11, residual=False, separable=True),
-        _block(64, 2, 13, separable=True),
-        _block(64, 2, 15, separable=True),
-        _block(64, 2, 17, separable=True),
-        _block(128, 1, 29, dilation=2, residual=False, separable=True),
-        _block(128, 1, 1, residual=False),
-    ]
-    return _classifier(VAD_LABELS, blocks, 128)
+    return _classifier(VAD_LABELS, _matchbox_blocks(128, 2), 128)
+
+
+def _conformer(feat_in: int, subsampling: str) -> Dict[str, Any]:
+    """NeMo's ConformerEncoder as its conformer_ctc_*.yaml/conformer_transducer_*.yaml write it (rel_pos attention
+    with untied biases, xscaling, batch norm in the convolution module), 2 layers of width 32."""
+    return {
+        "_target_": "nemo.collections.asr.modules.ConformerEncoder",
+        "feat_in": feat_in,
+        "feat_out": -1,
+        "n_layers": 2,
+        "d_model": CONFORMER_WIDTH,
+        "subsampling": subsampling,
+        "subsampling_factor": 4,
+        "subsampling_conv_channels": 16,
+        "ff_expansion_factor": 2,
+        "self_attention_model": "rel_pos",
+        "n_heads": 2,
+        "att_context_size": [-1, -1],
+        "xscaling": True,
+        "untie_biases": True,
+        "pos_emb_max_len": 5000,
+        "conv_kernel_size": 15,
+        "conv_norm_type": "batch_norm",
+        "dropout": 0.1,
+        "dropout_pre_encoder": 0.1,
+        "dropout_emb": 0.0,
+        "dropout_att": 0.1,
+    }
+
+
+def _ctc_decoder(feat_in: int, labels: Optional[List[str]]) -> Dict[str, Any]:
+    """NeMo's ConvASRDecoder; without labels (BPE) the model fills in the tokenizer's vocabulary."""
+    vocabulary = list(labels) if labels is not None else []
+    return {"_target_": "nemo.collections.asr.modules.ConvASRDecoder", "feat_in": feat_in,
+            "num_classes": len(vocabulary) if labels is not None else -1, "vocabulary": vocabulary}  # fmt: skip
+
+
+def conformer_ctc_config(workdir: Path) -> Dict[str, Any]:
+    """Conformer-CTC over characters (NeMo's conformer_ctc_char.yaml at width 32): striding subsampling."""
+    return {
+        "sample_rate": 16000,
+        "labels": list(LABELS),
+        "log_prediction": True,
+        "ctc_reduction": "mean_batch",
+        "preprocessor": _mel(features=40),
+        "spec_augment": {
+            "_target_": "nemo.collections.asr.modules.SpectrogramAugmentation",
+            "freq_masks": 2,
+            "time_masks": 2,
+            "freq_width": 15,
+            "time_width": 0.05,
+        },  # fmt: skip
+        "encoder": _conformer(40, "striding"),
+        "decoder": _ctc_decoder(CONFORMER_WIDTH, LABELS),
+        "train_ds": {**_asr_data(LABELS, True), "max_duration": 16.7},
+        "validation_ds": _asr_data(LABELS, False),
+        "optim": {
+            "name": "adamw",
+            "lr": 2.0,
+            "betas": [0.9, 0.98],
+            "weight_decay": 0.001,
+            "sched": {"name": "NoamAnnealing", "d_model": CONFORMER_WIDTH, "warmup_steps": 10000, "min_lr": 1e-06},
+        },  # fmt: skip
+    }
+
+
+def conformer_ctc_bpe_config(workdir: Path) -> Dict[str, Any]:
+    """Conformer-CTC over SentencePiece pieces (NeMo's conformer_ctc_bpe.yaml at width 32): depthwise-striding
+    subsampling; the tokenizer files become archive artifacts."""
+    config = conformer_ctc_config(workdir)
+    del config["labels"]
+    config.update(
+        tokenizer={"dir": str(train_tokenizer(workdir / "tokenizer")), "type": "bpe"},
+        encoder=_conformer(40, "dw_striding"),
+        decoder=_ctc_decoder(CONFORMER_WIDTH, None),
+        train_ds={**_asr_data(None, True), "max_duration": 16.7},
+        validation_ds=_asr_data(None, False),
+    )
+    return config
+
+
+def _transducer(labels: Optional[List[str]], encoder: Dict[str, Any], enc_hidden: int) -> Dict[str, Any]:
+    """NeMo's transducer nodes (conformer_transducer_*.yaml, contextnet_rnnt*.yaml): a one-layer LSTM prediction
+    network, a ReLU joint, greedy_batch decoding; the model fills in vocabulary sizes."""
+    config = {
+        "sample_rate": 16000,
+        "compute_eval_loss": True,
+        "log_prediction": True,
+        "rnnt_reduction": "mean_batch",
+        "model_defaults": {"enc_hidden": enc_hidden, "pred_hidden": 32, "joint_hidden": 32},
+        "preprocessor": _mel(features=40),
+        "encoder": encoder,
+        "decoder": {"_target_": "nemo.collections.asr.modules.RNNTDecoder", "normalization_mode": None,
+                    "random_state_sampling": False, "blank_as_pad": True,
+                    "prednet": {"pred_hidden": 32, "pred_rnn_layers": 1, "t_max": None, "dropout": 0.1}},
+        "joint": {"_target_": "nemo.collections.asr.modules.RNNTJoint", "log_softmax": None,
+                  "preserve_memory": False, "fuse_loss_wer": False,
+                  "jointnet": {"joint_hidden": 32, "activation": "relu", "dropout": 0.1}},
+        "decoding": {"strategy": "greedy_batch", "greedy": {"max_symbols": RNNT_MAX_SYMBOLS}},
+        "loss": {"loss_name": "default"},
+        "train_ds": {**_asr_data(labels, True), "max_duration": 16.7},
+        "validation_ds": _asr_data(labels, False),
+        "optim": {"name": "adamw", "lr": 0.002, "betas": [0.9, 0.98], "weight_decay": 0.001},
+    }  # fmt: skip
+    if labels is not None:
+        config["labels"] = list(labels)
+    return config
+
+
+def conformer_transducer_config(workdir: Path) -> Dict[str, Any]:
+    """Conformer-Transducer over characters (NeMo's conformer_transducer_char.yaml at width 32)."""
+    return _transducer(LABELS, _conformer(40, "striding"), CONFORMER_WIDTH)
+
+
+def contextnet_rnnt_bpe_config(workdir: Path) -> Dict[str, Any]:
+    """A ContextNet-like transducer over SentencePiece pieces (NeMo's contextnet_rnnt.yaml layout at 48 channels):
+    squeeze-excite separable blocks with swish and a strided ``stride_add`` residual; the tokenizer in the archive."""
+    se = _SE
+    encoder = _se_encoder(
+        40,
+        _block(48, 1, 5, residual=False, **se),
+        _block(48, 2, 5, stride=2, stride_last=True, residual_mode="stride_add", **se),
+        _block(48, 2, 5, **se),
+        _block(64, 1, 5, residual=False, **se),
+    )
+    config = _transducer(None, encoder, 64)
+    config["tokenizer"] = {"dir": str(train_tokenizer(workdir / "tokenizer")), "type": "bpe"}
+    return config
 
 
 def hifigan_config(workdir: Path) -> Dict[str, Any]:
@@ -302,24 +449,12 @@ def hifigan_config(workdir: Path) -> Dict[str, Any]:
     return {
         "preprocessor": {
             "_target_": "nemo.collections.asr.parts.preprocessing.features.FilterbankFeatures",
+            **TTS_FRONT_END,
             "nfilt": 80,
-            "lowfreq": 0,
-            "highfreq": 8000,
-            "n_fft": 1024,
-            "n_window_size": 1024,
-            "n_window_stride": 256,
             "pad_to": 0,
             "pad_value": -11.52,
-            "sample_rate": 22050,
-            "window": "hann",
-            "normalize": None,
-            "preemph": None,
-            "dither": 0.0,
-            "frame_splicing": 1,
-            "log": True,
             "log_zero_guard_type": "clamp",
             "log_zero_guard_value": 1.0e-05,
-            "mag_power": 1.0,
             "use_grads": False,
             "exact_pad": True,
         },  # fmt: skip
@@ -356,6 +491,42 @@ def hifigan_config(workdir: Path) -> Dict[str, Any]:
     }
 
 
+def _speaker(blocks: List[Dict[str, Any]], decoder: Dict[str, Any], loss: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """NeMo's speaker recognition layout (examples/speaker_tasks/recognition/conf): train_ds labels null (NeMo fills
+    them from the manifest), a ``SpeakerDecoder`` over a convolutional encoder, and the loss when not cross-entropy."""
+    config = {
+        "train_ds": {**_asr_data(None, True), "labels": None},
+        "validation_ds": {**_asr_data(None, False), "labels": None},
+        "preprocessor": _mel(features=40, normalize="per_feature"),
+        "encoder": {"_target_": "nemo.collections.asr.modules.ConvASREncoder", "feat_in": 40, "activation": "relu",
+                    "conv_mask": True, "jasper": blocks},
+        "decoder": {"_target_": "nemo.collections.asr.modules.SpeakerDecoder", "num_classes": 6, **decoder},
+        "optim": {"name": "sgd", "lr": 0.006, "weight_decay": 0.001, "momentum": 0.9},
+    }  # fmt: skip
+    if loss is not None:
+        config["loss"] = loss
+    return config
+
+
+def titanet_config(workdir: Path) -> Dict[str, Any]:
+    """TitaNet (NeMo's titanet-small.yaml at 32 channels): squeeze-excite blocks, attentive statistics pooling and
+    the additive angular margin loss (which makes NeMo set ``decoder.angular``)."""
+    se = {key: value for key, value in _SE.items() if key != "se_reduction_ratio"}
+    blocks = [_block(32, 1, 3, residual=False, **se), *(_block(32, 2, k, **se) for k in (7, 11)),
+              _block(96, 1, 1, residual=False, **se)]  # fmt: skip
+    decoder = {"feat_in": 96, "pool_mode": "attention", "emb_sizes": 16, "attention_channels": 16}
+    loss = {"_target_": "nemo.collections.asr.losses.angularloss.AngularSoftmaxLoss", "scale": 30, "margin": 0.2}
+    return _speaker(blocks, decoder, loss)
+
+
+def speakernet_config(workdir: Path) -> Dict[str, Any]:
+    """SpeakerNet (NeMo 1's SpeakerNet_verification_3x2x512.yaml at 32 channels): separable blocks, x-vector
+    statistics pooling, two embedding layers and cross-entropy."""
+    blocks = [_block(32, 1, 3, residual=False, separable=True), _block(32, 2, 7, separable=True),
+              _block(64, 1, 1, residual=False)]  # fmt: skip
+    return _speaker(blocks, {"feat_in": 64, "pool_mode": "xvector", "emb_sizes": [24, 16]}, None)
+
+
 # family -> spec. ``kind`` picks what is run and compared; ``lengths`` are the input clips' samples.
 FAMILIES: Dict[str, Dict[str, Any]] = {
     "quartznet": {"collection": "asr", "kind": "ctc", "model": "nemo.collections.asr.models.EncDecCTCModel",
@@ -370,6 +541,21 @@ FAMILIES: Dict[str, Dict[str, Any]] = {
     "marblenet": {"collection": "asr", "kind": "classification",
                   "model": "nemo.collections.asr.models.EncDecClassificationModel", "config": marblenet_config,
                   "sample_rate": 16000, "lengths": [10080, 8000, 6401]},
+    "conformer_ctc": {"collection": "asr", "kind": "ctc", "model": "nemo.collections.asr.models.EncDecCTCModel",
+                      "config": conformer_ctc_config, "sample_rate": 16000, "lengths": [16000, 12345, 7040]},
+    "conformer_ctc_bpe": {"collection": "asr", "kind": "ctc",
+                          "model": "nemo.collections.asr.models.EncDecCTCModelBPE", "config": conformer_ctc_bpe_config,
+                          "sample_rate": 16000, "lengths": [16000, 11111, 8800]},
+    "conformer_transducer": {"collection": "asr", "kind": "rnnt", "model": "nemo.collections.asr.models.EncDecRNNTModel",
+                             "config": conformer_transducer_config, "sample_rate": 16000,
+                             "lengths": [9600, 7040, 5120]},
+    "contextnet_rnnt_bpe": {"collection": "asr", "kind": "rnnt",
+                            "model": "nemo.collections.asr.models.EncDecRNNTBPEModel",
+                            "config": contextnet_rnnt_bpe_config, "sample_rate": 16000, "lengths": [9600, 8000, 4800]},
+    **{name: {"collection": "asr", "kind": "speaker", "model": "nemo.collections.asr.models.EncDecSpeakerLabelModel",
+              "config": config, "sample_rate": 16000, "lengths": lengths}
+       for name, config, lengths in (("titanet", titanet_config, [16000, 12345, 7040]),
+                                     ("speakernet", speakernet_config, [14400, 9999, 8000]))},
     "hifigan": {"collection": "tts", "kind": "vocoder", "model": "nemo.collections.tts.models.HifiGanModel",
                 "config": hifigan_config, "sample_rate": 22050, "lengths": [11025, 8000, 5632]},
 }  # fmt: skip
@@ -420,6 +606,13 @@ def randomize(model: torch.nn.Module, spec: Dict[str, Any], seed: int) -> None:
     def rand(shape, low: float, high: float) -> torch.Tensor:
         return low + (high - low) * torch.rand(shape, generator=gen)
 
+    for module in model.modules():  # Conformer: layer norms and positional biases (NeMo inits ones and zeros)
+        if isinstance(module, torch.nn.LayerNorm) and module.elementwise_affine:
+            module.weight.copy_(rand(module.weight.shape, 0.6, 1.4))
+            module.bias.copy_(0.2 * torch.randn(module.bias.shape, generator=gen))
+        for name in ("pos_bias_u", "pos_bias_v"):
+            if isinstance(getattr(module, name, None), torch.nn.Parameter):
+                getattr(module, name).copy_(0.5 * torch.randn(getattr(module, name).shape, generator=gen))
     norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     if norms:
         data = audio_tensors(spec)
@@ -436,18 +629,58 @@ def randomize(model: torch.nn.Module, spec: Dict[str, Any], seed: int) -> None:
             std = norm.running_var.sqrt()
             norm.running_mean.add_(0.2 * std * torch.randn(std.shape, generator=gen))
             norm.running_var.mul_(rand(std.shape, 0.6, 1.6))
-            norm.weight.copy_(rand(norm.weight.shape, 0.6, 1.4))
-            norm.bias.copy_(0.2 * torch.randn(norm.bias.shape, generator=gen))
+            if norm.affine:  # SpeakerNet's x-vector embedding layers have none
+                norm.weight.copy_(rand(norm.weight.shape, 0.6, 1.4))
+                norm.bias.copy_(0.2 * torch.randn(norm.bias.shape, generator=gen))
             norm.num_batches_tracked.fill_(1000 + seed)
     for name, module in model.named_modules():
         if name.split(".")[0] in ("mpd", "msd"):
             for tensor in list(module.parameters(recurse=False)) + list(module.buffers(recurse=False)):
                 tensor.fill_(0.01)
-    decoder = getattr(model, "decoder", None)
-    for layer in getattr(decoder, "decoder_layers", []):  # sharper outputs: greedy results that vary over time
+    layers = list(getattr(getattr(model, "decoder", None), "decoder_layers", []))
+    joint = getattr(model, "joint", None)
+    if joint is not None:  # a transducer: its joint's output layer and prediction projection
+        layers = [joint.joint_net[-1]]
+        joint.pred.weight.mul_(DECODER_GAIN)
+    for layer in layers:  # sharper outputs: greedy results that vary over time
         if getattr(layer, "weight", None) is not None:
             layer.weight.mul_(DECODER_GAIN)
             layer.bias.copy_(0.1 * torch.randn(layer.bias.shape, generator=gen))
+    if joint is not None:
+        calibrate_blank(model, spec)
+
+
+def greedy_cells(joint: torch.Tensor, encoded_lengths: torch.Tensor) -> torch.Tensor:
+    """``[B, T, U + 1]`` mask of the lattice cells where greedy decoding decided (blank or a label, at most
+    ``RNNT_MAX_SYMBOLS`` labels a frame), walked on the lattice itself."""
+    mask = torch.zeros(joint.shape[:3], dtype=torch.bool)
+    best = joint.argmax(dim=-1)
+    blank = joint.shape[-1] - 1
+    for row in range(joint.shape[0]):
+        u = 0
+        for t in range(int(encoded_lengths[row])):
+            for _ in range(RNNT_MAX_SYMBOLS):
+                mask[row, t, u] = True
+                if int(best[row, t, u]) == blank or u + 1 >= joint.shape[2]:
+                    break
+                u += 1
+    return mask
+
+
+@torch.no_grad()
+def calibrate_blank(model: Any, spec: Dict[str, Any]) -> None:
+    """Raise or lower the joint's blank bias so that, before any label, the blank wins at ``BLANK_SHARE`` of the
+    valid frames of the family's inputs: random weights otherwise give all blanks or ``max_symbols`` labels a frame."""
+    model.eval()
+    data = audio_tensors(spec)
+    encoded, encoded_lengths = model(input_signal=data["audio"], input_signal_length=data["lengths"])
+    batch = encoded.shape[0]
+    start = torch.full((batch, 1), model.decoder.blank_idx, dtype=torch.long)
+    decoder_outputs, *_ = model.decoder(targets=start, target_length=torch.zeros(batch, dtype=torch.long))
+    scores = model.joint(encoder_outputs=encoded, decoder_outputs=decoder_outputs)[:, :, 0, :]
+    gap = scores[..., :-1].max(dim=-1).values - scores[..., -1]
+    gap = gap[frame_mask(encoded_lengths, gap.shape[1])]
+    model.joint.joint_net[-1].bias[-1] += float(torch.quantile(gap, BLANK_SHARE))
 
 
 def acceptable(meta: Dict[str, Any]) -> bool:
@@ -493,12 +726,21 @@ def run(model: Any, spec: Dict[str, Any], decode: Callable[[Any, Dict[str, torch
     else:
         features, feature_lengths = model.preprocessor(input_signal=audio, length=lengths)
         arrays.update(features=features, feature_lengths=feature_lengths)
-        if kind == "ctc":
+        if kind == "rnnt":
+            arrays.update(transducer_outputs(model, audio, lengths, decode))
+            meta["transcripts"] = arrays.pop("transcripts")
+            meta["margin"] = arrays.pop("margin")
+        elif kind == "ctc":
             log_probs, encoded_lengths, greedy = model(input_signal=audio, input_signal_length=lengths)
             arrays.update(log_probs=log_probs, encoded_lengths=encoded_lengths, greedy_predictions=greedy)
             meta["margin"] = min_margin(log_probs, frame_mask(encoded_lengths, log_probs.shape[1]))
             meta.update(decode(model, {"log_probs": log_probs, "encoded_lengths": encoded_lengths,
                                        "greedy_predictions": greedy}))  # fmt: skip
+        elif kind == "speaker":  # labels: the top class of each clip (the archive names no speakers)
+            logits, embs = model(input_signal=audio, input_signal_length=lengths)
+            arrays.update(logits=logits, embs=embs)
+            meta["labels"] = [str(i) for i in logits.argmax(dim=-1).tolist()]
+            meta["margin"] = min_margin(logits)
         else:
             logits = model(input_signal=audio, input_signal_length=lengths)
             arrays.update(logits=logits)
@@ -507,6 +749,67 @@ def run(model: Any, spec: Dict[str, Any], decode: Callable[[Any, Dict[str, torch
             meta["margin"] = min_margin(logits)
     arrays = {key: value.detach().cpu().numpy() if torch.is_tensor(value) else value for key, value in arrays.items()}
     return arrays, meta
+
+
+def transducer_outputs(
+    model: Any, audio: torch.Tensor, lengths: torch.Tensor, decode: Callable[..., Any]
+) -> Dict[str, Any]:
+    """A transducer's encoder outputs, greedy decoding and joint outputs (log-probabilities on CPU).
+
+    The joint is evaluated on the greedy label sequences (``targets``, padded with the blank), so its
+    ``[B, T, U + 1, V + 1]`` lattice holds every decision greedy decoding took: those cells (``joint_cells``, their
+    ``(b, t, u)``) and their ``[N, V + 1]`` outputs (``joint``) are kept, and the margin is taken over them.
+    """
+    encoded, encoded_lengths = model(input_signal=audio, input_signal_length=lengths)
+    decoded = decode(model, {"encoded": encoded, "encoded_lengths": encoded_lengths})
+    tokens = decoded["tokens"]
+    targets = torch.full((len(tokens), max(1, max(map(len, tokens)))), model.decoder.blank_idx, dtype=torch.long)
+    for row, ids in enumerate(tokens):
+        targets[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+    target_lengths = torch.tensor([len(ids) for ids in tokens], dtype=torch.long)
+    decoder_outputs, *_ = model.decoder(targets=targets, target_length=target_lengths)
+    joint = model.joint(encoder_outputs=encoded, decoder_outputs=decoder_outputs)
+    valid = greedy_cells(joint, encoded_lengths)
+    return {"encoded": encoded, "encoded_lengths": encoded_lengths, "targets": targets, "target_lengths": target_lengths,
+            "joint_cells": valid.nonzero(), "joint": joint[valid], "transcripts": decoded["transcripts"],
+            "margin": min_margin(joint, valid)}  # fmt: skip
+
+
+def write_family(name: str, spec: Dict[str, Any], out_dir: Path, build: Callable[[Dict[str, Any], Path, int], Any],
+                 decode: Callable[..., Dict[str, Any]], extra: Callable[[Any], Dict[str, Any]],
+                 after_save: Optional[Callable[[Path], None]] = None) -> Dict[str, Any]:  # fmt: skip
+    """Build the family (``build(spec, workdir, seed)``) with the first acceptable seed, save its archive and goldens.
+
+    ``extra(model)`` gives side-specific metadata (versions, ``transcribe()`` results) for ``<family>.json``;
+    ``after_save(archive)`` may rewrite the archive ``save_to`` wrote.
+    """
+    import tempfile
+    import time
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(SEED_TRIES):
+            model = build(spec, Path(tmp), seed)
+            arrays, meta = run(model, spec, decode)
+            if acceptable(meta):
+                break
+            print(f"  {name}: seed {seed}: margin {meta['margin']}, {meta.get('labels') or meta.get('transcripts')}")
+        else:
+            raise RuntimeError(f"{name}: no seed in range({SEED_TRIES}) gives acceptable goldens")
+        if spec["kind"] in ("ctc", "rnnt"):
+            vocabulary = model.joint.vocabulary if spec["kind"] == "rnnt" else model.decoder.vocabulary
+            meta["vocabulary"] = list(vocabulary)
+        meta.update(extra(model))
+        archive = out_dir / f"{name}.nemo"
+        model.save_to(str(archive))
+        if after_save is not None:
+            after_save(archive)
+    meta.update(family=name, model_class=f"{type(model).__module__}.{type(model).__qualname__}",
+                torch=torch.__version__, seed=seed, parameters=sum(p.numel() for p in model.parameters()))  # fmt: skip
+    save_goldens(out_dir, name, arrays, meta)
+    print(f"{name:21s} seed {seed}  {archive.stat().st_size / 1024:7.1f} KB  margin {meta['margin'] or 0:.2e}  "
+          f"{meta.get('transcripts') or meta.get('labels') or ''}  ({time.perf_counter() - start:.1f} s)")  # fmt: skip
+    return meta
 
 
 def save_goldens(out_dir: Path, family: str, arrays: Dict[str, np.ndarray], meta: Dict[str, Any]) -> None:

@@ -15,11 +15,14 @@ random (``families.randomize``), and writes next to each other:
 * ``<family>.nemo``: the archive, as NeMo's ``save_to`` writes it. The HiFi-GAN archive is repacked as tar.gz (the
   format of NeMo 1.0-1.6, which NeMo 3 and ours read): its debug-size discriminators are constants that compress away;
 * ``<family>.npz``: the int16 input audio and its lengths, the features and feature lengths of the model's front end,
-  and the outputs: log-probabilities, encoded lengths and greedy predictions (CTC), logits (classification), or the
-  generated waveform (vocoder); floats as float32;
-* ``<family>.json``: the greedy transcripts (NeMo's CTC decoding of the outputs) and the ``transcribe()`` results of
-  the same clips (NeMo 3 pads clips shorter than 1 s to 1 s there, so they may differ), or the labels; the smallest
-  top-1/top-2 margin of the outputs, versions, the seed and the model class.
+  and the outputs: log-probabilities, encoded lengths and greedy predictions (CTC), encoder outputs and lengths, the
+  greedy label sequences (``targets``, ``target_lengths``) and the joint's outputs at the lattice cells greedy
+  decoding visited (``joint_cells``, ``joint``; transducers), logits (classification), or the generated waveform
+  (vocoder); floats as float32;
+* ``<family>.json``: the greedy transcripts (NeMo's decoding of the outputs) and the ``transcribe()`` results of the
+  same clips as arrays (NeMo 3 pads clips shorter than 1 s to 1 s there, so they may differ), or the labels; the
+  smallest top-1/top-2 margin of the outputs (transducers: at the visited cells), versions, the seed and the model
+  class.
 
 A family's seed is the first in ``range(SEED_TRIES)`` whose outputs have a margin of at least ``MIN_MARGIN`` at every
 valid frame, so float rounding cannot flip a greedy transcript or label, no empty transcript, and more than one label
@@ -31,7 +34,6 @@ import gzip
 import io
 import sys
 import tarfile
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Dict, List
@@ -49,13 +51,22 @@ def model_class(path: str) -> type:
 
 
 def nemo_decode(model: Any, outputs: Dict[str, torch.Tensor]) -> Dict[str, Any]:
-    """NeMo's greedy CTC decoding of the log-probabilities (the path ``transcribe`` takes)."""
-    hypotheses = model.decoding.ctc_decoder_predictions_tensor(
-        outputs["log_probs"], decoder_lengths=outputs["encoded_lengths"], return_hypotheses=False
-    )
+    """NeMo's greedy decoding (the path ``transcribe`` takes): CTC from the log-probabilities, transducers from the
+    encoder outputs (with the label ids, ``tokens``)."""
+    if "encoded" in outputs:
+        hypotheses = model.decoding.rnnt_decoder_predictions_tensor(
+            encoder_output=outputs["encoded"], encoded_lengths=outputs["encoded_lengths"], return_hypotheses=True
+        )
+    else:
+        hypotheses = model.decoding.ctc_decoder_predictions_tensor(
+            outputs["log_probs"], decoder_lengths=outputs["encoded_lengths"], return_hypotheses=False
+        )
     if isinstance(hypotheses, tuple):  # NeMo < 2 returned (best, all)
         hypotheses = hypotheses[0]
-    return {"transcripts": [h.text if hasattr(h, "text") else h for h in hypotheses]}
+    result = {"transcripts": [h.text if hasattr(h, "text") else h for h in hypotheses]}
+    if "encoded" in outputs:
+        result["tokens"] = [[int(i) for i in h.y_sequence] for h in hypotheses]
+    return result
 
 
 def nemo_transcribe(model: Any, spec: Dict[str, Any]) -> List[str]:
@@ -89,39 +100,23 @@ def repack_gzip(path: Path) -> None:
     path.write_bytes(buffer.getvalue())
 
 
-def write_family(name: str, spec: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
-    import nemo
+def nemo_extra(spec: Dict[str, Any]):
+    """NeMo's version and, for ASR models, its ``transcribe()`` of the clips as arrays (padded to 1 s, see above)."""
 
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        for seed in range(families.SEED_TRIES):
-            model = build(spec, Path(tmp), seed)
-            arrays, meta = families.run(model, spec, nemo_decode)
-            if families.acceptable(meta):
-                break
-            print(f"  {name}: seed {seed}: margin {meta['margin']}, {meta.get('labels') or meta.get('transcripts')}")
-        else:
-            raise RuntimeError(f"{name}: no seed in range({families.SEED_TRIES}) gives acceptable goldens")
-        if spec["kind"] == "ctc":
-            meta["transcribe"] = nemo_transcribe(model, spec)  # NeMo 3 pads clips under 1 s to 1 s, both sides
-            meta["vocabulary"] = list(model.decoder.vocabulary)
-        archive = out_dir / f"{name}.nemo"
-        model.save_to(str(archive))
-        if spec["kind"] == "vocoder":
-            repack_gzip(archive)
-    meta.update(
-        family=name,
-        model_class=f"{type(model).__module__}.{type(model).__qualname__}",
-        nemo_toolkit=nemo.__version__,
-        torch=torch.__version__,
-        seed=seed,
-        parameters=sum(p.numel() for p in model.parameters()),
-    )
-    families.save_goldens(out_dir, name, arrays, meta)
-    seconds = time.perf_counter() - start
-    print(f"{name:13s} seed {seed}  {archive.stat().st_size / 1024:7.1f} KB  margin {meta['margin']}  "
-          f"{meta.get('transcripts') or meta.get('labels') or ''}  ({seconds:.1f} s)")  # fmt: skip
-    return meta
+    def extra(model: Any) -> Dict[str, Any]:
+        import nemo
+
+        meta = {"nemo_toolkit": nemo.__version__}
+        if spec["kind"] in ("ctc", "rnnt"):
+            meta["transcribe"] = nemo_transcribe(model, spec)
+        return meta
+
+    return extra
+
+
+def write_family(name: str, spec: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
+    repack = repack_gzip if spec["kind"] == "vocoder" else None
+    return families.write_family(name, spec, out_dir, build, nemo_decode, nemo_extra(spec), repack)
 
 
 def main(argv: List[str]) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any, Dict, List, Optional
 
 import pytorch_lightning as pl
@@ -11,7 +10,7 @@ import torch
 from nemo.core import ModelPT, typecheck
 from nemo.core.neural_types import NeuralType
 from nemo_downstream_example.data import ToyFramesDataset, collate_frames
-from nemo_downstream_example.modules import FEATURES, LENGTHS, LOGITS, FramePoolingClassifier
+from nemo_downstream_example.modules import FramePoolingClassifier
 
 __all__ = ["ToyFrameClassifierModel", "default_config"]
 
@@ -52,11 +51,12 @@ class ToyFrameClassifierModel(ModelPT):
 
     @property
     def input_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict({"features": FEATURES, "lengths": LENGTHS})
+        """The classifier's: the model is the classifier plus data, loss and optimization."""
+        return self.classifier.input_types
 
     @property
     def output_types(self) -> Dict[str, NeuralType]:
-        return OrderedDict({"logits": LOGITS})
+        return self.classifier.output_types
 
     @typecheck()
     def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
