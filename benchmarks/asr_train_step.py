@@ -23,9 +23,9 @@ from typing import Callable, Dict, List
 
 import torch
 from omegaconf import OmegaConf
+from peer.compat import IMPL, get_typecheck_level, set_typecheck_level
 
 from nemo.collections.asr.models import EncDecCTCModel
-from nemo.core.classes.typecheck import typecheck
 
 LABELS = list(" abcdefghijklmnopqrstuvwxyz'")
 SAMPLE_RATE, BATCH, SECONDS, TEXT_LENGTH = 16000, 8, 4.0, 50
@@ -125,25 +125,26 @@ def main() -> None:
         "nemo_typecheck_off": ("off", nemo_step),
         "plain_pytorch": ("off", plain_step),
     }
-    previous = typecheck.get_typecheck_level()
+    previous = get_typecheck_level()
     best = {name: float("inf") for name in variants}
     try:
         for level, step in variants.values():  # warm up allocator and kernels
-            typecheck.set_typecheck_level(level)
+            set_typecheck_level(level)
             step()
         for _ in range(args.repeat):
             for name, (level, step) in variants.items():
-                typecheck.set_typecheck_level(level)
+                set_typecheck_level(level)
                 start = time.process_time()
                 step()
                 best[name] = min(best[name], time.process_time() - start)
     finally:
-        typecheck.set_typecheck_level(previous)
+        set_typecheck_level(previous)
     base = best["plain_pytorch"]
     print(
         json.dumps(
             {
                 "benchmark": "asr_train_step",
+                "nemo": IMPL,
                 "model": f"QuartzNet 5x5, {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters",
                 "batch": f"{BATCH} x {SECONDS:g} s at {SAMPLE_RATE} Hz, {TEXT_LENGTH}-character targets",
                 "statistic": f"best of {args.repeat} interleaved repeats, process CPU time, torch threads: {args.threads}",

@@ -19,8 +19,9 @@ import timeit
 from typing import Any, Callable, Dict, Tuple
 
 import torch
+from peer.compat import IMPL, get_typecheck_level, set_typecheck_level
 
-from nemo.core.classes.typecheck import Typing, typecheck
+from nemo.core.classes.common import Typing, typecheck
 from nemo.core.neural_types import AcousticEncodedRepresentation, LengthsType, NeuralType, SpectrogramType
 
 
@@ -72,7 +73,7 @@ def _measure(calls: Dict[str, Tuple[str, Callable[[], Any]]], number: int, repea
     best = {name: float("inf") for name in calls}
     for _ in range(repeat):
         for name, (level, call) in calls.items():
-            typecheck.set_typecheck_level(level)
+            set_typecheck_level(level)
             timer = timeit.Timer(call, timer=time.process_time)
             best[name] = min(best[name], timer.timeit(number=number) / number * 1e6)
     return best
@@ -104,19 +105,20 @@ def main() -> None:
     variants["undecorated"] = ("full", undecorated)
     variants["static_types_full"] = ("full", decorated_static)
     variants["static_types_shapes"] = ("shapes", decorated_static)
-    previous = typecheck.get_typecheck_level()
+    previous = get_typecheck_level()
     try:
         for level, call in variants.values():  # warm up caches and check that every variant runs
-            typecheck.set_typecheck_level(level)
+            set_typecheck_level(level)
             call()
         per_call = _measure(variants, args.number, args.repeat)
     finally:
-        typecheck.set_typecheck_level(previous)
+        set_typecheck_level(previous)
     base = per_call["undecorated"]
     print(
         json.dumps(
             {
                 "benchmark": "typecheck",
+                "nemo": IMPL,
                 "statistic": f"min of {args.repeat} repeats x {args.number} calls",
                 "us_per_call": {name: round(value, 3) for name, value in per_call.items()},
                 "ratio_vs_undecorated": {name: round(value / base, 3) for name, value in per_call.items()},
