@@ -239,8 +239,12 @@ def run_restored(model_class: str, nemo_file: Any, expression: str, *args: str) 
     """Restore ``model_class`` (from ``nemo.collections.nlp.models``) from ``nemo_file`` in a new Python process, as
     ``m`` in eval mode, and return the JSON value of ``expression`` there (it may use ``json``, ``torch``, ``sys`` and
     the ``args`` as ``sys.argv[2:]``)."""
+    import torch
+
     script = (
         "import json, sys, torch\n"
+        # as many threads as here: reductions sum in another order on more threads
+        f"torch.set_num_threads({torch.get_num_threads()})\n"
         f"from nemo.collections.nlp.models import {model_class}\n"
         f"m = {model_class}.restore_from(sys.argv[1], map_location='cpu').eval()\n"
         f"print(json.dumps({expression}))\n"
