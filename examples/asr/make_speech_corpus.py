@@ -286,7 +286,9 @@ def _write_atomically(path: str, text: str) -> None:
     os.replace(temporary, path)
 
 
-def _plan(num_train: int, num_val: int, num_test: int) -> Tuple[Tuple[str, int, Sequence[str], Tuple, ...], ...]:
+def _plan(
+    num_train: int, num_val: int, num_test: int
+) -> Tuple[Tuple[str, int, Sequence[str], Tuple, Tuple, Tuple], ...]:
     """Per split: its name, size, voices, rate range, pitch range and warp range."""
     return (
         ("train", num_train, TRAIN_VARIANTS, TRAIN_RATES, TRAIN_PITCHES, TRAIN_WARPS),
