@@ -38,6 +38,9 @@ TRANSDUCERS = ("conformer_transducer", "contextnet_rnnt_bpe")
 SPEAKERS = ("speakernet", "titanet")
 FAMILIES = (*CTC, *TRANSDUCERS, "marblenet", "matchboxnet", *SPEAKERS)
 ATOL = 1e-4
+# Values far from 0 (dB features, log-probs near -30) carry float32 rounding that differs between CPUs' vector
+# units (seen on an Intel host against goldens written on AMD): 1e-5 relative on top of the 1e-4 absolute.
+RTOL = 1e-5
 CLASSES = {
     cls.__name__: cls
     for cls in (
@@ -79,7 +82,7 @@ def _case(family: str) -> Tuple[Dict[str, np.ndarray], Dict[str, Any], Any, torc
 
 def _close(actual: torch.Tensor, expected: np.ndarray) -> None:
     assert tuple(actual.shape) == expected.shape
-    np.testing.assert_allclose(actual.detach().numpy(), expected, rtol=0, atol=ATOL)
+    np.testing.assert_allclose(actual.detach().numpy(), expected, rtol=RTOL, atol=ATOL)
 
 
 def test_every_family_has_an_archive_written_by_nemo_3():

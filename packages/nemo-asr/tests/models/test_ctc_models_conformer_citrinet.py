@@ -230,7 +230,7 @@ def test_ngc_conformer_ctc_entries_restore(size, tokenizer_dir, tmp_path, monkey
 
     seen = []
     monkeypatch.setattr(model_module, "resolve_location", lambda location, **kw: seen.append(location) or path)
-    restored = EncDecCTCModelBPE.from_pretrained(f"stt_en_conformer_ctc_{size}").eval()
+    restored = EncDecCTCModelBPE.from_pretrained(f"stt_en_conformer_ctc_{size}", map_location="cpu").eval()
     assert seen and seen[0].endswith(f"stt_en_conformer_ctc_{size}.nemo")
     assert isinstance(restored.encoder, ConformerEncoder)
     signal, lengths = _audio([8000, 5000])

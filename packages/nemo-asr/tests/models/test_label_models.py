@@ -151,7 +151,7 @@ def test_save_to_and_restore_give_identical_embeddings_and_labels(tmp_path, spea
     model = EncDecSpeakerLabelModel(cfg=_config(train=speakers, loss=None, pool_mode="xvector"))
     files = manifest_paths(speakers)
     model.save_to(str(tmp_path / "speaker.nemo"))
-    restored = EncDecSpeakerLabelModel.restore_from(str(tmp_path / "speaker.nemo"), strict=True)
+    restored = EncDecSpeakerLabelModel.restore_from(str(tmp_path / "speaker.nemo"), strict=True, map_location="cpu")
     assert restored.labels == SPEAKERS and restored.transcribe(files) == model.transcribe(files)
     assert torch.equal(restored.get_embeddings(files), model.get_embeddings(files))
 
@@ -169,7 +169,7 @@ def test_save_to_and_restore_in_a_fresh_process_give_identical_embeddings(tmp_pa
         import torch
         from nemo.collections.asr.models import EncDecSpeakerLabelModel
         torch.set_num_threads({torch.get_num_threads()})  # as here: pooling sums in another order on more threads
-        model = EncDecSpeakerLabelModel.restore_from({str(path)!r})
+        model = EncDecSpeakerLabelModel.restore_from({str(path)!r}, map_location="cpu")
         assert model.labels == {SPEAKERS!r}, model.labels
         torch.save(model.get_embeddings({files!r}), {str(tmp_path / "embs.pt")!r})
         """

@@ -215,7 +215,7 @@ def test_change_vocabulary_replaces_the_transducer_and_survives_save_restore(tmp
     texts = model.transcribe(paths)
     assert set("".join(texts)) <= set(new)
     model.save_to(str(tmp_path / "abc.nemo"))
-    restored = EncDecRNNTModel.restore_from(str(tmp_path / "abc.nemo"))
+    restored = EncDecRNNTModel.restore_from(str(tmp_path / "abc.nemo"), map_location="cpu")
     assert restored.joint.vocabulary == new and restored.transcribe(paths) == texts
 
 
@@ -243,7 +243,10 @@ def test_nothing_is_listed_for_character_transducers():
 
 @pytest.mark.gpu
 @run_if(min_cuda_gpus=1)
-def test_loss_and_transcripts_on_gpu_match_cpu(model, text_corpus):
+def test_loss_and_transcripts_on_gpu_match_cpu(model, text_corpus, monkeypatch):
+    # cuDNN's TF32 (on by default for convolutions and LSTMs) rounds to 10 mantissa bits: greedy decoding of this
+    # untrained model then breaks near-ties another way than the CPU does.
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
     files = manifest_paths(text_corpus)
     batch = _batch(model, text_corpus)
     model.eval()

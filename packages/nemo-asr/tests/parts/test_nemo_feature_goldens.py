@@ -18,6 +18,9 @@ from nemo.collections.asr.parts.features import FilterbankFeatures
 
 GOLDENS = Path(__file__).parent / "goldens" / "nemo_feature_goldens.npz"
 ATOL = 1e-4
+# Values far from 0 (dB features, log-probs near -30) carry float32 rounding that differs between CPUs' vector
+# units (seen on an Intel host against goldens written on AMD): 1e-5 relative on top of the 1e-4 absolute.
+RTOL = 1e-5
 
 
 def _load() -> Tuple[Dict[str, np.ndarray], Dict[str, Any]]:
@@ -61,7 +64,7 @@ def test_features_and_lengths_match_nemo(name):
     expected = ARRAYS[f"{name}__features"]
     assert lengths.tolist() == ARRAYS[f"{name}__lengths"].tolist()
     assert tuple(feats.shape) == expected.shape
-    np.testing.assert_allclose(feats.detach().numpy(), expected, rtol=0, atol=ATOL)
+    np.testing.assert_allclose(feats.detach().numpy(), expected, rtol=RTOL, atol=ATOL)
 
 
 def test_frame_count_is_len_over_hop_like_nemo():

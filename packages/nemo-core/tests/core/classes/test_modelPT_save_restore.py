@@ -51,7 +51,7 @@ def test_seed_save_and_restore(tmp_path):
     path = str(tmp_path / "model.nemo")
 
     model.save_to(path)
-    restored = model.restore_from(path)  # the seed calls it on an instance; it is a classmethod
+    restored = model.restore_from(path, map_location="cpu")  # the seed calls it on an instance; it is a classmethod
 
     assert type(restored) is mt.TinyModel and restored is not model
     x = torch.randn(5, mt.IN_FEATURES)
@@ -71,7 +71,7 @@ def test_archive_layout_and_saved_config(tmp_path):
     model.save_to(legacy, compress=True)  # the tar.gz that NeMo 1.0-1.6 read
     with tarfile.open(legacy, "r:gz") as tar:
         assert sorted(tar.getnames()) == ["./model_config.yaml", "./model_weights.ckpt"]
-    assert torch.equal(type(model).restore_from(legacy).layer.weight, model.layer.weight)
+    assert torch.equal(type(model).restore_from(legacy, map_location="cpu").layer.weight, model.layer.weight)
     with NemoArchive(path) as archive:
         config = yaml.safe_load(archive.read_config())
         weights = archive.load_state_dict()
@@ -120,7 +120,7 @@ def test_restore_does_not_set_up_data(tmp_path, caplog):
     path = tmp_path / "model.nemo"
     _trained().save_to(path)
     caplog.clear()
-    restored = mt.TinyModel.restore_from(path)
+    restored = mt.TinyModel.restore_from(path, map_location="cpu")
     assert restored.train_dataloader() is None
     ours = [record for record in caplog.records if record.name == "nemo_logger"]
     assert [record.levelname for record in ours] == ["INFO"] and "successfully restored" in ours[0].message
@@ -142,9 +142,11 @@ def test_override_config_from_yaml_and_dictconfig(tmp_path):
     model.save_to(path)
     override = OmegaConf.create({"model": {**OmegaConf.to_container(model.cfg), "note": "${.size}", "size": 3}})
     OmegaConf.save(override, tmp_path / "override.yaml")
-    from_yaml = mt.TinyModel.restore_from(path, override_config_path=str(tmp_path / "override.yaml"))
+    from_yaml = mt.TinyModel.restore_from(
+        path, override_config_path=str(tmp_path / "override.yaml"), map_location="cpu"
+    )
     assert from_yaml.cfg.note == 3  # the `model` sub-tree, resolved
-    from_dictconfig = mt.TinyModel.restore_from(path, override_config_path=override.model)
+    from_dictconfig = mt.TinyModel.restore_from(path, override_config_path=override.model, map_location="cpu")
     assert from_dictconfig.cfg.size == 3
     assert torch.equal(from_dictconfig.layer.weight, model.layer.weight)
     with pytest.raises(FileNotFoundError, match="override_config_path"):
@@ -157,8 +159,8 @@ def test_target_subclass_is_built_when_restoring_through_a_base(tmp_path):
 
     path = tmp_path / "wider.nemo"
     Wider(mt.base_config()).save_to(path)
-    assert type(mt.TinyModel.restore_from(path)) is Wider
-    assert type(ModelPT.restore_from(path)) is Wider
+    assert type(mt.TinyModel.restore_from(path, map_location="cpu")) is Wider
+    assert type(ModelPT.restore_from(path, map_location="cpu")) is Wider
 
 
 def test_a_subclass_may_restore_an_archive_of_its_base(tmp_path):
@@ -167,7 +169,7 @@ def test_a_subclass_may_restore_an_archive_of_its_base(tmp_path):
 
     path = tmp_path / "tiny.nemo"
     _trained().save_to(path)
-    assert type(Derived.restore_from(path)) is Derived
+    assert type(Derived.restore_from(path, map_location="cpu")) is Derived
 
 
 def test_save_on_a_non_zero_rank_writes_nothing(tmp_path, monkeypatch):
@@ -182,7 +184,7 @@ def test_save_replaces_an_existing_archive_atomically(tmp_path):
     first.save_to(path)
     second = _trained(steps=5)
     second.save_to(path)
-    assert torch.equal(mt.TinyModel.restore_from(path).layer.weight, second.layer.weight)
+    assert torch.equal(mt.TinyModel.restore_from(path, map_location="cpu").layer.weight, second.layer.weight)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.nemo"]
 
 
@@ -194,14 +196,14 @@ def test_nested_restore_inside_a_constructor(tmp_path):
     class Outer(mt.TinyModel):
         def __init__(self, cfg, trainer=None):
             super().__init__(cfg, trainer)
-            self.inner = mt.TinyModel.restore_from(cfg.inner_path)
+            self.inner = mt.TinyModel.restore_from(cfg.inner_path, map_location="cpu")
 
     outer = Outer(mt.base_config(inner_path=str(inner_path), train_ds={"num_samples": 8}))
     assert outer.train_dataloader() is not None  # not restoring: data set up
     assert torch.equal(outer.inner.layer.weight, inner.layer.weight)
     outer_path = tmp_path / "outer.nemo"
     outer.save_to(outer_path)
-    restored = Outer.restore_from(outer_path)
+    restored = Outer.restore_from(outer_path, map_location="cpu")
     assert restored.train_dataloader() is None
     assert torch.equal(restored.inner.layer.weight, inner.layer.weight)
 
@@ -263,14 +265,16 @@ class TestErrors:
         assert "missing keys: ['head.weight', 'head.bias']" in message
         assert "unexpected keys: ['stale']" in message
         assert "strict=False" in message
-        loose = WithHead.restore_from(path, strict=False)
+        loose = WithHead.restore_from(path, strict=False, map_location="cpu")
         assert torch.equal(loose.layer.weight, saved.layer.weight)
         assert "missing keys ['head.weight', 'head.bias']" in caplog.text
 
     def test_target_outside_the_class_tree_is_refused(self, tmp_path):
         path = tmp_path / "other.nemo"
         mt.OtherModel(mt.base_config()).save_to(path)
-        with pytest.raises(ValueError, match="'modelpt_testing.OtherModel' is not modelpt_testing.TinyModel or a subclass"):
+        with pytest.raises(
+            ValueError, match="'modelpt_testing.OtherModel' is not modelpt_testing.TinyModel or a subclass"
+        ):
             mt.TinyModel.restore_from(path)
         conf = OmegaConf.merge(mt.TinyModel.restore_from(path, return_config=True), {"target": "torch.nn.Linear"})
         with pytest.raises(ValueError, match="refuses to build classes outside its hierarchy"):
@@ -287,7 +291,9 @@ class TestErrors:
         conf = OmegaConf.merge(mt.TinyModel.restore_from(path, return_config=True), {"target": "evil_target_module.M"})
         with pytest.raises(ValueError, match="not a loaded subclass of nemo.core.classes.modelPT.ModelPT"):
             ModelPT.restore_from(path, override_config_path=conf)
-        restored = mt.TinyModel.restore_from(path, override_config_path=conf)  # a concrete class: built as itself
+        restored = mt.TinyModel.restore_from(
+            path, override_config_path=conf, map_location="cpu"
+        )  # a concrete class: built as itself
         assert type(restored) is mt.TinyModel
         assert "evil_target_module" not in sys.modules
         assert "EVIL_IMPORTED" not in __import__("os").environ
@@ -339,7 +345,7 @@ def test_restores_a_nemo_v1_style_archive(tmp_path):
         "model_config.yaml": yaml.safe_dump(config).encode(),
         "model_weights.ckpt": _weights_bytes(model.state_dict()),
     }
-    restored = mt.TinyModel.restore_from(_tar(tmp_path / "v1.nemo", members))
+    restored = mt.TinyModel.restore_from(_tar(tmp_path / "v1.nemo", members), map_location="cpu")
     assert restored.cfg.encoder == {"_target_": "torch.nn.Identity", "unused": 1}
     assert torch.equal(restored.layer.weight, model.layer.weight)
     assert json.loads(json.dumps(OmegaConf.to_container(restored.cfg)))["target"] == "modelpt_testing.TinyModel"
@@ -356,9 +362,11 @@ def test_unpack_nemo_file(tmp_path):
 @pytest.mark.gpu
 @run_if(min_cuda_gpus=1)
 def test_restore_defaults_to_cuda_and_loads_gpu_saved_weights(tmp_path):
-    model = mt.TinyModel(mt.base_config(train_ds={"num_samples": 32, "batch_size": 8}, optim={"name": "sgd", "lr": 0.1}))
+    model = mt.TinyModel(
+        mt.base_config(train_ds={"num_samples": 32, "batch_size": 8}, optim={"name": "sgd", "lr": 0.1})
+    )
     quiet_cpu_trainer(max_steps=3, accelerator="gpu").fit(model)
-    assert model.layer.weight.device.type == "cuda"
+    model.cuda()  # Lightning hands the module back on the CPU after fit; save it from the GPU
     model.save_to(tmp_path / "gpu.nemo")
     restored = mt.TinyModel.restore_from(tmp_path / "gpu.nemo")  # NeMo's default: cuda when available
     assert restored.layer.weight.device.type == "cuda"

@@ -34,7 +34,7 @@ def test_a_renamed_model_target_restores_as_the_new_class(tmp_path):
         ModelPT.restore_from(path, override_config_path=conf)
     register_renamed_target(OLD_TARGET, "modelpt_testing.TinyModel")
     assert resolve_restore_target(ModelPT, conf) is mt.TinyModel
-    restored = ModelPT.restore_from(path, override_config_path=conf, strict=True)
+    restored = ModelPT.restore_from(path, override_config_path=conf, strict=True, map_location="cpu")
     assert type(restored) is mt.TinyModel and torch.equal(restored.layer.weight, model.layer.weight)
     assert "nemo.collections.legacy_models" not in sys.modules
 
