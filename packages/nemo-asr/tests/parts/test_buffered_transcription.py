@@ -77,7 +77,7 @@ def test_streamed_blocks_equal_the_file(tmp_path):
     stereo = (0.1 * rng.standard_normal((50_000, 2))).astype(np.float32)
     path = tmp_path / "stereo.wav"
     soundfile.write(path, stereo, 16000, subtype="FLOAT")
-    streamed = np.concatenate(list(bt._iter_blocks(str(path), 16000, block_frames=4096)))
+    streamed = np.concatenate(list(bt.iter_audio_blocks(str(path), 16000, block_frames=4096)))
     np.testing.assert_array_equal(streamed, stereo.mean(axis=1, dtype=np.float32))
-    resampled = np.concatenate(list(bt._iter_blocks(str(path), 8000, block_frames=4096)))
+    resampled = np.concatenate(list(bt.iter_audio_blocks(str(path), 8000, block_frames=4096)))
     assert abs(resampled.size - 25_000) <= 1

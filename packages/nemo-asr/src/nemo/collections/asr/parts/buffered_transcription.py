@@ -43,6 +43,7 @@ __all__ = [
     "Window",
     "plan_windows",
     "stream_trim_bounds",
+    "iter_audio_blocks",
     "iter_window_audio",
     "BufferedCTCTranscriber",
     "BufferedRNNTTranscriber",
@@ -115,7 +116,7 @@ def plan_windows(num_samples: int, samples_per_frame: int, chunk_frames: int, co
 
 
 # ---------------------------------------------------------------------------------------------- streamed reading
-def _iter_blocks(path: str, target_sr: int, block_frames: int = _BLOCK_FRAMES) -> Iterator[np.ndarray]:
+def iter_audio_blocks(path: str, target_sr: int, block_frames: int = _BLOCK_FRAMES) -> Iterator[np.ndarray]:
     """Mono float32 blocks of ``path`` at ``target_sr`` (resampled on the fly with soxr's streaming resampler),
     read ``block_frames`` at a time: the samples the whole-file loader would produce, never all in memory."""
     import soundfile
@@ -301,9 +302,9 @@ class _BufferedTranscriber:
         model = self.model
         start, end = 0, None
         if self.trim:
-            start, end, _ = stream_trim_bounds(_iter_blocks(path, self.sample_rate))
+            start, end, _ = stream_trim_bounds(iter_audio_blocks(path, self.sample_rate))
         else:
-            end = sum(block.size for block in _iter_blocks(path, self.sample_rate))
+            end = sum(block.size for block in iter_audio_blocks(path, self.sample_rate))
         windows = self.plan(end - start)
         featurizer = getattr(model.preprocessor, "featurizer", None)
         normalize = getattr(featurizer, "normalize", None)
@@ -319,7 +320,7 @@ class _BufferedTranscriber:
     def _window_batches(self, path: str, windows: Sequence[Window], start: int):
         """Batches of ``(windows, signal, lengths)`` streamed from ``path``."""
         device = next(self.model.parameters()).device
-        for batch in self._batches(iter_window_audio(_iter_blocks(path, self.sample_rate), windows, offset=start)):
+        for batch in self._batches(iter_window_audio(iter_audio_blocks(path, self.sample_rate), windows, offset=start)):
             signal = torch.from_numpy(np.stack([samples for _, samples in batch])).to(device)
             lengths = torch.full((len(batch),), signal.shape[1], dtype=torch.long, device=device)
             yield [window for window, _ in batch], signal, lengths

@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Seque
 import numpy as np
 import torch
 
-from nemo.collections.asr.parts.buffered_transcription import _iter_blocks
+from nemo.collections.asr.parts.buffered_transcription import iter_audio_blocks
 from nemo.collections.common.data.audio import load_audio
 from nemo.collections.common.data.manifest import iter_manifest
 from nemo.utils.config_keys import refuse_unknown_keys
@@ -74,7 +74,7 @@ def _frame_geometry(window_length_in_sec: float, shift_length_in_sec: float, sam
 
 def _blocks_of(audio: Union[str, np.ndarray, torch.Tensor], sample_rate: int) -> Iterator[np.ndarray]:
     if isinstance(audio, str):
-        return _iter_blocks(audio, sample_rate)
+        return iter_audio_blocks(audio, sample_rate)
     samples = np.asarray(audio.cpu() if isinstance(audio, torch.Tensor) else audio, dtype=np.float32)
     if samples.ndim != 1:
         raise ValueError(f"VAD: audio must be a path or a 1-D array of samples, got shape {samples.shape}")
