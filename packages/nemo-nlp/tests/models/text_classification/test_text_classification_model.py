@@ -41,6 +41,10 @@ class SeedValidationStep(TextClassificationModel):
 # fmt: on
 
 
+# The walkthrough calls the steps by hand, with no Trainer: Lightning then warns that their self.log() goes nowhere.
+@pytest.mark.filterwarnings(
+    "ignore:You are trying to `self.log\\(\\)` but the `self.trainer` reference is not registered"
+)
 @pytest.mark.parametrize("model_class", [TextClassificationModel, SeedValidationStep])
 def test_seed_walkthrough_init_forward_training_and_validation_step(
     model_class, text_classification_cfg, sentiment_files
