@@ -4,6 +4,11 @@
     python examples/tts/tts_infer.py spec_model=Tacotron2.nemo vocoder=HifiGan.nemo text="Good morning." out=a.wav \
         save_pipeline=tacotron2_hifigan.nemo
     python examples/tts/tts_infer.py pipeline=tacotron2_hifigan.nemo text="Good evening." out=b.wav
+    python examples/tts/tts_infer.py spec_model=packages/nemo-tts/tests/interop/archives/fastpitch.nemo \
+        vocoder=packages/nemo-tts/tests/interop/archives/hifigan.nemo text="hello from nemo." out=c.wav
+
+The last pair is archives NVIDIA NeMo 3.0 wrote (tiny random weights: the audio is noise, but it is NeMo's noise,
+sample for sample); NeMo's own FastPitch and HiFi-GAN ``.nemo`` files are used the same way.
 
 ``key=value`` arguments (the fields of ``TTSInferConfig`` below; everything after the first ``=`` is the value, so
 a ``text`` may hold commas, quotes and ``=`` — unlike Hydra overrides, which would need extra quoting):
@@ -17,7 +22,8 @@ a ``text`` may hold commas, quotes and ``=`` — unlike Hydra overrides, which w
   PCM-16 at the models' sample rate, written atomically), ``pace`` (FastPitch speed factor), ``seed`` (Tacotron 2's
   prenet dropout is random at inference too), ``cuda`` (default: a GPU when there is one).
 
-Prints the output path, the audio duration and the synthesis time.
+Prints the output path, the audio duration, the synthesis time and the time per second of audio (the real-time
+factor: below 1 is faster than real time).
 """
 
 import os
@@ -155,8 +161,13 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     seconds = time.perf_counter() - start
     write_wav(cfg.out, audio, model.sample_rate)
     duration = len(audio) / model.sample_rate
-    print(f"{cfg.out}: {duration:.2f} s of audio at {model.sample_rate} Hz, synthesized in {seconds:.2f} s")
-    return {"out": cfg.out, "duration": duration, "sample_rate": model.sample_rate, "seconds": seconds}
+    per_second = seconds / duration if duration > 0 else float("inf")
+    print(
+        f"{cfg.out}: {duration:.2f} s of audio at {model.sample_rate} Hz, synthesized in {seconds:.2f} s "
+        f"({per_second:.3f} s per second of audio)"
+    )
+    return {"out": cfg.out, "duration": duration, "sample_rate": model.sample_rate, "seconds": seconds,
+            "seconds_per_audio_second": per_second}  # fmt: skip
 
 
 if __name__ == "__main__":

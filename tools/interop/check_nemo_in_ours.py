@@ -7,7 +7,8 @@ Run it with our packages installed (never NVIDIA's)::
 
 Every archive is restored with ``strict=True``; the table gives, per family, the largest absolute difference of each
 float output (features, log-probabilities/logits/waveform) and whether lengths, greedy predictions and transcripts or
-labels are equal. The legacy-archive suites (``packages/*/tests/interop/test_nemo_archives.py``) assert the same in
+labels are equal; a folder with ``pipeline.npz`` also gets a row for the FastPitch + HiFi-GAN pipeline (our waveform
+of its text against the writer's). The legacy-archive suites (``packages/*/tests/interop/test_nemo_archives.py``) assert the same in
 every test run; this script prints the numbers (README table) and also compares ``transcribe()`` of the same clips as
 arrays with NeMo's ``transcribe()`` (both pad clips shorter than 1 s to 1 s).
 """
@@ -17,7 +18,7 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -55,20 +56,35 @@ def load_goldens(folder: Path, family: str):
     return arrays, json.loads((folder / f"{family}.json").read_text(encoding="utf-8"))
 
 
-def check(folder: Path, family: str) -> Dict[str, Any]:
-    spec = families.FAMILIES[family]
-    module, _, name = spec["model"].rpartition(".")
+def our_restorer(folder: Path) -> Callable[[str], Any]:
+    """``restore(family)``: our ``restore_from`` of ``<folder>/<family>.nemo`` (strict, CPU, eval mode)."""
+
+    def restore(family: str) -> Any:
+        module, _, name = families.FAMILIES[family]["model"].rpartition(".")
+        model = getattr(importlib.import_module(module), name)
+        return model.restore_from(str(folder / f"{family}.nemo"), strict=True, map_location="cpu").eval()
+
+    return restore
+
+
+def check_family(folder: Path, family: str, restore: Callable[[str], Any], decode: Callable[..., Dict[str, Any]],
+                 direction: str) -> Tuple[Dict[str, Any], Any, Dict[str, Any], Dict[str, Any]]:  # fmt: skip
+    """One side's outputs of ``<folder>/<family>.nemo`` (restored by ``restore``) against the writer's goldens:
+    ``(result, model, expected arrays, expected metadata)``."""
     expected, expected_meta = load_goldens(folder, family)
-    model = getattr(importlib.import_module(module), name).restore_from(
-        str(folder / f"{family}.nemo"), strict=True, map_location="cpu"
-    )
-    arrays, meta = families.run(model, spec, our_decode)
+    model = restore(family)
+    arrays, meta = families.run(model, families.FAMILIES[family], decode)
     result = families.compare(expected, arrays, expected_meta, meta)
-    result.update(family=family, direction=DIRECTION, model_class=type(model).__name__)
-    if spec["kind"] in ("ctc", "rnnt"):
-        meta["transcribe"] = our_transcribe(model, expected)
-        result["transcribe_equal"] = meta["transcribe"] == expected_meta.get("transcribe")
-        result["transcribe"] = {"nemo": expected_meta.get("transcribe"), "ours": meta["transcribe"]}
+    result.update(family=family, direction=direction, model_class=type(model).__name__)
+    return result, model, expected, expected_meta
+
+
+def check(folder: Path, family: str) -> Dict[str, Any]:
+    result, model, expected, expected_meta = check_family(folder, family, our_restorer(folder), our_decode, DIRECTION)
+    if families.FAMILIES[family]["kind"] in ("ctc", "rnnt"):
+        transcribed = our_transcribe(model, expected)
+        result["transcribe_equal"] = transcribed == expected_meta.get("transcribe")
+        result["transcribe"] = {"nemo": expected_meta.get("transcribe"), "ours": transcribed}
     return result
 
 
@@ -91,8 +107,10 @@ def print_table(results: List[Dict[str, Any]]) -> None:
 
 
 def check_folders(folders: List[Path], check: Callable[[Path, str], Dict[str, Any]], direction: str,
-                  json_path: Optional[Path]) -> int:  # fmt: skip
-    """Check every family with goldens in ``folders``, print the table, write it to ``json_path``; the exit status."""
+                  json_path: Optional[Path], restorer: Callable[[Path], Callable[[str], Any]]) -> int:  # fmt: skip
+    """Check every family with goldens in ``folders`` (and the text-to-waveform pipeline where a folder holds
+    ``pipeline.npz``, its archives restored by ``restorer(folder)``), print the table, write it to ``json_path``;
+    the exit status."""
     torch.set_num_threads(1)
     results = []
     for folder in folders:
@@ -102,6 +120,11 @@ def check_folders(folders: List[Path], check: Callable[[Path, str], Dict[str, An
                     results.append(check(folder, golden.stem))
                 except Exception as err:  # noqa: BLE001 - one family's failure is a row of the table
                     results.append(failure(golden.stem, direction, err))
+        if (folder / "pipeline.npz").is_file():
+            try:
+                results.append(families.check_pipeline(folder, restorer(folder), direction))
+            except Exception as err:  # noqa: BLE001
+                results.append(failure("fastpitch+hifigan", direction, err))
     print_table(results)
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +140,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("folders", nargs="+", type=Path, help="folders holding <family>.nemo/.npz/.json")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    return check_folders(args.folders, check, DIRECTION, args.json)
+    return check_folders(args.folders, check, DIRECTION, args.json, our_restorer)
 
 
 if __name__ == "__main__":

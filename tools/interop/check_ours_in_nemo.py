@@ -7,7 +7,7 @@ Run it with a Python that has NVIDIA's ``nemo_toolkit`` (see ``write_nemo_archiv
 Each archive is restored with NeMo's ``restore_from(..., strict=True)`` on CPU, run in eval mode on the same fixed
 inputs, and compared: the largest absolute difference of each float output (features, log-probabilities, logits,
 waveform) and whether lengths, greedy predictions and transcripts or labels are equal (NeMo's own greedy CTC
-decoding). The exit status is 1 when a family fails to restore, differs by more than 1e-4, or any equality fails.
+decoding), and the FastPitch + HiFi-GAN pipeline's waveform of its text. The exit status is 1 when a family fails to restore, differs by more than 1e-4, or any equality fails.
 """
 
 import argparse
@@ -16,21 +16,14 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import families  # noqa: E402
-from check_nemo_in_ours import check_folders, load_goldens  # noqa: E402
-from write_nemo_archives import model_class, nemo_decode  # noqa: E402
+from check_nemo_in_ours import check_family, check_folders  # noqa: E402
+from write_nemo_archives import nemo_decode, restorer  # noqa: E402
 
 DIRECTION = "ours -> NeMo 3.0"
 
 
 def check(folder: Path, family: str) -> Dict[str, Any]:
-    spec = families.FAMILIES[family]
-    expected, expected_meta = load_goldens(folder, family)
-    model = model_class(spec["model"]).restore_from(str(folder / f"{family}.nemo"), strict=True, map_location="cpu")
-    arrays, meta = families.run(model, spec, nemo_decode)
-    result = families.compare(expected, arrays, expected_meta, meta)
-    result.update(family=family, direction=DIRECTION, model_class=type(model).__name__)
-    return result
+    return check_family(folder, family, restorer(folder), nemo_decode, DIRECTION)[0]
 
 
 def main(argv: List[str]) -> int:
@@ -38,7 +31,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("folder", type=Path, help="the folder write_our_archives.py wrote")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    return check_folders([args.folder], check, DIRECTION, args.json)
+    return check_folders([args.folder], check, DIRECTION, args.json, restorer)
 
 
 if __name__ == "__main__":

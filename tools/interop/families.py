@@ -11,6 +11,7 @@ and affine parameters (``randomize``), so a restored model that dropped or re-in
 
 import copy
 import json
+import math
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -40,6 +41,7 @@ DECODER_GAIN = 4.0  # scales the random output layer, so greedy results change f
 MIN_MARGIN = 1e-3  # smallest gap between the best and second-best class at any valid frame, against ties
 CONFORMER_WIDTH = 32  # d_model of the Conformer families
 RNNT_MAX_SYMBOLS = 5  # greedy transducer decoding: most labels per frame
+FRAMES_PER_TOKEN = 3.5  # FastPitch: the duration predictor's bias is set to this many frames a token
 BLANK_SHARE = 0.7  # a transducer's blank bias is set so that it wins at this share of frames (before any label)
 
 
@@ -98,6 +100,12 @@ def _block(filters: int, repeat: int, kernel: int, **keys: Any) -> Dict[str, Any
     return block
 
 
+def _conv_encoder(feat_in: int, blocks: List[Dict[str, Any]], activation: str = "relu") -> Dict[str, Any]:
+    """NeMo's ``ConvASREncoder`` node (masked convolutions) over ``blocks``."""
+    return {"_target_": "nemo.collections.asr.modules.ConvASREncoder", "feat_in": feat_in, "activation": activation,
+            "conv_mask": True, "jasper": list(blocks)}  # fmt: skip
+
+
 def _asr_data(labels: Optional[List[str]], shuffle: bool) -> Dict[str, Any]:
     """A NeMo ASR data config with no manifest, as in a trained model's archive whose data lived elsewhere."""
     config = {"manifest_filepath": None, "sample_rate": 16000, "batch_size": 32, "shuffle": shuffle}
@@ -132,12 +140,9 @@ def quartznet_config(workdir: Path) -> Dict[str, Any]:
             "rect_time": 120,
             "use_vectorized_spec_augment": True,
         },  # fmt: skip
-        "encoder": {
-            "_target_": "nemo.collections.asr.modules.ConvASREncoder",
-            "feat_in": 64,
-            "activation": "relu",
-            "conv_mask": True,
-            "jasper": [
+        "encoder": _conv_encoder(
+            64,
+            [
                 _block(48, 1, 33, stride=2, residual=False, separable=True),
                 _block(48, 2, 33, separable=True),
                 _block(48, 2, 39, separable=True),
@@ -145,7 +150,7 @@ def quartznet_config(workdir: Path) -> Dict[str, Any]:
                 _block(64, 1, 87, dilation=2, residual=False, separable=True),
                 _block(96, 1, 1, residual=False),
             ],
-        },
+        ),
         "decoder": {
             "_target_": "nemo.collections.asr.modules.ConvASRDecoder",
             "feat_in": 96,
@@ -165,12 +170,9 @@ def jasper_dr_config(workdir: Path) -> Dict[str, Any]:
         "sample_rate": 16000,
         "labels": list(LABELS),
         "preprocessor": _mel(window_size=0.025, features=40, normalize="per_feature"),
-        "encoder": {
-            "_target_": "nemo.collections.asr.modules.ConvASREncoder",
-            "feat_in": 40,
-            "activation": "relu",
-            "conv_mask": True,
-            "jasper": [
+        "encoder": _conv_encoder(
+            40,
+            [
                 _block(24, 1, 11, stride=2, residual=False),
                 _block(24, 2, 11, residual_dense=True),
                 _block(24, 2, 13, residual_dense=True),
@@ -178,7 +180,7 @@ def jasper_dr_config(workdir: Path) -> Dict[str, Any]:
                 _block(24, 1, 29, dilation=2, residual=False),
                 _block(32, 1, 1, residual=False),
             ],
-        },
+        ),
         "decoder": {
             "_target_": "nemo.collections.asr.modules.ConvASRDecoder",
             "feat_in": 32,
@@ -222,8 +224,7 @@ _SE = {"separable": True, "se": True, "se_context_size": -1, "se_reduction_ratio
 
 
 def _se_encoder(feat_in: int, *blocks: Dict[str, Any]) -> Dict[str, Any]:
-    return {"_target_": "nemo.collections.asr.modules.ConvASREncoder", "feat_in": feat_in, "activation": "swish",
-            "conv_mask": True, "jasper": list(blocks)}  # fmt: skip
+    return _conv_encoder(feat_in, list(blocks), "swish")
 
 
 def citrinet_bpe_config(workdir: Path) -> Dict[str, Any]:
@@ -271,13 +272,7 @@ def _classifier(labels: List[str], blocks: List[Dict[str, Any]], feat_out: int) 
             "rect_time": 25,
             "rect_freq": 15,
         },  # fmt: skip
-        "encoder": {
-            "_target_": "nemo.collections.asr.modules.ConvASREncoder",
-            "feat_in": 64,
-            "activation": "relu",
-            "conv_mask": True,
-            "jasper": blocks,
-        },  # fmt: skip
+        "encoder": _conv_encoder(64, blocks),
         "decoder": {
             "_target_": "nemo.collections.asr.modules.ConvASRDecoderClassification",
             "feat_in": feat_out,
@@ -491,6 +486,71 @@ def hifigan_config(workdir: Path) -> Dict[str, Any]:
     }
 
 
+FASTPITCH_WIDTH = 32  # symbols_embedding_dim of the FastPitch family
+FASTPITCH_TEXTS = ["hello world, this is fast pitch.", "a short one!"]
+PIPELINE_TEXT = "hello from nemo."  # the FastPitch + HiFi-GAN pipeline's golden waveform
+
+
+def _fft(target: str, n_layer: int) -> Dict[str, Any]:
+    return {"_target_": f"nemo.collections.tts.modules.transformer.{target}", "n_layer": n_layer, "n_head": 2,
+            "d_model": FASTPITCH_WIDTH, "d_head": 16, "d_inner": 32, "kernel_size": 3, "dropout": 0.1,
+            "dropatt": 0.1, "dropemb": 0.0}  # fmt: skip
+
+
+def _predictor() -> Dict[str, Any]:
+    return {"_target_": "nemo.collections.tts.modules.fastpitch.TemporalPredictor", "input_size": FASTPITCH_WIDTH,
+            "kernel_size": 3, "filter_size": 16, "dropout": 0.1, "n_layers": 2}  # fmt: skip
+
+
+def fastpitch_config(workdir: Path) -> Dict[str, Any]:
+    """FastPitch with a learned aligner, as NeMo's fastpitch_align_v1.05.yaml writes it (English characters, the
+    ASR ``AudioToMelSpectrogramPreprocessor`` front end of HiFi-GAN's mels), at width 32."""
+    mel = {key: TTS_FRONT_END[key] for key in ("sample_rate", "n_fft", "n_window_size", "n_window_stride",
+                                                "lowfreq", "highfreq", "window")}  # fmt: skip
+    dataset = {"_target_": "nemo.collections.tts.data.dataset.TTSDataset", "manifest_filepath": "train_manifest.json",
+               "sample_rate": 22050, "sup_data_path": "sup_data", "sup_data_types": ["align_prior_matrix", "pitch"],
+               "n_fft": 1024, "win_length": 1024, "hop_length": 256, "window": "hann", "n_mels": 80,
+               "lowfreq": 0, "highfreq": 8000, "max_duration": None, "min_duration": 0.1, "ignore_file": None,
+               "trim": False, "pitch_fmin": 65.0, "pitch_fmax": 1000.0, "pitch_norm": True, "pitch_mean": 212.0,
+               "pitch_std": 68.5, "use_beta_binomial_interpolator": True}  # fmt: skip
+    return {
+        **mel,
+        "n_mel_channels": 80,
+        "learn_alignment": True,
+        "bin_loss_warmup_epochs": 100,
+        "n_speakers": 1,
+        "max_token_duration": 75,
+        "symbols_embedding_dim": FASTPITCH_WIDTH,
+        "pitch_embedding_kernel_size": 3,
+        "pitch_fmin": 65.0,
+        "pitch_fmax": 1000.0,
+        "pitch_mean": 212.0,
+        "pitch_std": 68.5,
+        "text_tokenizer": {
+            "_target_": "nemo.collections.common.tokenizers.text_to_speech.tts_tokenizers.EnglishCharsTokenizer",
+            "punct": True, "apostrophe": True, "pad_with_space": True,
+        },  # fmt: skip
+        "train_ds": {"dataset": dataset, "dataloader_params": {"drop_last": False, "shuffle": True, "batch_size": 32,
+                                                                "num_workers": 12}, "defer_setup": True},  # fmt: skip
+        "preprocessor": {
+            "_target_": "nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor",
+            "features": 80, "lowfreq": 0, "highfreq": 8000, "n_fft": 1024, "n_window_size": 1024,
+            "window_size": False, "n_window_stride": 256, "window_stride": False, "pad_to": 1, "pad_value": 0,
+            "sample_rate": 22050, "window": "hann", "normalize": None, "preemph": None, "dither": 0.0,
+            "frame_splicing": 1, "log": True, "log_zero_guard_type": "add", "log_zero_guard_value": 1e-05,
+            "mag_power": 1.0,
+        },  # fmt: skip
+        "input_fft": {**_fft("FFTransformerEncoder", 2), "d_embed": FASTPITCH_WIDTH},
+        "output_fft": _fft("FFTransformerDecoder", 1),
+        "alignment_module": {"_target_": "nemo.collections.tts.modules.aligner.AlignmentEncoder",
+                             "n_text_channels": FASTPITCH_WIDTH, "n_att_channels": 16},  # fmt: skip
+        "duration_predictor": _predictor(),
+        "pitch_predictor": _predictor(),
+        "optim": {"name": "adamw", "lr": 1e-3, "betas": [0.9, 0.999], "weight_decay": 1e-6,
+                  "sched": {"name": "NoamAnnealing", "warmup_steps": 1000, "last_epoch": -1, "d_model": 1}},
+    }  # fmt: skip
+
+
 def _speaker(blocks: List[Dict[str, Any]], decoder: Dict[str, Any], loss: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """NeMo's speaker recognition layout (examples/speaker_tasks/recognition/conf): train_ds labels null (NeMo fills
     them from the manifest), a ``SpeakerDecoder`` over a convolutional encoder, and the loss when not cross-entropy."""
@@ -498,8 +558,7 @@ def _speaker(blocks: List[Dict[str, Any]], decoder: Dict[str, Any], loss: Option
         "train_ds": {**_asr_data(None, True), "labels": None},
         "validation_ds": {**_asr_data(None, False), "labels": None},
         "preprocessor": _mel(features=40, normalize="per_feature"),
-        "encoder": {"_target_": "nemo.collections.asr.modules.ConvASREncoder", "feat_in": 40, "activation": "relu",
-                    "conv_mask": True, "jasper": blocks},
+        "encoder": _conv_encoder(40, blocks),
         "decoder": {"_target_": "nemo.collections.asr.modules.SpeakerDecoder", "num_classes": 6, **decoder},
         "optim": {"name": "sgd", "lr": 0.006, "weight_decay": 0.001, "momentum": 0.9},
     }  # fmt: skip
@@ -558,6 +617,9 @@ FAMILIES: Dict[str, Dict[str, Any]] = {
                                      ("speakernet", speakernet_config, [14400, 9999, 8000]))},
     "hifigan": {"collection": "tts", "kind": "vocoder", "model": "nemo.collections.tts.models.HifiGanModel",
                 "config": hifigan_config, "sample_rate": 22050, "lengths": [11025, 8000, 5632]},
+    "fastpitch": {"collection": "tts", "kind": "spectrogram", "model": "nemo.collections.tts.models.FastPitchModel",
+                  "config": fastpitch_config, "sample_rate": 22050, "lengths": [11025, 8000, 5632],
+                  "texts": FASTPITCH_TEXTS},
 }  # fmt: skip
 
 
@@ -598,8 +660,9 @@ def randomize(model: torch.nn.Module, spec: Dict[str, Any], seed: int) -> None:
     deviation, variances scaled by 0.6-1.6) and the affine parameters drawn at random: a restored model that drops or
     re-initializes any of them gives other outputs. Measuring first keeps the signal alive through every block (with
     made-up statistics a deep stack shrinks it to the BatchNorm biases, and every frame predicts the same class).
-    The output layer is scaled by ``DECODER_GAIN``. The discriminators do not shape the outputs compared; constants
-    keep their archive small once compressed.
+    The output layer is scaled by ``DECODER_GAIN``. The discriminators (and FastPitch's aligner) do not shape the
+    outputs compared; constants keep their archive small once compressed. FastPitch's duration predictor is biased to
+    ``FRAMES_PER_TOKEN`` frames a token and its pitch statistics buffers are set.
     """
     gen = torch.Generator().manual_seed(seed)
 
@@ -637,6 +700,14 @@ def randomize(model: torch.nn.Module, spec: Dict[str, Any], seed: int) -> None:
         if name.split(".")[0] in ("mpd", "msd"):
             for tensor in list(module.parameters(recurse=False)) + list(module.buffers(recurse=False)):
                 tensor.fill_(0.01)
+    fastpitch = getattr(model, "fastpitch", None)
+    if fastpitch is not None:  # 2-6 frames a token (random weights round most durations to 0), pitch statistics
+        fastpitch.duration_predictor.fc.weight.mul_(0.3)
+        fastpitch.duration_predictor.fc.bias.fill_(math.log(1 + FRAMES_PER_TOKEN))
+        fastpitch.pitch_mean.fill_(212.0)
+        fastpitch.pitch_std.fill_(68.5)
+        for tensor in fastpitch.aligner.parameters():  # training only: constants, which compress away in the archive
+            tensor.fill_(0.01)
     layers = list(getattr(getattr(model, "decoder", None), "decoder_layers", []))
     joint = getattr(model, "joint", None)
     if joint is not None:  # a transducer: its joint's output layer and prediction projection
@@ -718,7 +789,10 @@ def run(model: Any, spec: Dict[str, Any], decode: Callable[[Any, Dict[str, torch
     arrays: Dict[str, Any] = {"audio_int16": data["audio_int16"], "audio_lengths": lengths.numpy()}
     meta: Dict[str, Any] = {}
     kind = spec["kind"]
-    if kind == "vocoder":
+    if kind == "spectrogram":
+        arrays.update(spectrogram_outputs(model, spec))
+        meta["margin"] = float(arrays.pop("margin"))
+    elif kind == "vocoder":
         features, feature_lengths = model.audio_to_melspec_precessor(audio, lengths)
         waveform = model.convert_spectrogram_to_audio(spec=features)
         arrays.update(features=features, feature_lengths=feature_lengths, waveform=waveform)
@@ -749,6 +823,69 @@ def run(model: Any, spec: Dict[str, Any], decode: Callable[[Any, Dict[str, torch
             meta["margin"] = min_margin(logits)
     arrays = {key: value.detach().cpu().numpy() if torch.is_tensor(value) else value for key, value in arrays.items()}
     return arrays, meta
+
+
+def text_tokens(model: Any, texts: List[str]) -> Dict[str, torch.Tensor]:
+    """The token ids of ``texts`` by the model's own ``parse`` (``[B, T]``, padded with its tokenizer's pad id; NeMo
+    calls the tokenizer ``vocab``) and their lengths."""
+    tokenizer = getattr(model, "vocab", None) or model.tokenizer
+    rows = [model.parse(text)[0].cpu() for text in texts]
+    tokens = torch.full((len(rows), max(len(row) for row in rows)), tokenizer.pad, dtype=torch.long)
+    for index, row in enumerate(rows):
+        tokens[index, : len(row)] = row
+    return {"tokens": tokens, "token_lengths": torch.tensor([len(row) for row in rows])}
+
+
+def duration_margin(durations: torch.Tensor, token_lengths: torch.Tensor, pace: float) -> torch.Tensor:
+    """Smallest distance of a valid token's ``duration / pace`` from a rounding boundary (``x.5``)."""
+    scaled = durations / pace
+    gap = (scaled - torch.floor(scaled) - 0.5).abs()
+    return gap[frame_mask(token_lengths, durations.shape[1])].min()
+
+
+def spectrogram_outputs(model: Any, spec: Dict[str, Any]) -> Dict[str, Any]:
+    """A FastPitch's front-end features of the family's audio, and its inference outputs for the family's texts:
+    mels, lengths, durations (and their logs) and normalized pitch per token at pace 1, and the mel lengths at pace
+    1.25."""
+    data = audio_tensors(spec)
+    features, feature_lengths = model.preprocessor(input_signal=data["audio"], length=data["lengths"])
+    out = {"features": features, "feature_lengths": feature_lengths, **text_tokens(model, spec["texts"])}
+    spect, dec_lens, durs, log_durs, pitch = model(text=out["tokens"], durs=None, pitch=None)[:5]
+    fast_lens = model(text=out["tokens"], durs=None, pitch=None, pace=1.25)[1]
+    margin = min(duration_margin(durs, out["token_lengths"], pace) for pace in (1.0, 1.25))
+    out.update(spect=spect, dec_lens=dec_lens, durs_predicted=durs, log_durs_predicted=log_durs,
+               pitch_predicted=pitch, dec_lens_pace=fast_lens, margin=margin)  # fmt: skip
+    return out
+
+
+def pipeline_outputs(generator: Any, vocoder: Any, text: str = PIPELINE_TEXT) -> Dict[str, Any]:
+    """The text-to-waveform golden of a spectrogram generator and a vocoder (each side's own calls:
+    ``parse``, ``generate_spectrogram``, ``convert_spectrogram_to_audio``)."""
+    with torch.no_grad():
+        tokens = generator.parse(text)
+        spect = generator.generate_spectrogram(tokens=tokens)
+        waveform = vocoder.convert_spectrogram_to_audio(spec=spect)
+    return {key: value.detach().cpu().numpy() for key, value in
+            {"tokens": tokens, "spect": spect, "waveform": waveform}.items()}  # fmt: skip
+
+
+def write_pipeline(folder: Path, restore: Callable[[str], Any]) -> Dict[str, Any]:
+    """``pipeline.npz`` in ``folder``: ``pipeline_outputs`` of its FastPitch and HiFi-GAN archives, each restored by
+    ``restore(family)`` (one side's ``restore_from``)."""
+    arrays = pipeline_outputs(restore("fastpitch"), restore("hifigan"))
+    np.savez_compressed(folder / "pipeline.npz", text=np.array(PIPELINE_TEXT), **arrays)
+    print(f"pipeline: {arrays['waveform'].shape[-1]} samples of {PIPELINE_TEXT!r}")
+    return arrays
+
+
+def check_pipeline(folder: Path, restore: Callable[[str], Any], direction: str) -> Dict[str, Any]:
+    """The other side's ``pipeline_outputs`` of the archives in ``folder`` against its ``pipeline.npz``."""
+    with np.load(folder / "pipeline.npz", allow_pickle=False) as data:
+        expected = {key: data[key] for key in data.files}
+    actual = pipeline_outputs(restore("fastpitch"), restore("hifigan"), str(expected.pop("text")))
+    result = compare(expected, actual, {}, {})
+    result.update(family="fastpitch+hifigan", direction=direction, model_class="pipeline")
+    return result
 
 
 def transducer_outputs(

@@ -12,13 +12,17 @@ name, so this script must stay out of our packages and their environments)::
 from the family's config, gives it random weights and BatchNorm statistics measured on the inputs, then perturbed at
 random (``families.randomize``), and writes next to each other:
 
-* ``<family>.nemo``: the archive, as NeMo's ``save_to`` writes it. The HiFi-GAN archive is repacked as tar.gz (the
-  format of NeMo 1.0-1.6, which NeMo 3 and ours read): its debug-size discriminators are constants that compress away;
+* ``<family>.nemo``: the archive, as NeMo's ``save_to`` writes it. The HiFi-GAN and FastPitch archives are repacked as
+  tar.gz (the format of NeMo 1.0-1.6, which NeMo 3 and ours read): HiFi-GAN's debug-size discriminators and
+  FastPitch's aligner (neither shapes the outputs compared) are constants that compress away;
 * ``<family>.npz``: the int16 input audio and its lengths, the features and feature lengths of the model's front end,
   and the outputs: log-probabilities, encoded lengths and greedy predictions (CTC), encoder outputs and lengths, the
   greedy label sequences (``targets``, ``target_lengths``) and the joint's outputs at the lattice cells greedy
-  decoding visited (``joint_cells``, ``joint``; transducers), logits (classification), or the generated waveform
-  (vocoder); floats as float32;
+  decoding visited (``joint_cells``, ``joint``; transducers), logits (classification), the generated waveform
+  (vocoder), or the token ids of fixed texts and the mels, lengths, durations and pitch made of them (FastPitch,
+  also at pace 1.25; its ``features`` are its front end's); floats as float32;
+* ``pipeline.npz`` (with the FastPitch family): the tokens, mels and waveform of ``families.PIPELINE_TEXT`` made by
+  the FastPitch and HiFi-GAN archives written (``generate_spectrogram``, ``convert_spectrogram_to_audio``);
 * ``<family>.json``: the greedy transcripts (NeMo's decoding of the outputs) and the ``transcribe()`` results of the
   same clips as arrays (NeMo 3 pads clips shorter than 1 s to 1 s there, so they may differ), or the labels; the
   smallest top-1/top-2 margin of the outputs (transducers: at the visited cells), versions, the seed and the model
@@ -36,7 +40,7 @@ import sys
 import tarfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 import torch
 
@@ -115,8 +119,18 @@ def nemo_extra(spec: Dict[str, Any]):
 
 
 def write_family(name: str, spec: Dict[str, Any], out_dir: Path) -> Dict[str, Any]:
-    repack = repack_gzip if spec["kind"] == "vocoder" else None
+    repack = repack_gzip if spec["kind"] in ("vocoder", "spectrogram") else None
     return families.write_family(name, spec, out_dir, build, nemo_decode, nemo_extra(spec), repack)
+
+
+def restorer(folder: Path) -> Callable[[str], Any]:
+    """``restore(family)``: NeMo's ``restore_from`` of ``<folder>/<family>.nemo`` (strict, CPU, eval mode)."""
+
+    def restore(family: str) -> Any:
+        model = model_class(families.FAMILIES[family]["model"])
+        return model.restore_from(str(folder / f"{family}.nemo"), strict=True, map_location="cpu").eval()
+
+    return restore
 
 
 def main(argv: List[str]) -> int:
@@ -136,6 +150,8 @@ def main(argv: List[str]) -> int:
             continue
         out_dir.mkdir(parents=True, exist_ok=True)
         write_family(name, spec, out_dir)
+    if args.tts_out is not None and "fastpitch" in args.families:
+        families.write_pipeline(args.tts_out, restorer(args.tts_out))
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0
 

@@ -8,7 +8,8 @@ The reverse of ``write_nemo_archives.py``: run it with our packages installed (n
 Every family of ``families.FAMILIES`` is built by our classes from the very config NeMo's example configs would give
 (NeMo class paths go through our table of known renames), with random weights and BatchNorm statistics
 (``families.randomize``); ``<family>.nemo``, ``<family>.npz`` and ``<family>.json`` are written as by
-``write_nemo_archives.py`` (the archives as our ``save_to`` writes them, uncompressed). The output folder is a build
+``write_nemo_archives.py`` (the archives as our ``save_to`` writes them, uncompressed), and ``pipeline.npz`` (our
+FastPitch + HiFi-GAN waveform of ``families.PIPELINE_TEXT``). The output folder is a build
 product, not committed.
 """
 
@@ -22,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import families  # noqa: E402
-from check_nemo_in_ours import our_decode  # noqa: E402
+from check_nemo_in_ours import our_decode, our_restorer  # noqa: E402
 
 
 def build(spec: Dict[str, Any], workdir: Path, seed: int) -> Any:
@@ -58,6 +59,8 @@ def main(argv: List[str]) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.families:
         write_family(name, families.FAMILIES[name], args.out)
+    if {"fastpitch", "hifigan"} <= set(args.families):
+        families.write_pipeline(args.out, our_restorer(args.out))
     return 0
 
 

@@ -23,9 +23,9 @@ def in_tmp_path(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("config", ["fastpitch_small", "fastpitch"])
 def test_fastpitch_example_trains_and_saves_a_nemo(config, tone_corpus, tmp_path):
-    small = ["model.input_fft.n_layer=1", "model.output_fft.n_layer=1", "model.input_fft.d_model=32",
-             "model.output_fft.d_model=32", "model.input_fft.d_inner=32", "model.output_fft.d_inner=32",
-             "model.duration_predictor.filter_size=16", "model.pitch_predictor.filter_size=16"]  # fmt: skip
+    small = ["model.input_fft.n_layer=1", "model.output_fft.n_layer=1", "model.symbols_embedding_dim=32",
+             "model.input_fft.d_inner=32", "model.output_fft.d_inner=32", "model.duration_predictor.filter_size=16",
+             "model.pitch_predictor.filter_size=16"]  # fmt: skip
     cfg = _compose(
         config,
         [

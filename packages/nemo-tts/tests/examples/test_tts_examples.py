@@ -1,6 +1,7 @@
 """examples/tts/tts_infer.py and evaluate_intelligibility.py end to end on tiny random models."""
 
 import json
+from pathlib import Path
 
 import pytest
 import soundfile
@@ -45,6 +46,23 @@ def test_tts_infer_writes_wavs_and_a_reusable_pipeline(fastpitch_nemo, tmp_path)
         infer.main(["text=x", f"out={again}"])
     with pytest.raises(FileNotFoundError, match="vocoder=missing.nemo"):
         infer.main([f"spec_model={fastpitch_nemo}", "vocoder=missing.nemo", "text=x"])
+
+
+def test_tts_infer_with_nemo_written_archives_gives_nemos_waveform(tmp_path, capsys):
+    """The FastPitch and HiFi-GAN archives NVIDIA NeMo 3.0 wrote (tests/interop/archives): NeMo's audio, as PCM-16."""
+    import numpy as np
+
+    archives = Path(__file__).parents[1] / "interop" / "archives"
+    with np.load(archives / "pipeline.npz", allow_pickle=False) as data:
+        text, golden = str(data["text"]), data["waveform"].reshape(-1)
+    out = tmp_path / "nemo.wav"
+    result = _load("tts_infer").main([f"spec_model={archives / 'fastpitch.nemo'}",
+                                      f"vocoder={archives / 'hifigan.nemo'}", f"text={text}", f"out={out}"])  # fmt: skip
+    audio, rate = soundfile.read(str(out), dtype="float32")
+    assert rate == 22050 and audio.shape == golden.shape
+    np.testing.assert_allclose(audio, np.clip(golden, -1, 1), rtol=0, atol=1 / 32768 + 1e-4)  # PCM-16 rounding
+    assert result["seconds_per_audio_second"] == pytest.approx(result["seconds"] / result["duration"])
+    assert "s per second of audio)" in capsys.readouterr().out
 
 
 def test_normalize_for_asr_spells_numbers_and_keeps_the_vocabulary():

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
+from tiny_tts_models import tiny_fastpitch_config
 
 from nemo.collections.tts.models import FastPitchModel, SpectrogramGenerator
 from nemo.collections.tts.modules.aligner import durations_from_alignment
+from nemo.core.classes.construction import ConfigTargetError
 from nemo.core.classes.typecheck import typecheck
 from nemo.core.testing import quiet_cpu_trainer
 
-_FFT = {"n_layer": 1, "n_head": 2, "d_model": 32, "d_inner": 64, "kernel_size": 3, "dropout": 0.0, "dropatt": 0.0}
 _DATASET = "nemo.collections.tts.data.tts_dataset.TTSDataset"
 
 
@@ -25,21 +26,11 @@ def tiny_config(train: str, val: str, sup: str) -> dict:
             "dataloader_params": {"batch_size": batch_size, "num_workers": 0},
         }
 
-    return {
-        "sample_rate": 22050,
-        "n_mel_channels": 80,
-        "text_tokenizer": {"_target_": "nemo.collections.tts.parts.text.tokenizers.EnglishCharsTokenizer"},
-        "input_fft": _FFT,
-        "output_fft": _FFT,
-        "duration_predictor": {"filter_size": 32, "dropout": 0.0},
-        "pitch_predictor": {"filter_size": 32, "dropout": 0.0},
-        "alignment": {"n_att_channels": 32},
-        "bin_loss_start_step": 30,
-        "bin_loss_warmup_steps": 10,
-        "train_ds": data(train, 8),
-        "validation_ds": data(val, 4),
-        "optim": {"name": "adam", "lr": 3e-3},
-    }
+    config = tiny_fastpitch_config(width=32, heads=2)
+    for key in ("pitch_mean", "pitch_std", "max_token_duration"):
+        del config[key]
+    return {**config, "bin_loss_start_step": 30, "bin_loss_warmup_steps": 10, "train_ds": data(train, 8),
+            "validation_ds": data(val, 4), "optim": {"name": "adam", "lr": 3e-3}}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +151,13 @@ def test_config_errors(tone_corpus, tmp_path):
     with pytest.raises(ValueError, match="train_ds needs `dataset`"):
         FastPitchModel(cfg=flat)
     no_data = {k: v for k, v in cfg.items() if k not in ("train_ds", "validation_ds")}
+    old = {k: v for k, v in no_data.items() if k != "alignment_module"}
+    with pytest.raises(ValueError, match=r"\['alignment_module'\] are missing \(an `alignment` node: nemo-tts 0.1"):
+        FastPitchModel(cfg={**old, "alignment": {"n_att_channels": 16}})
+    with pytest.raises(ValueError, match=r"\['energy_predictor'\] not supported"):
+        FastPitchModel(cfg={**no_data, "energy_predictor": {"_target_": "x.Y"}})
+    with pytest.raises(ConfigTargetError, match="input_fft.*FFTransformerEncoder"):
+        FastPitchModel(cfg={**no_data, "input_fft": {**no_data["input_fft"], "_target_": "torch.nn.Linear"}})
     model = FastPitchModel(cfg=no_data)
     with pytest.raises(ValueError, match="pitch_mean"):
         model(text=torch.tensor([[3, 4]]), spec=torch.zeros(1, 80, 6), mel_lens=torch.tensor([6]),
@@ -170,3 +168,20 @@ def test_pretrained_listing():
     names = {info.pretrained_model_name: info for info in SpectrogramGenerator.list_available_models()}
     assert names["tts_en_fastpitch"].class_ is FastPitchModel
     assert json.dumps(names["tts_en_fastpitch"].location).endswith('tts_en_fastpitch.nemo"')
+
+
+def test_speaker_table_conditions_the_encoder_and_zero_durations_give_an_empty_spectrogram():
+    config = {**tiny_fastpitch_config(), "n_speakers": 3}
+    torch.manual_seed(0)
+    model = FastPitchModel(cfg=config).eval()
+    assert model.fastpitch.encoder.cond_input.condition_types == ["add"]  # as NeMo adds for n_speakers > 1
+    tokens = model.parse("hello world.")
+    durations = torch.full_like(tokens, 3)
+    with torch.no_grad():
+        first, second = (model(text=tokens, durs=durations, speaker=torch.tensor([s]))[0] for s in (0, 2))
+    assert first.shape == second.shape == (1, 80, 3 * tokens.shape[1]) and not torch.allclose(first, second)
+    with pytest.raises(ValueError, match="needs `speaker` ids"):
+        model.generate_spectrogram(tokens=tokens)
+    with torch.no_grad():
+        model.fastpitch.duration_predictor.fc.bias.fill_(-20.0)  # every duration rounds to 0
+    assert model.generate_spectrogram(tokens=tokens, speaker=1).shape == (1, 80, 0)

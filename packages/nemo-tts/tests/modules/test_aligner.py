@@ -75,7 +75,7 @@ def test_alignment_losses_are_finite_with_padding_and_prefer_the_diagonal():
     torch.manual_seed(0)
     encoder = AlignmentEncoder(n_mel_channels=8, n_text_channels=6, n_att_channels=4)
     mel, text = torch.randn(2, 8, 10, requires_grad=True), torch.randn(2, 6, 4)
-    mask = torch.tensor([[True] * 4, [True] * 3 + [False]])
+    mask = ~torch.tensor([[True] * 4, [True] * 3 + [False]])[..., None]  # True at padding, as in NeMo
     text_lens, mel_lens = torch.tensor([4, 3]), torch.tensor([10, 7])
     prior = beta_binomial_prior(text_lens, mel_lens, max_text=4, max_mel=10)
     soft, logprob = encoder(mel, text, mask, prior)

@@ -1,13 +1,26 @@
 """``FastPitchModel``: parallel text-to-mel with explicit durations and pitch, trained with a learned aligner.
 
-Config (``model:`` node of ``examples/tts/conf/fastpitch.yaml``): mel settings (``sample_rate``, ``n_mel_channels``,
-``n_fft``, ``n_window_size``, ``n_window_stride``, ``lowfreq``, ``highfreq``; the datasets get them), ``pitch_mean``/``pitch_std`` (Hz over voiced frames;
-null = computed from the training set when it is set up), ``text_tokenizer`` (a ``_target_`` node), ``n_speakers``,
-network sizes (``input_fft``, ``output_fft``, ``duration_predictor``, ``pitch_predictor``, ``alignment``), loss
-settings (``mel_loss``: l2 or l1, ``dur_loss_scale``, ``pitch_loss_scale``, ``aligner_loss_scale``,
+The network is NVIDIA NeMo 3's (``modules.transformer``, ``modules.fastpitch``, ``modules.aligner``), built from the
+config's ``_target_`` nodes through ``build_from_config`` as NeMo's configs name them: ``input_fft``
+(``FFTransformerEncoder``; the model adds ``n_embed`` and ``padding_idx`` from its tokenizer), ``output_fft``
+(``FFTransformerDecoder``), ``duration_predictor`` and ``pitch_predictor`` (``TemporalPredictor``),
+``alignment_module`` (``AlignmentEncoder``) and ``preprocessor`` (NeMo's ASR ``AudioToMelSpectrogramPreprocessor`` is
+built as ``nemo.collections.tts.parts.preprocessor.AudioToMelSpectrogramPreprocessor``). So NeMo's FastPitch archives
+restore here with ``strict=True`` and give NeMo's mels, durations and pitch, and ours restore in NeMo.
+
+Other config keys (``model:`` node of ``examples/tts/conf/fastpitch.yaml``): ``symbols_embedding_dim``,
+``pitch_embedding_kernel_size``, ``n_speakers`` (> 1: a speaker table added to the encoder input, as NeMo),
+``speaker_emb_condition_prosody``/``_decoder``/``_aligner``, ``min_token_duration``/``max_token_duration``, mel
+settings (``sample_rate``, ``n_mel_channels``, ``n_fft``, ``n_window_size``, ``n_window_stride``, ``lowfreq``,
+``highfreq``; the datasets get them), ``pitch_mean``/``pitch_std`` (Hz over voiced frames; null = computed from the
+training set, also kept in the ``fastpitch.pitch_mean``/``pitch_std`` buffers), ``text_tokenizer`` (a ``_target_``
+node), loss settings (``mel_loss``: l2 or l1, ``dur_loss_scale``, ``pitch_loss_scale``, ``aligner_loss_scale``,
 ``bin_loss_scale``, ``bin_loss_start_step``, ``bin_loss_warmup_steps``), ``log_audio`` (Griffin-Lim audio in
 TensorBoard), and ``train_ds``/``validation_ds`` as ``{dataset: {_target_: ...TTSDataset, ...}, dataloader_params:
-{...}}`` plus ``optim``.
+{...}}`` plus ``optim``. Training reads the datasets' cached log-mels when they have them (``sup_data_types``
+``log_mel``), else computes them with ``preprocessor``. Keys of NeMo's configs that only its data pipeline or logging
+read (``learn_alignment`` must be true, ``bin_loss_warmup_epochs``, ``text_normalizer``...) are accepted; ``energy_predictor``
+and ``speaker_encoder`` are refused.
 """
 
 import contextlib
@@ -17,9 +30,12 @@ import torch
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nemo.collections.tts.models.base import SpectrogramGenerator, ngc_model
-from nemo.collections.tts.modules.aligner import BinLoss, ForwardSumLoss, beta_binomial_prior
-from nemo.collections.tts.modules.fastpitch import FastPitchModule, lengths_to_mask
-from nemo.core.classes.construction import build_from_config
+from nemo.collections.tts.modules.aligner import AlignmentEncoder, BinLoss, ForwardSumLoss, beta_binomial_prior
+from nemo.collections.tts.modules.fastpitch import FastPitchModule, TemporalPredictor, lengths_to_mask
+from nemo.collections.tts.modules.transformer import FFTransformerDecoder, FFTransformerEncoder
+from nemo.collections.tts.parts.preprocessor import NEMO_PREPROCESSOR_PATHS, AudioToMelSpectrogramPreprocessor
+from nemo.collections.tts.parts.text import nemo_chars  # noqa: F401  (registers NeMo's character tokenizer path)
+from nemo.core.classes.construction import build_from_config, register_renamed_target
 from nemo.core.classes.model import PretrainedModelInfo
 from nemo.core.classes.typecheck import typecheck
 from nemo.core.neural_types import NeuralType
@@ -44,10 +60,16 @@ __all__ = ["FastPitchModel"]
 _MEL_KEYS = {"sample_rate": "sample_rate", "n_fft": "n_fft", "win_length": "n_window_size",
              "hop_length": "n_window_stride", "n_mels": "n_mel_channels", "fmin": "lowfreq", "fmax": "highfreq"}  # fmt: skip
 _DEFAULT_TOKENIZER = {"_target_": "nemo.collections.tts.parts.text.tokenizers.EnglishPhonemesTokenizer"}
+# the network's nodes: config key -> the class it must build
+_NODES = {"input_fft": FFTransformerEncoder, "output_fft": FFTransformerDecoder, "duration_predictor": TemporalPredictor,
+          "pitch_predictor": TemporalPredictor, "alignment_module": AlignmentEncoder}  # fmt: skip
+# NeMo's FastPitch datasets (NeMo 1.8-3: ``...data.dataset``; 1.5-1.7: ``...torch.data``), named in its archives
+for _old in ("nemo.collections.tts.data.dataset.TTSDataset", "nemo.collections.tts.torch.data.TTSDataset"):
+    register_renamed_target(_old, "nemo.collections.tts.data.tts_dataset.TTSDataset")
 
 
 class FastPitchModel(SpectrogramGenerator):
-    """FastPitch (Łańcucki, 2021) with the unsupervised alignment of Badlani et al. (2021), as in NeMo 1.x."""
+    """FastPitch (Łańcucki, 2021) with the unsupervised alignment of Badlani et al. (2021), in NeMo 3's layout."""
 
     nested_data_config = True  # NeMo TTS data configs: {dataset: {_target_: ...}, dataloader_params: {...}}
 
@@ -55,22 +77,71 @@ class FastPitchModel(SpectrogramGenerator):
         super().__init__(cfg=cfg, trainer=trainer)
         self._tokenizer: Any = None
         cfg = self._cfg
+        refused = [key for key in ("energy_predictor", "speaker_encoder") if cfg.get(key) is not None]
+        if refused or not cfg.get("learn_alignment", True):
+            raise ValueError(
+                f"FastPitchModel: {refused or ['learn_alignment: false']} not supported here; this FastPitch learns "
+                "its durations with `alignment_module` and has no energy predictor or speaker encoder"
+            )
+        missing = [key for key in (*_NODES, "preprocessor") if cfg.get(key) is None]
+        if missing:
+            old = " (an `alignment` node: nemo-tts 0.1's layout, whose archives do not restore here)" * (
+                cfg.get("alignment") is not None
+            )
+            raise ValueError(
+                f"FastPitchModel: config keys {missing} are missing{old}; see examples/tts/conf/fastpitch.yaml"
+            )
+        tokenizer = self.tokenizer
+        nodes = {key: self._build_node(key, base) for key, base in _NODES.items() if key != "input_fft"}
+        encoder = self._build_node("input_fft", FFTransformerEncoder, n_embed=len(tokenizer), padding_idx=tokenizer.pad)
+        self.aligner = nodes["alignment_module"]  # registered at the top too, as NeMo does (both names are saved)
+        self.preprocessor = self._build_preprocessor(cfg.preprocessor)
+        n_speakers = int(cfg.get("n_speakers", 1) or 1)
+        conditioned = (  # NeMo's way of conditioning parts on the speaker table: "add" it to their inputs
+            ([encoder], n_speakers > 1),
+            ([nodes["duration_predictor"], nodes["pitch_predictor"]], cfg.get("speaker_emb_condition_prosody", False)),
+            ([nodes["output_fft"]], cfg.get("speaker_emb_condition_decoder", False)),
+            ([self.aligner], cfg.get("speaker_emb_condition_aligner", False)),
+        )
+        for modules, wanted in conditioned:
+            for module in modules if wanted else ():
+                if "add" not in module.cond_input.condition_types:
+                    module.cond_input.condition_types.append("add")
         self.fastpitch = FastPitchModule(
-            n_symbols=len(self.tokenizer),
+            encoder,
+            nodes["output_fft"],
+            nodes["duration_predictor"],
+            nodes["pitch_predictor"],
+            self.aligner,
+            n_speakers=n_speakers,
+            symbols_embedding_dim=int(cfg.get("symbols_embedding_dim", encoder.d_model)),
+            pitch_embedding_kernel_size=int(cfg.get("pitch_embedding_kernel_size", 3)),
             n_mel_channels=int(cfg.get("n_mel_channels", 80)),
-            input_fft=_plain(cfg.get("input_fft")),
-            output_fft=_plain(cfg.get("output_fft")),
-            duration_predictor=_plain(cfg.get("duration_predictor")),
-            pitch_predictor=_plain(cfg.get("pitch_predictor")),
-            alignment=_plain(cfg.get("alignment")),
-            n_speakers=int(cfg.get("n_speakers", 1)),
-            padding_idx=int(getattr(self.tokenizer, "pad", 0)),
+            min_token_duration=int(cfg.get("min_token_duration", 0)),
             max_token_duration=int(cfg.get("max_token_duration", 75)),
         )
+        self._store_pitch_stats()
         self.forward_sum_loss = ForwardSumLoss()
         self.bin_loss = BinLoss()
         self._validation_images: Optional[Dict[str, torch.Tensor]] = None
         self._vocoder: Any = None
+
+    def _build_node(self, key: str, base: type, **extra: Any) -> torch.nn.Module:
+        return build_from_config(self._cfg[key], base, key, **extra)
+
+    @staticmethod
+    def _build_preprocessor(node: DictConfig) -> AudioToMelSpectrogramPreprocessor:
+        """NeMo's ASR class path is mapped to the TTS front end here (see ``parts.preprocessor`` for why not
+        through the process-wide rename table)."""
+        node = OmegaConf.to_container(node, resolve=True)
+        node["_target_"] = NEMO_PREPROCESSOR_PATHS.get(node.get("_target_"), node.get("_target_"))
+        return build_from_config(node, AudioToMelSpectrogramPreprocessor, "preprocessor")
+
+    def _store_pitch_stats(self) -> None:
+        mean, std = self._cfg.get("pitch_mean"), self._cfg.get("pitch_std")
+        if mean is not None and std is not None:
+            self.fastpitch.pitch_mean.fill_(float(mean))
+            self.fastpitch.pitch_std.fill_(float(std))
 
     @classmethod
     def list_available_models(cls) -> List[PretrainedModelInfo]:
@@ -109,6 +180,7 @@ class FastPitchModel(SpectrogramGenerator):
         return {
             "text": NeuralType(("B", "T"), TokenIndex()),
             "text_lens": NeuralType(("B",), LengthsType(), optional=True),
+            "durs": NeuralType(("B", "T"), TokenDurationType(), optional=True),
             "speaker": NeuralType(("B",), Index(), optional=True),
             "pace": NeuralType(None, VoidType(), optional=True),
             "spec": NeuralType(("B", "D", "T"), MelSpectrogramType(), optional=True),
@@ -138,6 +210,7 @@ class FastPitchModel(SpectrogramGenerator):
         *,
         text: torch.Tensor,
         text_lens: Optional[torch.Tensor] = None,
+        durs: Optional[torch.Tensor] = None,
         speaker: Optional[torch.Tensor] = None,
         pace: float = 1.0,
         spec: Optional[torch.Tensor] = None,
@@ -145,23 +218,25 @@ class FastPitchModel(SpectrogramGenerator):
         pitch: Optional[torch.Tensor] = None,
         attn_prior: Optional[torch.Tensor] = None,
     ) -> tuple:
-        """With ``spec``, ``mel_lens`` and ``pitch`` (Hz): teacher-forced training pass (durations from the aligner);
-        without them: inference from predicted durations and pitch. The attention outputs are None at inference."""
+        """With ``spec``, ``mel_lens`` and ``pitch`` (Hz): teacher-forced training pass (durations from the aligner,
+        ``pitch`` the per-token normalized target); without them: inference from the predicted pitch and the given
+        ``durs`` (frames per token) or the predicted durations, the attention outputs and ``pitch`` None. Padding is the tokenizer's pad id (``text_lens`` by default from it)."""
+        if pace <= 0:
+            raise ValueError(f"FastPitchModel: pace must be > 0, got {pace}")
         if text_lens is None:
-            text_lens = (text != self.fastpitch.encoder.word_emb.padding_idx).sum(dim=1)
-        if spec is None:
-            spect, dec_lens, durations, pitch_predicted = self.fastpitch.infer(text, text_lens, speaker, pace)
-            log_durs = torch.log(durations + 1)
-            return spect, dec_lens, durations, log_durs, pitch_predicted, None, None, None, None, None
-        if mel_lens is None or pitch is None:
-            raise ValueError("FastPitchModel.forward: training needs `spec`, `mel_lens` and `pitch` together")
-        if attn_prior is None:
-            attn_prior = beta_binomial_prior(text_lens, mel_lens, max_text=text.shape[1], max_mel=spec.shape[2])
-            attn_prior = attn_prior.to(spec.device)
-        out = self.fastpitch(text, text_lens, spec, mel_lens, self._normalize_pitch(pitch), attn_prior, speaker)
-        durs_predicted = torch.clamp(torch.exp(out["log_durs_predicted"]) - 1, min=0)
-        return (out["spect"], out["dec_lens"], durs_predicted, out["log_durs_predicted"], out["pitch_predicted"],
-                out["attn_soft"], out["attn_logprob"], out["attn_hard"], out["durs"], out["pitch_avg"])  # fmt: skip
+            text_lens = (text != self.fastpitch.encoder.padding_idx).sum(dim=1)
+        if spec is not None:
+            if mel_lens is None or pitch is None:
+                raise ValueError("FastPitchModel.forward: training needs `spec`, `mel_lens` and `pitch` together")
+            if attn_prior is None:
+                attn_prior = beta_binomial_prior(text_lens, mel_lens, max_text=text.shape[1], max_mel=spec.shape[2])
+                attn_prior = attn_prior.to(spec.device)
+            pitch = self._normalize_pitch(pitch)
+        out = self.fastpitch(text=text, durs=durs, speaker=speaker, pace=pace, spec=spec, mel_lens=mel_lens,
+                             input_lens=text_lens, pitch=pitch, attn_prior=attn_prior)  # fmt: skip
+        return tuple(out[key] for key in ("spect", "dec_lens", "durs_predicted", "log_durs_predicted",
+                                          "pitch_predicted", "attn_soft", "attn_logprob", "attn_hard",
+                                          "attn_hard_dur", "pitch"))  # fmt: skip
 
     def _normalize_pitch(self, pitch: torch.Tensor) -> torch.Tensor:
         mean, std = self._cfg.get("pitch_mean"), self._cfg.get("pitch_std")
@@ -183,27 +258,35 @@ class FastPitchModel(SpectrogramGenerator):
             self.train(training)
 
     def generate_spectrogram(
-        self, tokens: torch.Tensor, speaker: Union[int, torch.Tensor] = 0, pace: float = 1.0, **kwargs: Any
+        self, tokens: torch.Tensor, speaker: Union[int, torch.Tensor, None] = None, pace: float = 1.0, **kwargs: Any
     ) -> torch.Tensor:
-        """Log-mels ``[B, n_mels, T]`` of token ids ``[B, T_text]`` (pad id 0); ``pace`` > 1 speaks faster.
+        """Log-mels ``[B, n_mels, T]`` of token ids ``[B, T_text]`` (padded with the tokenizer's pad id); ``pace`` > 1
+        speaks faster; ``speaker`` (multi-speaker models) an id or ``[B]`` ids.
 
         Frames past an item's own length (shorter items in a batch) hold the decoder's output for padding.
         """
         with self._eval_mode():
             tokens = tokens.to(self.device)
-            speakers = torch.as_tensor(speaker, device=self.device).long().expand(tokens.shape[0]).contiguous()
+            speakers = None
+            if speaker is not None:
+                speakers = torch.as_tensor(speaker, device=self.device).long().expand(tokens.shape[0]).contiguous()
             spect, *_ = self(text=tokens, speaker=speakers, pace=pace)
         return spect
 
     # -------------------------------------------------------------------------------------------------- losses
     def _losses(self, batch: Mapping[str, Any]) -> Dict[str, torch.Tensor]:
-        spec, mel_lens, text, text_lens = batch["log_mel"], batch["log_mel_lens"], batch["text"], batch["text_lens"]
-        if spec is None or batch.get("pitch") is None:
-            raise ValueError("FastPitchModel needs `log_mel` and `pitch` in the dataset's sup_data_types")
+        text, text_lens = batch["text"], batch["text_lens"]
+        if batch.get("pitch") is None:
+            raise ValueError("FastPitchModel needs `pitch` in the dataset's sup_data_types")
+        spec, mel_lens = batch.get("log_mel"), batch.get("log_mel_lens")
+        if spec is None:  # NeMo's way: mels of the audio by the model's front end
+            spec, mel_lens = self.preprocessor(input_signal=batch["audio"], length=batch["audio_lens"])
+        frames = min(spec.shape[2], batch["pitch"].shape[1])
+        spec, pitch, mel_lens = spec[..., :frames], batch["pitch"][:, :frames], mel_lens.clamp(max=frames)
         (spect, _, _, log_durs_pred, pitch_pred, attn_soft, attn_logprob, attn_hard, durs, pitch_avg) = self(
-            text=text, text_lens=text_lens, speaker=batch.get("speaker"), spec=spec, mel_lens=mel_lens,
-            pitch=batch["pitch"],
+            text=text, text_lens=text_lens, speaker=batch.get("speaker"), spec=spec, mel_lens=mel_lens, pitch=pitch,
         )  # fmt: skip
+        spect = spect[..., : spec.shape[2]]
         frame_mask = lengths_to_mask(mel_lens, spec.shape[2])[:, None, :].float()
         diff = spect - spec
         mel_error = diff.abs() if self._cfg.get("mel_loss", "l2") == "l1" else diff.pow(2)
@@ -223,7 +306,7 @@ class FastPitchModel(SpectrogramGenerator):
         )
         return {"loss": loss, "mel_loss": mel_loss, "dur_loss": dur_loss, "pitch_loss": pitch_loss,
                 "ctc_loss": ctc_loss, "bin_loss": bin_loss, "spect": spect.detach(), "attn_soft": attn_soft.detach(),
-                "attn_hard": attn_hard.detach()}  # fmt: skip
+                "attn_hard": attn_hard.detach(), "log_mel": spec, "log_mel_lens": mel_lens}  # fmt: skip
 
     def _bin_loss_weight(self) -> float:
         """0 until ``bin_loss_start_step``, then a linear ramp over ``bin_loss_warmup_steps`` to ``bin_loss_scale``."""
@@ -247,9 +330,9 @@ class FastPitchModel(SpectrogramGenerator):
     def validation_step(self, batch: Mapping[str, Any], batch_idx: int, dataloader_idx: int = 0) -> Dict[str, Any]:
         losses = self._losses(batch)
         if batch_idx == 0 and dataloader_idx == 0:
-            length, tokens = int(batch["log_mel_lens"][0]), int(batch["text_lens"][0])
+            length, tokens = int(losses["log_mel_lens"][0]), int(batch["text_lens"][0])
             self._validation_images = {
-                "target": batch["log_mel"][0, :, :length].detach().cpu(),
+                "target": losses["log_mel"][0, :, :length].detach().cpu(),
                 "predicted": losses["spect"][0, :, :length].cpu(),
                 "attn_soft": losses["attn_soft"][0, 0, :length, :tokens].t().cpu(),
                 "attn_hard": losses["attn_hard"][0, 0, :length, :tokens].t().cpu(),
@@ -327,6 +410,7 @@ class FastPitchModel(SpectrogramGenerator):
             with open_dict(self._cfg):
                 self._cfg.pitch_mean, self._cfg.pitch_std = mean, std
             self.cfg = self._cfg  # keep the Lightning hyper-parameters in step
+            self._store_pitch_stats()
 
 
 def _plain(node: Any) -> Optional[Dict[str, Any]]:

@@ -24,7 +24,7 @@ __all__ = ["SpectrogramVocoderPipeline", "mel_settings"]
 
 _PARTS: Tuple[Tuple[str, type], ...] = (("spectrogram_generator", SpectrogramGenerator), ("vocoder", Vocoder))
 _DATA_KEYS = ("train_ds", "validation_ds", "test_ds")
-PAD_ID = 0  # this collection's tokenizers pad with id 0
+PAD_ID = 0  # this collection's own tokenizers pad with id 0 (NeMo's put <pad> after the symbols)
 MEL_SETTINGS = ("sample_rate", "n_fft", "win_length", "hop_length", "n_mels", "fmin", "fmax", "mag_power")
 
 # Set by ``from_models`` so that the constructor adopts already-built parts instead of building fresh ones.
@@ -205,16 +205,16 @@ class SpectrogramVocoderPipeline(TextToWaveform):
     ) -> List[torch.Tensor]:
         """One waveform ``[T_audio_i]`` per row of ``tokens`` ``[B, T]`` (or ``[T]``), each of its own length.
 
-        Rows are synthesized one at a time, cut to ``token_lengths`` (default: up to the last non-padding id), so
-        no waveform carries another row's padding. ``generator_kwargs`` (e.g. FastPitch's ``pace``, ``speaker``) go
-        to ``generate_spectrogram``, ``vocoder_kwargs`` to ``convert_spectrogram_to_audio``. Runs in eval mode
-        without gradients and restores the previous mode.
+        Rows are synthesized one at a time, cut to ``token_lengths`` (default: up to the last id that is not the
+        generator's tokenizer's ``pad``), so no waveform carries another row's padding. ``generator_kwargs`` (e.g.
+        FastPitch's ``pace``, ``speaker``) go to ``generate_spectrogram``, ``vocoder_kwargs`` to
+        ``convert_spectrogram_to_audio``. Runs in eval mode without gradients and restores the previous mode.
         """
         if tokens.dim() == 1:
             tokens = tokens.unsqueeze(0)
         if tokens.dim() != 2:
             raise ValueError(f"tokens must be [B, T] or [T], got shape {tuple(tokens.shape)}")
-        lengths = self._lengths(tokens, token_lengths)
+        lengths = self._lengths(tokens, token_lengths, self._pad_id())
         was_training = self.training
         self.eval()
         try:
@@ -233,8 +233,13 @@ class SpectrogramVocoderPipeline(TextToWaveform):
             self.train(was_training)
         return waveforms
 
+    def _pad_id(self) -> int:
+        """The spectrogram generator's padding id: its tokenizer's ``pad``, else ``PAD_ID``."""
+        pad = getattr(getattr(self.spectrogram_generator, "tokenizer", None), "pad", None)
+        return PAD_ID if pad is None else int(pad)
+
     @staticmethod
-    def _lengths(tokens: torch.Tensor, token_lengths: Optional[torch.Tensor]) -> List[int]:
+    def _lengths(tokens: torch.Tensor, token_lengths: Optional[torch.Tensor], pad_id: int) -> List[int]:
         if token_lengths is not None:
             lengths = [int(n) for n in torch.as_tensor(token_lengths).reshape(-1).tolist()]
             if len(lengths) != tokens.shape[0]:
@@ -242,7 +247,7 @@ class SpectrogramVocoderPipeline(TextToWaveform):
         else:
             lengths = []
             for row in tokens:
-                used = torch.nonzero(row != PAD_ID)
+                used = torch.nonzero(row != pad_id)
                 lengths.append(int(used[-1]) + 1 if used.numel() else 0)
         for index, length in enumerate(lengths):
             if not 0 < length <= tokens.shape[1]:

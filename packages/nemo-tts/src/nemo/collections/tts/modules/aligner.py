@@ -1,4 +1,4 @@
-"""Learned text-to-speech alignment (RAD-TTS style, as FastPitch uses it in NeMo 1.x).
+"""Learned text-to-speech alignment (RAD-TTS style, as FastPitch uses it; NVIDIA NeMo 3's parameter layout).
 
 ``AlignmentEncoder`` embeds text tokens and mel frames with small convolution stacks and scores every (frame, token)
 pair by negative squared distance; a beta-binomial prior keeps early training near the diagonal. The soft
@@ -7,13 +7,16 @@ alignment whose per-token frame counts are the durations FastPitch regulates wit
 alignment toward the hard one.
 """
 
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import nn
 
+from nemo.collections.tts.modules.conditioning import ConditionalInput
+
 __all__ = [
     "AlignmentEncoder",
+    "ConvNorm",
     "ForwardSumLoss",
     "BinLoss",
     "beta_binomial_prior",
@@ -22,26 +25,62 @@ __all__ = [
 ]
 
 
+class ConvNorm(nn.Module):
+    """A 'same'-padded Conv1d under NeMo's name ``conv`` (Xavier-initialized for the activation that follows)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 1, w_init_gain: str = "linear") -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        nn.init.xavier_uniform_(self.conv.weight, gain=nn.init.calculate_gain(w_init_gain))
+
+    def forward(self, signal: torch.Tensor) -> torch.Tensor:
+        return self.conv(signal)
+
+
 class AlignmentEncoder(nn.Module):
-    """``(mel [B, n_mels, T_mel], text_emb [B, C, T_text]) -> (attn_soft, attn_logprob)``, both ``[B, 1, T_mel, T_text]``."""
+    """``(mel [B, n_mels, T_mel], text_emb [B, C, T_text]) -> (attn_soft, attn_logprob)``, both ``[B, 1, T_mel,
+    T_text]``, in NVIDIA NeMo 3's layout (``alignment_module`` of its FastPitch configs). ``dist_type``: ``l2``
+    (scores ``-temperature * |q - k|^2``) or ``cosine``."""
 
     def __init__(
-        self, n_mel_channels: int = 80, n_text_channels: int = 128, n_att_channels: int = 80, temperature: float = 5e-4
+        self,
+        n_mel_channels: int = 80,
+        n_text_channels: int = 512,
+        n_att_channels: int = 80,
+        temperature: float = 0.0005,
+        condition_types: Sequence[str] = (),
+        dist_type: str = "l2",
     ) -> None:
         super().__init__()
-        self.temperature = temperature
+        if dist_type not in ("l2", "cosine"):
+            raise ValueError(f"AlignmentEncoder: dist_type must be 'l2' or 'cosine', got {dist_type!r}")
+        self.temperature, self.dist_type = temperature, dist_type
+        self.cond_input = ConditionalInput(n_text_channels, n_text_channels, list(condition_types))
         self.key_proj = nn.Sequential(
-            nn.Conv1d(n_text_channels, 2 * n_text_channels, 3, padding=1),
+            ConvNorm(n_text_channels, 2 * n_text_channels, 3, w_init_gain="relu"),
             nn.ReLU(),
-            nn.Conv1d(2 * n_text_channels, n_att_channels, 1),
+            ConvNorm(2 * n_text_channels, n_att_channels, 1),
         )
         self.query_proj = nn.Sequential(
-            nn.Conv1d(n_mel_channels, 2 * n_mel_channels, 3, padding=1),
+            ConvNorm(n_mel_channels, 2 * n_mel_channels, 3, w_init_gain="relu"),
             nn.ReLU(),
-            nn.Conv1d(2 * n_mel_channels, n_mel_channels, 1),
+            ConvNorm(2 * n_mel_channels, n_mel_channels, 1),
             nn.ReLU(),
-            nn.Conv1d(n_mel_channels, n_att_channels, 1),
+            ConvNorm(n_mel_channels, n_att_channels, 1),
         )
+
+    def _distance(self, queries_enc: torch.Tensor, keys_enc: torch.Tensor) -> torch.Tensor:
+        """``[B, 1, T_mel, T_text]``; l2 as ``|q|^2 + |k|^2 - 2 q.k``, a matmul instead of a ``[B, att, T_mel,
+        T_text]`` intermediate (what makes the aligner affordable at mel-frame lengths on CPU)."""
+        if self.dist_type == "cosine":
+            similarity = torch.bmm(
+                nn.functional.normalize(queries_enc, dim=1, eps=1e-8).transpose(1, 2),
+                nn.functional.normalize(keys_enc, dim=1, eps=1e-8),
+            )
+            return -similarity[:, None]
+        cross = torch.bmm(queries_enc.transpose(1, 2), keys_enc)  # B x T_mel x T_text
+        distance = queries_enc.pow(2).sum(1)[:, :, None] + keys_enc.pow(2).sum(1)[:, None, :] - 2 * cross
+        return distance.clamp(min=0)[:, None]
 
     def forward(
         self,
@@ -49,22 +88,18 @@ class AlignmentEncoder(nn.Module):
         keys: torch.Tensor,
         mask: Optional[torch.Tensor] = None,
         attn_prior: Optional[torch.Tensor] = None,
+        conditioning: Optional[torch.Tensor] = None,
     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """``mask`` ``[B, T_text]`` is True at real tokens; ``attn_prior`` ``[B, T_mel, T_text]``."""
-        keys_enc = self.key_proj(keys)  # B x att x T_text
-        queries_enc = self.query_proj(queries)  # B x att x T_mel
-        # |q - k|^2 = |q|^2 + |k|^2 - 2 q.k: a matmul instead of a [B, att, T_mel, T_text] intermediate
-        cross = torch.bmm(queries_enc.transpose(1, 2), keys_enc)  # B x T_mel x T_text
-        distance = queries_enc.pow(2).sum(1)[:, :, None] + keys_enc.pow(2).sum(1)[:, None, :] - 2 * cross
-        distance = distance.clamp(min=0)[:, None]
-        attn = -self.temperature * distance  # B x 1 x T_mel x T_text
+        """``mask`` ``[B, T_text, 1]`` is True at padding tokens (NeMo's convention); ``attn_prior`` ``[B, T_mel,
+        T_text]``; ``conditioning`` ``[B, 1, C]`` for conditioned keys."""
+        keys = self.cond_input(keys.transpose(1, 2), conditioning).transpose(1, 2)
+        attn = -self.temperature * self._distance(self.query_proj(queries), self.key_proj(keys))
         if attn_prior is not None:
             attn = torch.log_softmax(attn, dim=3) + torch.log(attn_prior[:, None] + 1e-8)
         attn_logprob = attn.clone()
         if mask is not None:
-            attn = attn.masked_fill(~mask[:, None, None, :], -float("inf"))
-        attn_soft = torch.softmax(attn, dim=3)
-        return attn_soft, attn_logprob
+            attn = attn.masked_fill(mask[:, None, None, :, 0], -float("inf"))
+        return torch.softmax(attn, dim=3), attn_logprob
 
 
 def beta_binomial_prior(
