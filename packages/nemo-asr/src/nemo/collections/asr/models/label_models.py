@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from nemo.collections.asr.models.asr_model import ASRModel, ngc_model
+from nemo.collections.asr.models.asr_model import ASRModel, ExportableEncDecModel, ngc_model
 from nemo.collections.common.losses import CrossEntropyLoss
 from nemo.core.classes.model import PretrainedModelInfo
 from nemo.core.classes.typecheck import typecheck
@@ -16,7 +16,7 @@ from nemo.utils import logging
 __all__ = ["EncDecSpeakerLabelModel"]
 
 
-class EncDecSpeakerLabelModel(ASRModel):
+class EncDecSpeakerLabelModel(ASRModel, ExportableEncDecModel):
     """Preprocessor -> (SpecAugment) -> encoder -> ``SpeakerDecoder``: ``forward`` returns ``(logits, embs)``.
 
     Config keys (NeMo's): ``preprocessor``, ``encoder``, ``decoder`` (``num_classes``: the number of training
@@ -24,7 +24,8 @@ class EncDecSpeakerLabelModel(ASRModel):
     (``AngularSoftmaxLoss`` with ``scale``/``margin``, which also sets ``decoder.angular``; without it a
     cross-entropy). Data configs (``train_ds`` ...) read speaker manifests (``audio_filepath``, ``duration``,
     ``label``) and cut or repeat each utterance to ``time_length`` seconds; ``train_ds.labels: null`` takes the sorted
-    labels of the training manifest, and evaluation data use the training labels.
+    labels of the training manifest, and evaluation data use the training labels. ``export`` writes NeMo's graph:
+    a spectrogram in, ``logits`` and ``embs`` out (every frame pooled).
     """
 
     # NeMo's tarred speaker pipeline key; with is_tarred (refused) it would choose how shards are split.
