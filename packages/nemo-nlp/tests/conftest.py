@@ -388,6 +388,89 @@ def bert_lm_cfg(bert_example: Callable[[Path], DictConfig]) -> Callable[..., Dic
     return make
 
 
+# ---------------------------------------------------------------------------------------------- question answering
+NAMES = ["anna", "ben", "cara", "dan", "eve", "finn", "gus", "hana"]
+COLOURS = ["red", "blue", "green", "gray", "pink", "gold"]
+
+
+def qa_vocab_tokens() -> List[str]:
+    return SPECIAL + NAMES + COLOURS + ["likes", "what", "does", "like", "(", ")", "-", "1895", "##s"] + PUNCT
+
+
+def toy_squad(n_contexts: int, seed: int = 0, negatives: bool = False) -> Dict:
+    """SQuAD JSON of contexts ``anna likes red . ben likes blue . cara likes green .`` (three names, random
+    colours) with ``what does ben like ?`` for each name (answer: its colour); ``negatives`` adds one unanswerable
+    question per context about a name not in it (SQuAD v2.0)."""
+    rng = random.Random(seed)
+    paragraphs = []
+    for c in range(n_contexts):
+        names = rng.sample(NAMES, 4)
+        context, qas = "", []
+        for name in names[:3]:
+            colour = rng.choice(COLOURS)
+            context += f"{name} likes "
+            answer = {"text": colour, "answer_start": len(context)}
+            context += f"{colour} . "
+            qas.append({"id": f"c{c}-{name}", "question": f"what does {name} like ?", "answers": [answer]})
+        if negatives:
+            qas.append(
+                {"id": f"c{c}-none", "question": f"what does {names[3]} like ?", "answers": [], "is_impossible": True}
+            )
+        paragraphs.append({"context": context.strip(), "qas": qas})
+    return {"version": "v2.0" if negatives else "v1.1", "data": [{"title": "toy", "paragraphs": paragraphs}]}
+
+
+@pytest.fixture
+def squad_content() -> Callable[..., Dict]:
+    """The ``toy_squad(n_contexts, seed=0, negatives=False)`` generator."""
+    return toy_squad
+
+
+@pytest.fixture
+def squad_file(tmp_path: Path) -> Callable[..., str]:
+    """``squad_file(name, n_contexts, seed=0, negatives=False)``: a ``toy_squad`` set written to ``tmp_path``."""
+    return lambda name, *args, **kwargs: _write(tmp_path / name, json.dumps(toy_squad(*args, **kwargs)))
+
+
+@pytest.fixture
+def qa_vocab_file(tmp_path: Path) -> str:
+    return _write(tmp_path / "qa_vocab.txt", "\n".join(qa_vocab_tokens()) + "\n")
+
+
+def _write(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def qa_cfg(qa_vocab_file: str) -> Callable[..., DictConfig]:
+    """``qa_cfg(train_file, validation_file=None, version_2=False)``: the example
+    ``question_answering_squad_config.yaml``'s model node over a tiny random encoder and the toy vocabulary,
+    16-token windows 4 apart (each toy context takes two), batches of 16, Adam without a schedule."""
+
+    def make(train_file: Optional[str], validation_file: Optional[str] = None, version_2: bool = False) -> DictConfig:
+        model = OmegaConf.load(
+            examples_dir("nlp", "question_answering", "conf", "question_answering_squad_config.yaml")
+        )
+        model = model.model
+        model.tokenizer.vocab_file = qa_vocab_file
+        model.language_model.config = {
+            **tiny_bert_config(len(qa_vocab_tokens())),
+            "hidden_dropout_prob": 0.0,
+            "attention_probs_dropout_prob": 0.0,
+        }
+        model.dataset.update(
+            {"version_2_with_negative": version_2, "max_seq_length": 16, "doc_stride": 4, "max_query_length": 8}
+        )
+        model.train_ds.file, model.validation_ds.file = train_file, validation_file
+        for node in ("train_ds", "validation_ds", "test_ds"):
+            model[node].batch_size = 16
+        model.optim = {"name": "adam", "lr": 3e-3}
+        return model
+
+    return make
+
+
 # --------------------------------------------------------------------------------------------- machine translation
 NUMBER_WORDS = "zero one two three four five six seven eight nine".split()
 

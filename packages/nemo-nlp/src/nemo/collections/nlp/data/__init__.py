@@ -13,6 +13,7 @@ _EXPORTS = {
         "nemo.collections.nlp.data.intent_slot_classification.intent_slot_classification_dataset"
     ),
     "BertPretrainingDataset": "nemo.collections.nlp.data.language_modeling.lm_bert_dataset",
+    "SquadDataset": "nemo.collections.nlp.data.question_answering.qa_dataset",
     "TranslationDataset": "nemo.collections.nlp.data.machine_translation.machine_translation_dataset",
 }
 

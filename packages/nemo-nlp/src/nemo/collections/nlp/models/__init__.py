@@ -14,6 +14,7 @@ _EXPORTS = {
         "nemo.collections.nlp.models.intent_slot_classification.intent_slot_classification_model"
     ),
     "BERTLMModel": "nemo.collections.nlp.models.language_modeling.bert_lm_model",
+    "QAModel": "nemo.collections.nlp.models.question_answering.qa_model",
     "MTEncDecModel": "nemo.collections.nlp.models.machine_translation.mt_enc_dec_model",
 }
 

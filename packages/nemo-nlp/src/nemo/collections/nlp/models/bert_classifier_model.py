@@ -75,10 +75,6 @@ class BertClassifierModel(NLPModel):
     default_batch_size: int = 32
 
     @property
-    def input_types(self) -> Optional[Dict[str, NeuralType]]:
-        return self.bert_model.input_types
-
-    @property
     def output_types(self) -> Optional[Dict[str, NeuralType]]:
         return self.classifier.output_types
 

@@ -8,7 +8,7 @@ come from ModelPT's data-setup hook (``_build_dataset``), with NeMo v1's NLP con
 
 import os
 import tempfile
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import pytorch_lightning as pl
 import torch
@@ -23,6 +23,7 @@ from nemo.core.classes.artifacts import is_model_being_restored
 from nemo.core.classes.data_setup import split_data_config
 from nemo.core.classes.exportable import Exportable
 from nemo.core.classes.modelPT import ModelPT
+from nemo.core.neural_types import NeuralType
 from nemo.utils import logging
 from nemo.utils.model_utils import convert_model_config_to_dict_config
 
@@ -60,6 +61,12 @@ class NLPModel(ModelPT, Exportable):
             if is_model_being_restored() and language_model.get("lm_checkpoint"):
                 with open_dict(self._cfg):
                     self._cfg.language_model.lm_checkpoint = None
+
+    @property
+    def input_types(self) -> Optional[Dict[str, NeuralType]]:
+        """The encoder's inputs (``input_ids``, ``token_type_ids``, ``attention_mask``) for a BERT-based model."""
+        bert_model = getattr(self, "bert_model", None)
+        return None if bert_model is None else bert_model.input_types
 
     def register_artifact(self, config_path: str, src: Optional[str], verify_src_exists: bool = False) -> Optional[str]:
         """As ModelPT's, optional by default (v1 NLP models pass ``verify_src_exists=False``)."""

@@ -33,10 +33,6 @@ class BERTLMModel(NLPModel):
     dataset_config_keys = frozenset({"data_file", "max_seq_length", "mask_prob", "short_seq_prob", "num_samples"})
 
     @property
-    def input_types(self) -> Optional[Dict[str, NeuralType]]:
-        return self.bert_model.input_types
-
-    @property
     def output_types(self) -> Optional[Dict[str, NeuralType]]:
         types = {"mlm_log_probs": self.mlm_classifier.output_types["log_probs"]}
         if not self.only_mlm_loss:
