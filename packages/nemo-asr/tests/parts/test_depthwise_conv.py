@@ -188,3 +188,32 @@ def test_masked_conv_takes_conv1d_where_the_rule_says(monkeypatch: pytest.Monkey
 def test_strided_or_dense_convs_keep_the_plain_path() -> None:
     assert not MaskedConv1d(8, 8, 7, stride=2, padding=3, groups=8)._depthwise_stride1
     assert not MaskedConv1d(8, 16, 1)._depthwise_stride1
+
+
+@pytest.mark.parametrize("kernel, dilation", [(31, 1), (29, 2)])
+def test_bf16_autocast_matches_conv1d_and_gives_float32_weight_grads(kernel, dilation):
+    """Under CPU bf16 autocast (Lightning's bf16-mixed) the layer computes in bfloat16 like ``conv1d`` does there,
+    and the float32 parameters get float32 gradients."""
+    torch.manual_seed(0)
+    padding = dilation * (kernel - 1) // 2
+    x = torch.randn(4, 32, 300, requires_grad=True)  # large enough for the rule to pick this module with autograd
+    weight = torch.randn(32, 1, kernel, requires_grad=True)
+    bias = torch.randn(32, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert depthwise_conv.prefer_depthwise_kernel(x, weight, padding, dilation)
+        ours = depthwise_conv1d(x, weight, bias, padding=padding, dilation=dilation)
+        reference = F.conv1d(x, weight, bias, padding=padding, dilation=dilation, groups=32)
+    assert ours.dtype == reference.dtype == torch.bfloat16
+    torch.testing.assert_close(ours.float(), reference.float(), rtol=0.02, atol=0.1)
+    ours_grads = torch.autograd.grad(ours.float().square().sum(), (x, weight, bias))
+    reference_grads = torch.autograd.grad(reference.float().square().sum(), (x, weight, bias))
+    for mine, theirs in zip(ours_grads, reference_grads):
+        assert mine.dtype == torch.float32
+        torch.testing.assert_close(mine, theirs, rtol=0.03, atol=0.03 * theirs.abs().max().item())
+
+
+def test_half_precision_autocast_keeps_conv1d():
+    x, weight = torch.randn(2, 16, 300), torch.randn(16, 1, 31)
+    with torch.autocast("cpu", dtype=torch.float16):
+        assert not depthwise_conv.prefer_depthwise_kernel(x, weight, 15, 1)
+    assert depthwise_conv.prefer_depthwise_kernel(x, weight, 15, 1)

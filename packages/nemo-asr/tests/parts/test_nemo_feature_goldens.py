@@ -53,6 +53,13 @@ def _ours(name: str) -> Tuple[torch.Tensor, torch.Tensor]:
     return module(input_signal=AUDIO.clone(), length=lengths)
 
 
+def test_asr_names_are_the_shared_front_end():
+    from nemo.collections.asr.parts.preprocessing import features
+    from nemo.collections.common.parts import filterbank_features
+
+    assert FilterbankFeatures is features.FilterbankFeatures is filterbank_features.FilterbankFeatures
+
+
 def test_goldens_come_from_nemo_3():
     assert META["nemo_toolkit"] == "3.0.0"
     assert len(META["configs"]) >= 15

@@ -1,7 +1,10 @@
 """``TranscriptLoss``: the typed interface and NeMo's reductions that the CTC and RNN-T losses share.
 
 Both score label sequences (``targets`` ``[B, U]`` of ``target_lengths``) against model outputs of ``input_lengths``
-frames, one loss per utterance, then reduce them as NeMo's ``reduction`` says.
+frames, one loss per utterance, then reduce them as NeMo's ``reduction`` says. They run in float32 whatever the
+precision around them: under autocast (Lightning's ``precision="bf16-mixed"`` or ``"16-mixed"``) half-precision
+``log_probs`` are widened and autocast is off inside the loss, since sums of log-probabilities over hundreds of frames
+lose their low digits in bfloat16's 8-bit mantissa.
 """
 
 from collections import OrderedDict
@@ -16,6 +19,11 @@ from nemo.core.neural_types import LabelsType, LengthsType, LogprobsType, LossTy
 __all__ = ["REDUCTIONS", "TranscriptLoss"]
 
 REDUCTIONS = ("mean_batch", "mean", "sum", "none", "mean_volume")
+
+
+def _widened(log_probs: torch.Tensor) -> torch.Tensor:
+    """float16/bfloat16 as float32; float32 and float64 as they are."""
+    return log_probs.float() if log_probs.dtype in (torch.float16, torch.bfloat16) else log_probs
 
 
 class TranscriptLoss(Loss):
@@ -53,6 +61,12 @@ class TranscriptLoss(Loss):
         targets: torch.Tensor,
         input_lengths: torch.Tensor,
         target_lengths: torch.Tensor,
+    ) -> torch.Tensor:
+        with torch.autocast(device_type=log_probs.device.type, enabled=False):
+            return self._reduced(_widened(log_probs), targets, input_lengths, target_lengths)
+
+    def _reduced(
+        self, log_probs: torch.Tensor, targets: torch.Tensor, input_lengths: torch.Tensor, target_lengths: torch.Tensor
     ) -> torch.Tensor:
         losses = self._per_utterance(log_probs, targets, input_lengths, target_lengths)
         reduction = self.config_reduction

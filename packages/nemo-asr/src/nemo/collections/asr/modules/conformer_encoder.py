@@ -12,6 +12,8 @@ layer's state-dict entries, as in NeMo).
 Padded frames are masked everywhere: in the subsampling convolutions (as NeMo 3 does), as attention keys (and padded
 queries attend to nothing), and before each depthwise convolution; ``att_context_size: [left, right]`` limits
 attention to that many frames on each side (-1: unlimited; ``att_context_style`` ``regular`` or ``chunked_limited``).
+A batch with no padded frame (on CPU, in eager mode) skips the masking work: the layers get no masks (a limited
+context keeps its band), which changes no result.
 ``stochastic_depth_drop_prob`` drops whole layers in training as NeMo does.
 
 Not implemented (refused with an error rather than ignored): cache-aware streaming (caches, ``att_context_probs``
@@ -31,6 +33,7 @@ from torch import nn
 from nemo.collections.asr.parts.submodules.conformer_modules import ConformerLayer
 from nemo.collections.asr.parts.submodules.multi_head_attention import PositionalEncoding, RelPositionalEncoding
 from nemo.collections.asr.parts.submodules.subsampling import ConvSubsampling, StackingSubsampling
+from nemo.collections.asr.parts.time_mask import lengths_cover
 from nemo.core.classes.exportable import Exportable
 from nemo.core.classes.module import NeuralModule
 from nemo.core.classes.typecheck import typecheck
@@ -188,7 +191,7 @@ class ConformerEncoder(NeuralModule, Exportable):
                     feat_out=d_model,
                     conv_channels=subsampling_conv_channels,
                     subsampling_conv_chunking_factor=subsampling_conv_chunking_factor,
-                    activation=nn.ReLU(),
+                    activation=nn.ReLU(inplace=True),  # on each conv's fresh output, as NeMo
                     is_causal=causal_downsampling,
                 )
             else:
@@ -405,6 +408,11 @@ class ConformerEncoder(NeuralModule, Exportable):
         pad_mask, att_mask = self._create_masks(self.att_context_size, length, x.size(1), x.device)
         if not self.use_pad_mask:
             pad_mask = None
+        elif lengths_cover(length, x.size(1)):
+            # Nothing to mask: the layers skip their masking work (same results); a context limit keeps its band.
+            pad_mask = None
+            if self._unlimited_context():
+                att_mask = None
 
         for drop_prob, layer in zip(self.layer_drop_probs, self.layers):
             original = x
@@ -418,6 +426,10 @@ class ConformerEncoder(NeuralModule, Exportable):
         if self.out_proj is not None:
             x = self.out_proj(x)
         return x.transpose(1, 2), length
+
+    def _unlimited_context(self) -> bool:
+        left, right = self.att_context_size[0], self.att_context_size[1]
+        return left < 0 and right < 0
 
     def _create_masks(
         self, att_context_size: Sequence[int], length: torch.Tensor, max_len: int, device: torch.device

@@ -211,7 +211,12 @@ class ConvASRDecoder(_EncoderOutputDecoder):
 
     @typecheck()
     def forward(self, encoder_output: torch.Tensor) -> torch.Tensor:
-        return nn.functional.log_softmax(self.decoder_layers(encoder_output).transpose(1, 2), dim=-1)
+        logits = self.decoder_layers(encoder_output).transpose(1, 2)
+        if logits.dtype in (torch.float16, torch.bfloat16):
+            # Under autocast the projection runs in half precision; its log-softmax (the CTC loss's input) in
+            # float32: CPU autocast would keep it in bfloat16.
+            logits = logits.float()
+        return nn.functional.log_softmax(logits, dim=-1)
 
     def input_example(self) -> Tuple[torch.Tensor]:
         return (torch.randn(16, self._feat_in, 256, device=next(self.parameters()).device),)

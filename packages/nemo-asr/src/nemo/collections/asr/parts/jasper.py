@@ -9,8 +9,8 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
-from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d, use_depthwise_kernel
-from nemo.collections.common.data.masks import lengths_to_mask
+from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d, prefer_depthwise_kernel
+from nemo.collections.asr.parts.time_mask import zero_beyond
 
 __all__ = [
     "GroupShuffle",
@@ -125,19 +125,7 @@ class MaskedConv1d(nn.Module):
 
     def _convolve(self, x: torch.Tensor) -> torch.Tensor:
         conv = self.conv
-        if (
-            self._depthwise_stride1
-            and x.device.type == "cpu"
-            and x.dtype in (torch.float32, torch.float64)
-            and not (torch.jit.is_scripting() or torch.jit.is_tracing() or torch.compiler.is_compiling())
-            and not torch.onnx.is_in_onnx_export()
-            and use_depthwise_kernel(
-                x.numel(),
-                conv.padding[0],
-                conv.dilation[0],
-                torch.is_grad_enabled() and (x.requires_grad or conv.weight.requires_grad),
-            )
-        ):
+        if self._depthwise_stride1 and prefer_depthwise_kernel(x, conv.weight, conv.padding[0], conv.dilation[0]):
             return depthwise_conv1d(x, conv.weight, conv.bias, padding=conv.padding[0], dilation=conv.dilation[0])
         return conv(x)
 
@@ -148,8 +136,7 @@ class MaskedConv1d(nn.Module):
         if lens is not None:
             lens = lens.to(torch.long)
             if self.use_mask:
-                beyond = ~lengths_to_mask(lens.to(x.device), x.shape[2])
-                x = x.masked_fill(beyond.unsqueeze(1), 0.0)
+                x = zero_beyond(x, lens)
             lens = self.get_seq_len(lens)
         shape = x.shape
         if self.heads != -1:
@@ -204,17 +191,15 @@ class SqueezeExcite(nn.Module):
         dtype = x.dtype
         x = x.float()  # NeMo computes the squeeze-excite in float32 whatever the input's precision
         steps = x.shape[-1]
-        if lengths is None:
-            valid = torch.ones(x.shape[0], 1, steps, dtype=torch.bool, device=x.device)
-        else:
-            valid = lengths_to_mask(lengths.to(x.device), steps).unsqueeze(1)
-            x = x.masked_fill(~valid, 0.0)
+        x = zero_beyond(x, lengths)
+        # Valid frames per sample, the squeeze's divisor: min(length, steps) (in the window: those past its start).
+        valid = torch.full((x.shape[0],), steps, device=x.device) if lengths is None else lengths.to(x.device)
         if self.training and 0 < self.context_window <= steps:
             start = int(torch.randint(0, max(steps - self.context_window, 1), (1,)))
-            window = slice(start, start + self.context_window)
-            y = x[:, :, window].sum(-1, keepdim=True) / (valid[:, :, window].sum(-1, keepdim=True).to(x.dtype) + 1e-8)
+            counts = (valid - start).clamp(0, self.context_window).to(x.dtype).view(-1, 1, 1)
+            y = x[:, :, start : start + self.context_window].sum(-1, keepdim=True) / (counts + 1e-8)
         else:
-            y = x.sum(-1, keepdim=True) / valid.sum(-1, keepdim=True).to(x.dtype)
+            y = x.sum(-1, keepdim=True) / valid.clamp(max=steps).to(x.dtype).view(-1, 1, 1)
         y = self.fc(y.transpose(1, -1)).transpose(1, -1)  # (B, C, 1)
         return (x * torch.sigmoid(y)).to(dtype)
 

@@ -2,9 +2,10 @@
 
 Every TTS model and vocoder of this collection shares these features: 22050 Hz audio, 1024-point FFT and window,
 hop 256, 80 slaney-normalized mel bands (librosa's filterbank) from 0 to 8000 Hz over the magnitude spectrum, natural
-log with a floor of 1e-5. The values are those of NVIDIA NeMo's ``FilterbankFeatures`` (the front end of its FastPitch,
-HiFi-GAN and Tacotron 2 configs: ``normalize: null``, ``preemph: null``, ``dither: 0``, ``mag_power: 1``): symmetric
-Hann window, zero padding, ``log_zero_guard_type`` ``clamp`` (HiFi-GAN, Tacotron 2) or ``add`` (FastPitch),
+log with a floor of 1e-5. They are NVIDIA NeMo's ``FilterbankFeatures`` (the front end of its FastPitch, HiFi-GAN and
+Tacotron 2 configs: ``normalize: null``, ``preemph: null``, ``dither: 0``, ``mag_power: 1``), computed by nemo-core's
+``nemo.collections.common.parts.filterbank_features.FilterbankFeatures``, the one implementation ASR uses too:
+symmetric Hann window, zero padding, ``log_zero_guard_type`` ``clamp`` (HiFi-GAN, Tacotron 2) or ``add`` (FastPitch),
 ``exact_pad`` (HiFi-GAN, Tacotron 2) or centred frames (FastPitch, this collection's default, on which its pitch
 tracker and Griffin-Lim work), ``use_grads`` (NeMo HiFi-GAN's loss mels). Samples beyond a clip's length are zeroed, so
 a clip's frames do not depend on what else is in its batch.
@@ -15,25 +16,30 @@ duration grids of a clip have one length.
 """
 
 import math
+import operator
 from typing import Optional, Tuple
 
 import torch
 
 from nemo.collections.common.data.masks import lengths_to_mask
+from nemo.collections.common.parts.filterbank_features import FilterbankFeatures
 
 __all__ = ["MelSpectrogram", "LOG_ZERO_GUARD"]
 
 LOG_ZERO_GUARD = 1e-5
 
 
-class MelSpectrogram(torch.nn.Module):
+class MelSpectrogram(FilterbankFeatures):
     """``(audio [B, T], audio_len [B]) -> (log_mel [B, n_mels, frames], mel_len [B])``.
 
     ``mel_len`` counts the clip's STFT frames (see the module doc); frames past it hold ``pad_value`` (by default the
     log floor, i.e. silence). ``mel_basis`` ``[n_mels, n_fft // 2 + 1]`` is public so vocoders can invert it.
     ``exact_pad`` zero-pads ``(n_fft - hop) // 2`` samples each side and frames without centring (``len // hop``
-    frames). ``use_grads`` adds NeMo's 1e-5 under the magnitude's square root (NeMo's ``use_grads=True`` mels).
+    frames). ``use_grads`` adds NeMo's 1e-5 under the magnitude's square root (NeMo's ``use_grads=True`` mels). The
+    window and filterbank are recomputed, not saved with the weights (``reset_buffers``).
     """
+
+    persistent_buffers = False
 
     def __init__(
         self,
@@ -51,7 +57,6 @@ class MelSpectrogram(torch.nn.Module):
         exact_pad: bool = False,
         use_grads: bool = False,
     ) -> None:
-        super().__init__()
         win_length = win_length or n_fft
         checks = {
             "sample_rate": sample_rate > 0,
@@ -70,69 +75,40 @@ class MelSpectrogram(torch.nn.Module):
         fmax = sample_rate / 2 if fmax is None else float(fmax)
         if not 0 <= fmin < fmax <= sample_rate / 2:
             raise ValueError(f"MelSpectrogram: need 0 <= fmin < fmax <= sample_rate / 2, got fmin={fmin}, fmax={fmax}")
-        self.sample_rate, self.n_fft, self.win_length, self.hop_length = sample_rate, n_fft, win_length, hop_length
-        self.n_mels, self.fmin, self.fmax, self.mag_power = n_mels, float(fmin), fmax, float(mag_power)
-        self.log_zero_guard = float(log_zero_guard)
-        self.log_zero_guard_type = log_zero_guard_type
-        self.exact_pad = bool(exact_pad)
-        self.use_grads = bool(use_grads)
-        self.pad_value = math.log(self.log_zero_guard) if pad_value is None else float(pad_value)
-        self.reset_buffers()
+        log_zero_guard = float(log_zero_guard)
+        pad_value = math.log(log_zero_guard) if pad_value is None else float(pad_value)
+        super().__init__(
+            sample_rate=sample_rate, n_window_size=win_length, n_window_stride=hop_length, n_fft=n_fft, nfilt=n_mels,
+            lowfreq=float(fmin), highfreq=fmax, mag_power=float(mag_power), log_zero_guard_type=log_zero_guard_type,
+            log_zero_guard_value=log_zero_guard, pad_value=pad_value, exact_pad=exact_pad, use_grads=use_grads,
+            normalize=None, preemph=None, dither=0.0, pad_to=0,
+        )  # fmt: skip
 
-    def reset_buffers(self) -> None:
-        """(Re)compute the filterbank and the window (not saved with the weights); a model built on the meta device
-        calls it once its weights are assigned (``nemo.core.classes.restore.build_with_weights``)."""
-        import librosa
+    # this class's names for the shared class's settings
+    n_mels = property(operator.attrgetter("nfilt"))
+    fmin = property(operator.attrgetter("lowfreq"))
+    fmax = property(operator.attrgetter("highfreq"))
+    log_zero_guard = property(operator.attrgetter("log_zero_guard_value"))
 
-        basis = librosa.filters.mel(
-            sr=self.sample_rate, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax, norm="slaney"
-        )
-        self.register_buffer("mel_basis", torch.as_tensor(basis, dtype=torch.float32), persistent=False)
-        # symmetric, as NeMo's FilterbankFeatures (torch.hann_window(win, periodic=False))
-        self.register_buffer("window", torch.hann_window(self.win_length, periodic=False), persistent=False)
+    @property
+    def mel_basis(self) -> torch.Tensor:
+        """The filterbank ``[n_mels, n_fft // 2 + 1]`` (``fb`` without NeMo's leading axis)."""
+        return self.fb[0]
 
     def get_seq_len(self, audio_len: torch.Tensor) -> torch.Tensor:
         """Number of valid frames of clips of ``audio_len`` samples: all their STFT frames."""
-        if self.exact_pad:
-            pad = 2 * ((self.n_fft - self.hop_length) // 2)
-            return torch.div(audio_len + pad - self.n_fft, self.hop_length, rounding_mode="floor").long() + 1
-        return torch.div(audio_len, self.hop_length, rounding_mode="floor").long() + 1
+        return self._stft_frames_but_one(audio_len) + 1
 
     def linear_spectrogram(self, audio: torch.Tensor) -> torch.Tensor:
         """``|STFT(audio)| ** mag_power`` ``[B, n_fft // 2 + 1, frames]`` (zero padded, centred unless exact_pad)."""
-        audio = audio.float()
-        if self.exact_pad:
-            pad = (self.n_fft - self.hop_length) // 2
-            audio = torch.nn.functional.pad(audio, (pad, pad))
-        spec = torch.stft(
-            audio,
-            n_fft=self.n_fft,
-            hop_length=self.hop_length,
-            win_length=self.win_length,
-            window=self.window,
-            center=not self.exact_pad,
-            pad_mode="constant",
-            return_complex=True,
-        )
-        if self.use_grads:
-            magnitude = torch.sqrt(torch.view_as_real(spec).pow(2).sum(-1) + 1e-5)
-        else:
-            magnitude = spec.abs()
-        return magnitude if self.mag_power == 1.0 else magnitude.pow(self.mag_power)
+        return self.power_spectrum(audio).transpose(1, 2)
 
     def forward(self, audio: torch.Tensor, audio_len: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         if audio.dim() != 2:
             raise ValueError(f"MelSpectrogram expects audio [B, T], got shape {tuple(audio.shape)}")
         audio_len = audio_len.to(audio.device).long()
         audio = audio.float().masked_fill(~lengths_to_mask(audio_len, audio.shape[1]), 0.0)
-        mel = torch.matmul(self.mel_basis, self.linear_spectrogram(audio))
-        if self.log_zero_guard_type == "add":
-            log_mel = torch.log(mel + self.log_zero_guard)
-        else:
-            log_mel = torch.log(torch.clamp(mel, min=self.log_zero_guard))
-        mel_len = self.get_seq_len(audio_len)
-        log_mel = log_mel.masked_fill(~lengths_to_mask(mel_len, log_mel.shape[-1])[:, None, :], self.pad_value)
-        return log_mel, mel_len
+        return self._features(audio, audio_len)  # differentiable whenever autograd is on, not only with use_grads
 
     def extra_repr(self) -> str:
         return (

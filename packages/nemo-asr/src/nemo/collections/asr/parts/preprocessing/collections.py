@@ -73,7 +73,9 @@ class ASRAudioText(list):
             return AudioTextSample(entry, list(tokens))
 
         limits = dict(min_duration=min_duration, max_duration=max_duration, max_number=max_number)
-        super().__init__(_collect(manifest_filepath, make_sample, "ASR manifest", skip_bad_samples, need_text=True, **limits))
+        super().__init__(
+            _collect(manifest_filepath, make_sample, "ASR manifest", skip_bad_samples, need_text=True, **limits)
+        )
 
 
 class ASRSpeechLabel(list):

@@ -1,12 +1,16 @@
-"""Waveform featurizer: what a dataset uses to turn a manifest entry into a float tensor of samples."""
+"""Waveform featurizer: what a dataset uses to turn a manifest entry into a float tensor of samples.
+
+``FilterbankFeatures`` (the mel front end, nemo-core's shared one) is importable here too, at NVIDIA NeMo's path.
+"""
 
 from typing import Any, Optional
 
 import torch
 
 from nemo.collections.asr.parts.preprocessing.segment import AudioSegment
+from nemo.collections.common.parts.filterbank_features import FilterbankFeatures
 
-__all__ = ["WaveformFeaturizer"]
+__all__ = ["FilterbankFeatures", "WaveformFeaturizer"]
 
 
 class WaveformFeaturizer:

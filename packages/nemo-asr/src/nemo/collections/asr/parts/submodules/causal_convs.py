@@ -15,18 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d, use_depthwise_kernel
+from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d, prefer_depthwise_kernel
 
 __all__ = ["CausalConv1D", "CausalConv2D"]
-
-
-def _exporting() -> bool:
-    return bool(
-        torch.jit.is_scripting()
-        or torch.jit.is_tracing()
-        or torch.compiler.is_compiling()
-        or torch.onnx.is_in_onnx_export()
-    )
 
 
 class CausalConv2D(nn.Conv2d):
@@ -106,15 +97,7 @@ class CausalConv1D(nn.Conv1d):
         if (
             left == right
             and self._depthwise_stride1
-            and x.device.type == "cpu"
-            and x.dtype in (torch.float32, torch.float64)
-            and not _exporting()
-            and use_depthwise_kernel(
-                x.numel(),
-                left,
-                self.dilation[0],
-                torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad),
-            )
+            and prefer_depthwise_kernel(x, self.weight, left, self.dilation[0])
         ):
             return depthwise_conv1d(x, self.weight, self.bias, padding=left, dilation=self.dilation[0])
         if left or right:

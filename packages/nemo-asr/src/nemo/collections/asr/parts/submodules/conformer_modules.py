@@ -183,8 +183,8 @@ class ConformerConvolution(nn.Module):
         if cache is not None:
             raise NotImplementedError("ConformerConvolution: streaming caches are not supported")
         x = nn.functional.glu(self.pointwise_conv1(x.transpose(1, 2)), dim=1)
-        if pad_mask is not None:
-            x = x.masked_fill(pad_mask.unsqueeze(1), 0.0)
+        if pad_mask is not None:  # a multiply: masked_fill broadcast over channels is several times slower on CPU
+            x = x * (~pad_mask).unsqueeze(1).to(x.dtype)
         x = self.depthwise_conv(x)
         if self.norm_type == "layer_norm":
             x = self.batch_norm(x.transpose(1, 2)).transpose(1, 2)

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from nemo.collections.asr.parts.submodules.causal_convs import CausalConv1D, CausalConv2D
+from nemo.collections.asr.parts.time_mask import zero_beyond
 
 __all__ = ["ConvSubsampling", "StackingSubsampling", "calc_length"]
 
@@ -207,25 +208,18 @@ class ConvSubsampling(nn.Module):
             return -torch.div(-span, self._stride, rounding_mode="floor") + 1
         return torch.div(span, self._stride, rounding_mode="floor") + 1
 
-    def _mask(self, lengths: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """1 inside each length, 0 past it, shaped to broadcast over ``x`` (time is axis 2)."""
-        mask = (torch.arange(x.size(2), device=x.device).unsqueeze(0) < lengths.unsqueeze(1)).to(x.dtype)
-        return mask[:, None, :, None] if self.conv2d_subsampling else mask[:, None, :]
-
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         lengths = lengths.to(torch.int64)
         # (B, T, F) -> (B, 1, T, F) for 2D convolutions, (B, F, T) for 1D ones: time is axis 2 in both.
         x = x.unsqueeze(1) if self.conv2d_subsampling else x.transpose(1, 2)
-        mask = self._mask(lengths, x)
         for layer in self.conv:
             if isinstance(layer, (nn.Conv1d, nn.Conv2d, nn.MaxPool2d)):
-                x = layer(x * mask)
+                x = layer(zero_beyond(x, lengths, time_dim=2))
                 if _first(layer.stride) > 1:
                     lengths = self._next_lengths(lengths)
-                    mask = self._mask(lengths, x)
             else:  # the activation (ReLU: 0 stays 0, and the next layer masks again anyway)
                 x = layer(x)
-        x = x * mask
+        x = zero_beyond(x, lengths, time_dim=2)
         if self.conv2d_subsampling:
             b, c, t, f = x.size()
             x = self.out(x.transpose(1, 2).reshape(b, t, c * f))

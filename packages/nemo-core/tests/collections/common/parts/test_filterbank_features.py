@@ -1,3 +1,6 @@
+"""The shared mel front end: NeMo's lengths, padding, options and helpers, ``torch.stft``'s spectrum, and the same
+features whatever the chunking (NeMo's own output is checked in nemo-asr's ``test_nemo_feature_goldens.py``)."""
+
 import math
 
 import librosa
@@ -6,7 +9,9 @@ import pytest
 import scipy.signal
 import torch
 
-from nemo.collections.asr.parts.features import FilterbankFeatures, normalize_batch, splice_frames
+from nemo.collections.common.parts import filterbank_features
+from nemo.collections.common.parts.filterbank_features import FilterbankFeatures, normalize_batch, splice_frames
+from nemo.core.classes.restore import materialize_buffers
 
 
 def _featurizer(**kwargs):
@@ -171,3 +176,72 @@ def test_nemo_options_narrowband_grads_mel_norm_and_deprecated_stft_keys():
     assert _featurizer(stft_exact_pad=True, legacy_v1_features=True).exact_pad
     with pytest.raises(ValueError, match="even hop"):
         _featurizer(n_window_stride=161, exact_pad=True)
+
+
+def _stft_power(x: torch.Tensor, feat: FilterbankFeatures) -> torch.Tensor:
+    spec = torch.stft(x, feat.n_fft, feat.hop_length, feat.win_length, window=feat.window,
+                      center=not feat.exact_pad, pad_mode="reflect" if feat.legacy_v1_features else "constant",
+                      return_complex=True)  # fmt: skip
+    return torch.view_as_real(spec).pow(2).sum(-1).transpose(1, 2)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"legacy_v1_features": True}, {"n_fft": 400, "window": "hamming"}])
+def test_power_spectrum_is_torch_stfts(kwargs):
+    feat = _featurizer(**kwargs)
+    x = torch.randn(3, 4321, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(feat.power_spectrum(x), _stft_power(x, feat), rtol=1e-6, atol=1e-6)
+
+
+def test_matches_nemos_formula_with_pre_emphasis_normalization_and_masking():
+    """NeMo's steps written out with torch.stft: the chunked, in-place path computes the same features."""
+    feat = _featurizer(nfilt=64, pad_to=16)
+    x = torch.randn(3, 16000, generator=torch.Generator().manual_seed(1))
+    lengths = torch.tensor([16000, 12345, 999])
+    emphasised = torch.cat((x[:, :1], x[:, 1:] - 0.97 * x[:, :-1]), dim=1)
+    emphasised = emphasised.masked_fill(torch.arange(16000)[None] >= lengths[:, None], 0.0)
+    mel = torch.matmul(feat.fb, _stft_power(emphasised, feat).mT)
+    frames = lengths // 160
+    expected = normalize_batch(torch.log(mel + 2**-24), frames, "per_feature")
+    expected = expected.masked_fill(torch.arange(mel.shape[-1])[None, None] >= frames[:, None, None], 0.0)
+    expected = torch.nn.functional.pad(expected, (0, -mel.shape[-1] % 16))
+    out, out_len = feat(x, lengths)
+    assert out_len.tolist() == frames.tolist()
+    torch.testing.assert_close(out, expected, rtol=0, atol=2e-5)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_features_do_not_depend_on_the_chunk_size(chunk, monkeypatch):
+    feat = _featurizer(normalize="per_feature", exact_pad=True, n_fft=512)
+    x = torch.randn(5, 8000, generator=torch.Generator().manual_seed(2))
+    lengths = torch.tensor([8000, 400, 7999, 4000, 0])
+    whole = feat(x, lengths)
+    monkeypatch.setattr(filterbank_features, "CHUNK_FRAMES", chunk)  # several rows per chunk, or rows in pieces
+    chunked = feat(x, lengths)
+    assert torch.equal(chunked[1], whole[1]) and whole[1].tolist() == [49, 1, 48, 24, 0]
+    torch.testing.assert_close(chunked[0], whole[0], rtol=0, atol=1e-5)  # FFT and BLAS round per size
+
+
+def test_gradients_reach_the_audio_and_equal_the_no_grad_values():
+    feat = _featurizer(use_grads=True, normalize="per_feature", mag_power=1.0)
+    x = torch.randn(2, 3200, requires_grad=True)
+    lengths = torch.tensor([3200, 2000])
+    out, _ = feat(x, lengths)
+    out.square().sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad[0].abs().sum() > 0
+    with torch.no_grad():
+        torch.testing.assert_close(feat(x, lengths)[0], out.detach(), rtol=1e-5, atol=1e-5)
+
+
+class _Recomputed(FilterbankFeatures):
+    persistent_buffers = False
+
+
+def test_buffers_not_saved_are_recomputed_after_a_meta_device_build():
+    assert _Recomputed(nfilt=16).state_dict() == {}
+    with torch.device("meta"):
+        feat = _Recomputed(nfilt=16)
+    assert feat.fb.is_meta
+    materialize_buffers(feat)  # what a restore does once the weights are assigned: calls reset_buffers
+    torch.testing.assert_close(feat.fb, _featurizer().fb)
+    assert torch.equal(feat.window, torch.hann_window(320, periodic=False))

@@ -1,0 +1,45 @@
+"""Zeroing the frames past each sequence's length, the cheap way: the padding mask of the ASR encoders' layers.
+
+On CPU ``x.masked_fill(pad (B, 1, T), 0)`` broadcast over the channels runs 7-14x slower than multiplying by a float
+keep-mask of the same shape (torch 2.13, one thread: (4, 256, 401) 1085 us vs 76 us; (4, 144, 104) 75 vs 11 us), and
+a batch whose lengths all reach ``T`` needs no mask at all. So the layers multiply (as NeMo 3 does; a NaN or inf in a
+padded frame therefore stays, as in NeMo) and skip the mask when :func:`lengths_cover` says every frame is valid.
+"""
+
+from typing import Optional
+
+import torch
+
+from nemo.collections.asr.parts.graph_capture import capturing_graph
+from nemo.collections.common.data.masks import lengths_to_mask
+
+__all__ = ["keep_mask", "lengths_cover", "zero_beyond"]
+
+
+def lengths_cover(lengths: Optional[torch.Tensor], steps: int) -> bool:
+    """Whether every one of ``lengths`` reaches ``steps`` frames, so no frame needs masking.
+
+    Answers False off the CPU (reading the lengths would cost a device sync per layer) and while a graph is being
+    captured; callers then mask, which is always correct. ``None`` lengths cover everything.
+    """
+    if lengths is None:
+        return True
+    if lengths.device.type != "cpu" or capturing_graph():
+        return False
+    return lengths.numel() == 0 or int(lengths.min()) >= steps
+
+
+def keep_mask(lengths: torch.Tensor, steps: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """``(B, steps)`` of ``dtype`` on ``device``: 1 at the frames ``t < lengths[b]``, 0 past them."""
+    return lengths_to_mask(lengths.to(device), steps).to(dtype)
+
+
+def zero_beyond(x: torch.Tensor, lengths: Optional[torch.Tensor], time_dim: int = -1) -> torch.Tensor:
+    """``x`` (batch first, time on ``time_dim``) with the frames at or past each length zeroed; ``x`` itself when
+    :func:`lengths_cover` finds no such frame."""
+    steps = x.shape[time_dim]
+    if lengths_cover(lengths, steps):
+        return x
+    shape = [1] * x.dim()
+    shape[0], shape[time_dim] = x.shape[0], steps
+    return x * keep_mask(lengths, steps, x.dtype, x.device).view(shape)

@@ -1,0 +1,29 @@
+"""time_mask: frames past each length zeroed by a multiply, skipped when every length covers the batch."""
+
+import torch
+
+from nemo.collections.asr.parts.time_mask import keep_mask, lengths_cover, zero_beyond
+
+
+def test_zero_beyond_matches_masked_fill_on_any_time_axis():
+    x = torch.randn(3, 4, 7, 5)
+    lengths = torch.tensor([7, 2, 0])
+    expected = x.masked_fill((torch.arange(7)[None, :] >= lengths[:, None])[:, None, :, None], 0.0)
+    assert torch.equal(zero_beyond(x, lengths, time_dim=2), expected)
+    y = torch.randn(3, 4, 6)
+    assert torch.equal(
+        zero_beyond(y, torch.tensor([6, 1, 3])), y * keep_mask(torch.tensor([6, 1, 3]), 6, y.dtype, y.device)[:, None]
+    )
+
+
+def test_full_lengths_skip_the_mask():
+    x = torch.randn(2, 3, 5)
+    assert zero_beyond(x, torch.tensor([5, 9])) is x
+    assert zero_beyond(x, None) is x
+    assert lengths_cover(torch.tensor([5, 5]), 5) and not lengths_cover(torch.tensor([5, 4]), 5)
+
+
+def test_a_traced_graph_keeps_the_mask():
+    """Tracing with full lengths must not bake the shortcut in: the traced graph masks shorter inputs."""
+    traced = torch.jit.trace(lambda x, lengths: zero_beyond(x, lengths), (torch.ones(2, 1, 4), torch.tensor([4, 4])))
+    assert traced(torch.ones(2, 1, 4), torch.tensor([4, 2])).tolist() == [[[1, 1, 1, 1]], [[1, 1, 0, 0]]]
