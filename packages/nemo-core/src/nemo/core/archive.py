@@ -33,6 +33,8 @@ from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Mapping, Optio
 
 import torch
 
+from nemo.core.mapped_weights import map_checkpoint
+
 try:
     import fcntl
 except ImportError:  # Windows: no flock, stale temp files go by age only
@@ -403,18 +405,26 @@ class NemoArchive:
                 shutil.copyfileobj(src, dst, _COPY_BUFSIZE)
             yield spooled
 
-    def load_state_dict(self, map_location: Any = "cpu", *, name: Optional[str] = None) -> Dict[str, torch.Tensor]:
+    def load_state_dict(
+        self, map_location: Any = "cpu", *, name: Optional[str] = None, mmap: bool = False
+    ) -> Dict[str, torch.Tensor]:
         """Load the weights (``model_weights.ckpt``, else ``model_weights.safetensors``) without running any code.
 
-        ``name`` selects another weights member, e.g. ``mp_rank_00/model_weights.ckpt``.
+        ``name`` selects another weights member, e.g. ``mp_rank_00/model_weights.ckpt``. ``mmap=True`` (CPU only)
+        maps the tensors of a ``.ckpt`` from the archive file instead of reading them (``nemo.core.mapped_weights``):
+        no copy is made and pages are read when first used. Members of gzip-compressed archives, safetensors and
+        checkpoints that cannot be mapped are read as usual.
         """
         key = self._lookup(name) if name is not None else self._weights_name()
+        on_cpu = map_location is None or str(map_location) == "cpu"
         try:
-            with self._seekable_member(key) as source:
-                if key.endswith(".safetensors"):
-                    state = _load_safetensors(source, map_location)
-                else:
-                    state = torch.load(source, map_location=map_location, weights_only=True)
+            state = self._mapped_state_dict(key) if mmap and on_cpu else None
+            if state is None:
+                with self._seekable_member(key) as source:
+                    if key.endswith(".safetensors"):
+                        state = _load_safetensors(source, map_location)
+                    else:
+                        state = torch.load(source, map_location=map_location, weights_only=True)
         except ArchiveError:
             raise
         except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError, ... for bad files
@@ -427,6 +437,20 @@ class NemoArchive:
             found = type(state).__name__ if not isinstance(state, Mapping) else "a mapping with non-string keys"
             raise self._error(f"member {key!r} must hold a state dict (parameter names to tensors), found {found}")
         return state if isinstance(state, dict) else dict(state)
+
+    def _mapped_state_dict(self, key: str) -> Any:
+        """The ``.ckpt`` member ``key`` with its tensors mapped from the file, or None where it cannot be mapped."""
+        if key.endswith(".safetensors") or self._compression:
+            return None
+        entry = self._members[key]
+        try:
+            if isinstance(entry, Path):
+                with open(entry, "rb") as handle:
+                    return map_checkpoint(entry, 0, handle)
+            with self.open_member(key) as view:
+                return map_checkpoint(self.path, entry.offset_data, view)
+        except Exception:  # noqa: BLE001 - a file system without mmap, a bad checkpoint: the ordinary load decides
+            return None
 
     def extract(self, names: Iterable[str], dest_dir: PathLike) -> Dict[str, Path]:
         """Copy the members ``names`` under ``dest_dir`` (created if needed); returns name -> extracted path.

@@ -597,7 +597,7 @@ class ModelPT(pl.LightningModule, Model):
             AppState().model_restore_path = str(path)
             store = ArtifactStore(path, archive)
             try:
-                state_dict = archive.load_state_dict(map_location="cpu")
+                state_dict = archive.load_state_dict(map_location="cpu", mmap=True)
                 checks = trusted_config() if trusted else archive_config()
                 with model_restore_state(store), checks:
                     if not trusted:  # every target of the archive checked before anything is built

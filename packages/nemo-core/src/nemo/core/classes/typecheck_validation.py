@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, NoReturn, Optional, Tuple
 
+import torch
+
 from nemo.core.neural_types import NeuralType, NeuralTypeComparisonResult
 
 __all__ = ["TypecheckMetadata", "MetadataCache", "check_inputs", "check_outputs"]
@@ -16,6 +18,8 @@ __all__ = ["TypecheckMetadata", "MetadataCache", "check_inputs", "check_outputs"
 _SAME = NeuralTypeComparisonResult.SAME
 _GREATER = NeuralTypeComparisonResult.GREATER
 _CACHE_LIMIT = 64
+_Tensor = torch.Tensor
+_UNKNOWN = object()  # a port name the types do not declare
 
 
 def _unwrap_declaration(name: str, declared: Any) -> Tuple[NeuralType, int]:
@@ -55,6 +59,7 @@ class TypecheckMetadata:
     mandatory_names: FrozenSet[str] = field(init=False, repr=False)
     ranks: Dict[str, Optional[int]] = field(init=False, repr=False)
     memo: Dict[str, Dict[int, NeuralType]] = field(init=False, repr=False)
+    plain_outputs: Optional[Tuple[Tuple[Optional[int], NeuralType], ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.base_types, self.container_depth = {}, {}
@@ -69,6 +74,9 @@ class TypecheckMetadata:
         self.ranks = {name: None if nt.axes is None else len(nt.axes) for name, nt in self.base_types.items()}
         # Per port: id(provided NeuralType) -> that object, for the provided types found acceptable.
         self.memo = {name: {} for name in self.base_types}
+        # (rank, type) per port when a method returns a tuple of plain tensors, one per port: check_outputs' fast path
+        plain = len(self.names) > 1 and not self.has_container_types
+        self.plain_outputs = tuple((self.ranks[n], self.base_types[n]) for n in self.names) if plain else None
 
     def accepts(self, name: str, provided: Any) -> bool:
         """Whether port ``name`` accepts a value of neural type ``provided``; memoised by the identity of ``provided``."""
@@ -194,26 +202,47 @@ def _check_input_items(metadata: TypecheckMetadata, name: str, items: Any, full:
             _raise_rank(metadata, name, value, where, "input")
 
 
+def _raise_names(metadata: TypecheckMetadata, kwargs: Dict[str, Any], where: str) -> NoReturn:
+    unknown = [name for name in kwargs if name not in metadata.name_set]
+    if unknown:
+        raise TypeError(
+            f"{where}: input argument(s) {unknown} have no corresponding input type; declared inputs are "
+            f"{list(metadata.names)}"
+        )
+    missing = [name for name in metadata.mandatory_types if name not in kwargs]
+    raise TypeError(
+        f"{where}: mandatory input(s) {missing} missing; {len(kwargs)} provided ({list(kwargs)}), the method has "
+        f"{len(metadata.names)} inputs of which {len(metadata.mandatory_names)} are mandatory"
+    )
+
+
 def check_inputs(metadata: TypecheckMetadata, kwargs: Dict[str, Any], full: bool, where: str) -> None:
     """Names (unknown and missing mandatory ports), container depths, ranks and, if ``full``, neural types."""
-    keys = kwargs.keys()
-    if not (keys <= metadata.name_set and keys >= metadata.mandatory_names):
-        unknown = [name for name in kwargs if name not in metadata.name_set]
-        if unknown:
-            raise TypeError(
-                f"{where}: input argument(s) {unknown} have no corresponding input type; declared inputs are "
-                f"{list(metadata.names)}"
-            )
-        missing = [name for name in metadata.mandatory_types if name not in kwargs]
-        raise TypeError(
-            f"{where}: mandatory input(s) {missing} missing; {len(kwargs)} provided ({list(kwargs)}), the method has "
-            f"{len(metadata.names)} inputs of which {len(metadata.mandatory_names)} are mandatory"
-        )
     ranks, memo = metadata.ranks, metadata.memo
-    for name, value in kwargs.items():
+    for name, value in kwargs.items():  # fast path: known names, plain tensors of the right rank, types seen before
+        rank = ranks.get(name, _UNKNOWN)
+        if type(value) is not _Tensor or rank is _UNKNOWN or (rank is not None and value.ndim != rank):
+            break
         if full:
             provided = getattr(value, "neural_type", None)
             if provided is not None and memo[name].get(id(provided)) is not provided:
+                break
+    else:
+        if len(kwargs) == len(ranks) or kwargs.keys() >= metadata.mandatory_names:
+            return
+    _check_inputs_in_order(metadata, kwargs, full, where)
+
+
+def _check_inputs_in_order(metadata: TypecheckMetadata, kwargs: Dict[str, Any], full: bool, where: str) -> None:
+    """Every check on every input, names first, raising the first failure (and memoising newly accepted types)."""
+    keys = kwargs.keys()
+    if not (keys <= metadata.name_set and keys >= metadata.mandatory_names):
+        _raise_names(metadata, kwargs, where)
+    ranks = metadata.ranks
+    for name, value in kwargs.items():
+        if full:
+            provided = getattr(value, "neural_type", None)
+            if provided is not None:
                 _check_neural_type(metadata, name, value, provided, where)
         shape = getattr(value, "shape", None)
         if shape is not None:
@@ -249,6 +278,14 @@ def _check_output(metadata: TypecheckMetadata, name: str, value: Any, where: str
 
 def check_outputs(metadata: TypecheckMetadata, outputs: Any, where: str) -> None:
     """Count, container depths and ranks of what a method returned; tags every leaf with its ``.neural_type``."""
+    plain = metadata.plain_outputs
+    if plain is not None and type(outputs) is tuple and len(outputs) == len(plain):
+        for (rank, neural_type), item in zip(plain, outputs):
+            if type(item) is not _Tensor or (rank is not None and item.ndim != rank):
+                break  # the general path below tags what it accepts and names what it does not
+            item.neural_type = neural_type
+        else:
+            return
     names = metadata.names
     is_container = type(outputs) is list or type(outputs) is tuple
     if not metadata.is_singular_container_type:
@@ -271,16 +308,5 @@ def check_outputs(metadata: TypecheckMetadata, outputs: Any, where: str) -> None
         for item in outputs:
             _check_output(metadata, names[0], item, where, start)
     else:
-        ranks, depths, base_types = metadata.ranks, metadata.container_depth, metadata.base_types
         for name, item in zip(names, outputs):
-            if depths[name] or isinstance(item, (list, tuple)):
-                _check_output(metadata, name, item, where, 0)
-                continue
-            rank = ranks[name]  # a plain tensor output, checked inline: this is the hot path
-            shape = getattr(item, "shape", None)
-            if rank is not None and shape is not None and len(shape) != rank:
-                _raise_rank(metadata, name, item, where, "output")
-            try:
-                item.neural_type = base_types[name]
-            except (AttributeError, TypeError):
-                pass
+            _check_output(metadata, name, item, where, 0)

@@ -21,6 +21,8 @@ from hydra.core.config_store import ConfigStore
 from hydra.types import TaskFunction
 from omegaconf import DictConfig
 
+import nemo.core.config.pytorch_lightning  # noqa: F401 - registers the "trainer" group in the ConfigStore
+
 __all__ = ["hydra_runner", "HYDRA_VERSION_BASE", "NEMO_HYDRA_OVERRIDES"]
 
 # Hydra semantics we target: 1.2+ defaults (no implicit chdir, config_path=None adds no search dir).

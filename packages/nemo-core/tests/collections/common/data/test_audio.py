@@ -1,5 +1,8 @@
 """The one audio loader: decode, downmix, soxr resampling, 60 dB trim, and errors naming the file and the reason."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -78,6 +81,31 @@ def test_trim_has_one_documented_default_level(tmp_path):
     np.testing.assert_array_equal(trim_silence(quiet.astype(np.float64)), trim_silence(quiet))
     assert trim_silence(quiet.astype(np.float64)).dtype == np.float64  # metrics keep their precision
     assert trim_silence(np.zeros(0, np.float32)).size == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_trim_keeps_what_librosa_keeps_without_importing_it(dtype):
+    librosa = pytest.importorskip("librosa")
+    rng = np.random.default_rng(0)
+    for case in range(40):
+        size = int(rng.integers(1, 40000))
+        samples = (rng.standard_normal(size) * 10 ** rng.uniform(-4, 0)).astype(dtype)
+        start, end = sorted(rng.integers(0, size, 2))
+        samples[:start] *= 10 ** rng.uniform(-5, -1)  # quieter head and tail, sometimes below the level
+        samples[end:] *= 10 ** rng.uniform(-5, -1)
+        if case == 0:
+            samples[:] = 0  # all silent: librosa keeps nothing
+        top_db = float(rng.choice([20.0, 40.0, 60.0, 80.0]))
+        expected, _ = librosa.effects.trim(samples, top_db=top_db, frame_length=2048, hop_length=512)
+        np.testing.assert_array_equal(trim_silence(samples, top_db), expected)
+
+
+def test_importing_and_trimming_loads_no_librosa():
+    code = (
+        "import sys, numpy as np; from nemo.collections.common.data.audio import trim_silence; "
+        "trim_silence(np.ones(4000, np.float32)); print('librosa' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
 
 
 def test_unreadable_audio_names_the_file_and_the_reason(tmp_path):

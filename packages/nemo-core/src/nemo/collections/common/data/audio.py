@@ -7,11 +7,12 @@ trailing silence (``trim_silence``). One choice of each, for ASR, TTS and the ex
 - resampler: soxr at its "HQ" quality (``RESAMPLE_QUALITY``), which is exactly what ``librosa.resample`` runs by
   default (``res_type="soxr_hq"``: identical samples), without importing librosa;
 - trim: ``librosa.effects.trim`` with ``DEFAULT_TRIM_TOP_DB`` = 60 dB below the peak over frames of 2048 samples, hop
-  512 (librosa's defaults and NeMo v1's ``AudioSegment``); ``trim_top_db`` overrides the level per call.
+  512 (librosa's defaults and NeMo v1's ``AudioSegment``); ``trim_top_db`` overrides the level per call. Its rule is
+  computed here in numpy (the same bounds; librosa and its numba take seconds to import, a first transcript none).
 
 A file that cannot be used raises ``AudioReadError`` (an ``OSError``) whose message names the file and the reason
 (``cannot read audio file '/data/a.wav': it does not exist``); its ``path``, ``reason`` and ``kind`` (``"missing"``
-or ``"unreadable"``) attributes say the same to code. soundfile, soxr and librosa are imported inside the functions
+or ``"unreadable"``) attributes say the same to code. soundfile and soxr are imported inside the functions
 that need them (nemo-core's ``audio`` extra), so importing this module costs only numpy.
 """
 
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
     "DEFAULT_TRIM_TOP_DB",
@@ -164,6 +166,22 @@ def resample(samples: np.ndarray, orig_sr: float, target_sr: float) -> np.ndarra
     return soxr.resample(samples, orig_sr, target_sr, quality=RESAMPLE_QUALITY)
 
 
+def _trim_bounds(samples: np.ndarray, top_db: float) -> Tuple[int, int]:
+    """``(start, end)`` that ``librosa.effects.trim`` keeps of mono ``samples``, computed as librosa 0.10-0.11 does
+    (the same float32 operations on the same strided frames, so the same bounds) without importing it."""
+    half = TRIM_FRAME_LENGTH // 2
+    # librosa.feature.rms: centred frames (zero padding) as a (frame, n_frames) view, mean power in float32
+    frames = sliding_window_view(np.pad(samples, half), TRIM_FRAME_LENGTH)[::TRIM_HOP_LENGTH].T
+    rms = np.sqrt(np.mean(np.square(frames, dtype=np.float32), axis=0))
+    # librosa.amplitude_to_db(rms, ref=np.max, top_db=None): power in dB below the loudest frame's
+    power = np.square(rms)
+    db = 10.0 * np.log10(np.maximum(1e-10, power)) - 10.0 * np.log10(np.maximum(1e-10, rms.max() ** 2))
+    loud = np.flatnonzero(db > -top_db)
+    if loud.size == 0:
+        return 0, 0
+    return int(loud[0]) * TRIM_HOP_LENGTH, min(samples.shape[-1], (int(loud[-1]) + 1) * TRIM_HOP_LENGTH)
+
+
 def trim_silence(samples: np.ndarray, top_db: float = DEFAULT_TRIM_TOP_DB) -> np.ndarray:
     """``samples`` without the leading and trailing frames quieter than ``top_db`` below the peak
     (``librosa.effects.trim`` over ``TRIM_FRAME_LENGTH``/``TRIM_HOP_LENGTH`` frames); float samples keep their dtype."""
@@ -172,12 +190,8 @@ def trim_silence(samples: np.ndarray, top_db: float = DEFAULT_TRIM_TOP_DB) -> np
         samples = samples.astype(np.float32)
     if samples.size == 0:
         return samples
-    import librosa
-
-    trimmed, _ = librosa.effects.trim(
-        samples, top_db=float(top_db), frame_length=TRIM_FRAME_LENGTH, hop_length=TRIM_HOP_LENGTH
-    )
-    return trimmed
+    start, end = _trim_bounds(samples, float(top_db))
+    return samples[start:end]
 
 
 def load_audio(
