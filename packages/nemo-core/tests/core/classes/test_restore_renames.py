@@ -9,7 +9,13 @@ import torch
 from omegaconf import OmegaConf
 
 from nemo.core.classes import construction
-from nemo.core.classes.construction import register_renamed_target
+from nemo.core.classes.construction import (
+    build_from_config,
+    check_targets,
+    register_renamed_target,
+    renamed_target,
+    scoped_renames,
+)
 from nemo.core.classes.modelPT import ModelPT
 from nemo.core.classes.restore import load_checked_state_dict, resolve_restore_target, upgrade_state_dict
 
@@ -79,3 +85,34 @@ def test_modules_rename_their_older_weight_layout_before_the_strict_check(tmp_pa
     assert torch.equal(model[1].blocks[1][0].weight, source.blocks[1][0].weight)
     with pytest.raises(RuntimeError, match="unexpected keys"):  # keys no module knows stay unexpected
         load_checked_state_dict(model, {**flat, "1.blocks.x": torch.zeros(1)}, strict=True, origin=tmp_path / "x.nemo")
+
+
+SIBLING_TARGET = "nemo.collections.sibling_collection.modules.FrontEnd"  # a class path only another package defines
+
+
+class WithFrontEnd(mt.TinyModel):
+    """Reads a foreign front end's class path as its own, for itself only (as FastPitch reads NeMo's ASR one)."""
+
+    archive_target_renames = {SIBLING_TARGET: "torch.nn.Identity"}
+
+    def __init__(self, cfg, trainer=None):
+        super().__init__(cfg, trainer)
+        with scoped_renames(self.archive_target_renames):
+            self.front = build_from_config(self.cfg.front, torch.nn.Module, "front")
+
+
+def test_scoped_renames_hold_only_inside_their_block():
+    assert renamed_target(SIBLING_TARGET) == SIBLING_TARGET
+    with scoped_renames({SIBLING_TARGET: "torch.nn.Identity"}):
+        assert renamed_target(SIBLING_TARGET) == "torch.nn.Identity"
+    assert renamed_target(SIBLING_TARGET) == SIBLING_TARGET
+
+
+def test_a_model_restores_archives_naming_its_scoped_renames_without_importing_them(tmp_path):
+    model = WithFrontEnd(mt.base_config(front={"_target_": SIBLING_TARGET}))
+    model.save_to(tmp_path / "front.nemo")
+    restored = WithFrontEnd.restore_from(tmp_path / "front.nemo", strict=True, map_location="cpu")
+    assert type(restored.front) is torch.nn.Identity and restored.cfg.front._target_ == SIBLING_TARGET
+    assert "nemo.collections.sibling_collection" not in sys.modules
+    with pytest.raises(ImportError, match="sibling_collection"):  # elsewhere the path means what it says
+        check_targets(restored.cfg, torch.nn.Module, "")

@@ -25,6 +25,7 @@ import contextlib
 import contextvars
 import functools
 import sys
+import types
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -44,6 +45,7 @@ __all__ = [
     "renamed_target",
     "renamed_targets",
     "resolve_target",
+    "scoped_renames",
     "trusted_config",
 ]
 
@@ -129,6 +131,9 @@ def buildable_bases() -> Tuple[type, ...]:
 
 
 _RENAMED: Dict[str, str] = {}
+_SCOPED: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "nemo_scoped_renames", default=types.MappingProxyType({})
+)
 
 
 def _is_class_path(path: Any) -> bool:
@@ -156,9 +161,28 @@ def register_renamed_target(old_path: str, new_path: str) -> None:
     _RENAMED[old_path] = new_path
 
 
+@contextlib.contextmanager
+def scoped_renames(renames: Mapping[str, str]) -> Iterator[None]:
+    """Within the block, also resolve each old class path of ``renames`` as its new one, never importing the old.
+
+    For a rename that must not hold process-wide: NeMo's FastPitch archives name nemo-asr's
+    ``AudioToMelSpectrogramPreprocessor``, a real class of a sibling collection, which only the TTS model reads as
+    its own front end. ``ModelPT.restore_from`` applies the restored class's ``archive_target_renames`` so.
+    """
+    token = _SCOPED.set({**_SCOPED.get(), **renames})
+    try:
+        yield
+    finally:
+        _SCOPED.reset(token)
+
+
+def _rename_of(path: str) -> Optional[str]:
+    return _SCOPED.get().get(path) or _RENAMED.get(path)
+
+
 def renamed_target(path: Any) -> Any:
-    """The class path to import for ``path``: its registered rename, else ``path`` itself."""
-    return _RENAMED.get(path, path) if isinstance(path, str) else path
+    """The class path to import for ``path``: its rename (scoped or registered), else ``path`` itself."""
+    return (_rename_of(path) or path) if isinstance(path, str) else path
 
 
 def renamed_targets() -> Mapping[str, str]:
@@ -173,8 +197,8 @@ def _names(bases: Tuple[type, ...]) -> str:
 def _import_target(path: Any, key: str) -> Any:
     if not isinstance(path, str):
         raise ConfigTargetError(f"Config key '{key}' must be a dotted class path string, got {path!r}")
-    if path in _RENAMED:  # a known rename: the old path is never imported
-        new_path = _RENAMED[path]
+    new_path = _rename_of(path)
+    if new_path is not None:  # a known rename: the old path is never imported
         try:
             return import_class_by_path(new_path)
         except ImportError as err:

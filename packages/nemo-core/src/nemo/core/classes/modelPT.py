@@ -12,7 +12,7 @@ import functools
 import math
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, FrozenSet, List, Mapping, Optional, Tuple, Union
 
 import pytorch_lightning as pl
 import torch
@@ -34,6 +34,7 @@ from nemo.core.classes.construction import (
     archive_config,
     buildable_bases,
     check_targets,
+    scoped_renames,
     trusted_config,
 )
 from nemo.core.classes.data_setup import is_deferred, make_dataloader, split_data_config
@@ -78,6 +79,7 @@ def _set_up_data_after(init: Callable[..., None]) -> Callable[..., None]:
     wrapper._nemo_sets_up_data = True
     return wrapper
 
+
 _EVAL_KINDS = ("validation", "test")
 
 
@@ -87,6 +89,10 @@ def _default_map_location() -> torch.device:
 
 class ModelPT(pl.LightningModule, Model):
     """Base class of NeMo models: a LightningModule built from a config, saved to and restored from ``.nemo`` files."""
+
+    # Class paths this model's archives may name (written by NVIDIA NeMo) that restore as other classes here, for
+    # this model only (``construction.scoped_renames``); process-wide renames use ``register_renamed_target``.
+    archive_target_renames: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, cfg: Union[DictConfig, Mapping, Any], trainer: Optional[pl.Trainer] = None):
         if trainer is not None and not isinstance(trainer, pl.Trainer):
@@ -113,7 +119,6 @@ class ModelPT(pl.LightningModule, Model):
         self.trainer = trainer
         if torch.cuda.is_available():
             AppState().device_id = torch.cuda.current_device()
-
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Wrap each subclass ``__init__`` so data loaders are set up once the outermost constructor has finished:
@@ -255,7 +260,12 @@ class ModelPT(pl.LightningModule, Model):
         if config is None:
             return None
         dataset_cfg, params = split_data_config(
-            config, f"{name}_ds", self.dataset_config_keys, shuffle, self.dataloader_config_keys, self.nested_data_config
+            config,
+            f"{name}_ds",
+            self.dataset_config_keys,
+            shuffle,
+            self.dataloader_config_keys,
+            self.nested_data_config,
         )
         unset = [key for key in self.data_file_keys if not dataset_cfg.get(key)]
         if unset:
@@ -531,7 +541,9 @@ class ModelPT(pl.LightningModule, Model):
     def _reextract(self, config_path: str, item: ArtifactItem, name: str, stack: contextlib.ExitStack) -> Path:
         """Extract a restored artifact again from its archive of origin (its temp copy has gone)."""
         if item.source_archive is None:
-            raise FileNotFoundError(f"Cannot save artifact {config_path!r}: {item.path} is gone and its origin is unknown")
+            raise FileNotFoundError(
+                f"Cannot save artifact {config_path!r}: {item.path} is gone and its origin is unknown"
+            )
         store = self._artifact_store
         if store is None or store.archive_path != Path(item.source_archive):
             store = ArtifactStore(Path(item.source_archive))
@@ -599,7 +611,7 @@ class ModelPT(pl.LightningModule, Model):
             try:
                 state_dict = archive.load_state_dict(map_location="cpu", mmap=True)
                 checks = trusted_config() if trusted else archive_config()
-                with model_restore_state(store), checks:
+                with model_restore_state(store), checks, scoped_renames(target_cls.archive_target_renames):
                     if not trusted:  # every target of the archive checked before anything is built
                         check_targets(conf, buildable_bases, "", buildable_bases)
                     instance = build_with_weights(

@@ -35,7 +35,7 @@ from nemo.collections.tts.modules.fastpitch import FastPitchModule, TemporalPred
 from nemo.collections.tts.modules.transformer import FFTransformerDecoder, FFTransformerEncoder
 from nemo.collections.tts.parts.preprocessor import NEMO_PREPROCESSOR_PATHS, AudioToMelSpectrogramPreprocessor
 from nemo.collections.tts.parts.text import nemo_chars  # noqa: F401  (registers NeMo's character tokenizer path)
-from nemo.core.classes.construction import build_from_config, register_renamed_target
+from nemo.core.classes.construction import build_from_config, register_renamed_target, scoped_renames
 from nemo.core.classes.model import PretrainedModelInfo
 from nemo.core.classes.typecheck import typecheck
 from nemo.core.neural_types import NeuralType
@@ -72,6 +72,7 @@ class FastPitchModel(SpectrogramGenerator):
     """FastPitch (Łańcucki, 2021) with the unsupervised alignment of Badlani et al. (2021), in NeMo 3's layout."""
 
     nested_data_config = True  # NeMo TTS data configs: {dataset: {_target_: ...}, dataloader_params: {...}}
+    archive_target_renames = NEMO_PREPROCESSOR_PATHS
 
     def __init__(self, cfg: Union[DictConfig, Dict[str, Any]], trainer: Optional[Any] = None) -> None:
         super().__init__(cfg=cfg, trainer=trainer)
@@ -131,11 +132,10 @@ class FastPitchModel(SpectrogramGenerator):
 
     @staticmethod
     def _build_preprocessor(node: DictConfig) -> AudioToMelSpectrogramPreprocessor:
-        """NeMo's ASR class path is mapped to the TTS front end here (see ``parts.preprocessor`` for why not
-        through the process-wide rename table)."""
-        node = OmegaConf.to_container(node, resolve=True)
-        node["_target_"] = NEMO_PREPROCESSOR_PATHS.get(node.get("_target_"), node.get("_target_"))
-        return build_from_config(node, AudioToMelSpectrogramPreprocessor, "preprocessor")
+        """NeMo's ASR class path is read as the TTS front end for this model only (see ``parts.preprocessor`` for
+        why not through the process-wide rename table); ``restore_from`` applies the same renames."""
+        with scoped_renames(NEMO_PREPROCESSOR_PATHS):
+            return build_from_config(node, AudioToMelSpectrogramPreprocessor, "preprocessor")
 
     def _store_pitch_stats(self) -> None:
         mean, std = self._cfg.get("pitch_mean"), self._cfg.get("pitch_std")
