@@ -8,7 +8,8 @@ Models (``--model``): ``linear`` (default), a stack of linear layers whose whole
 Every operation runs in a fresh interpreter, which reports its wall time and its peak RSS above the RSS it had just
 before the operation (``/proc/self/status`` VmHWM, reset through ``/proc/self/clear_refs``; ``ru_maxrss`` elsewhere).
 Times are medians; the ``.nemo`` save includes the fsync that makes it atomic and durable (``torch.save`` has none).
-``load_nemo`` is ``restore_from`` as it runs: one build on the meta device with the loaded weights assigned.
+``load_nemo`` is ``restore_from`` as it runs: one build on the meta device with the weights assigned as mapped from
+the archive (read when first used, so its peak is near zero).
 ``load_nemo_two_builds`` forces the fallback that a constructor which cannot run on the meta device gets (what every
 CTC model got before its front end was made meta-safe): a second, ordinary build (random init), then a copy.
 Prints one JSON line per model. Aims: restore within 1.5x of ``torch.load``; peak RSS within 1.3x of the weights' size.

@@ -6,7 +6,7 @@ exactly one JSON line: ``{"figure", "impl", "value", "unit", ...}``; a ``null`` 
 process's wall time (the cold-start figure). ``--prepare`` writes the inputs some figures need (a wav file, the
 100M-parameter archive) without timing anything.
 
-Usage: python benchmarks/peer/figures.py FIGURE --work DIR [--threads 1] [--prepare]
+Usage: python benchmarks/peer/figures.py FIGURE --work DIR [--threads 1] [--prepare] [--precision fp32|bf16]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from compat import IMPL  # this folder is sys.path[0]
 from omegaconf import OmegaConf
+from tts_figures import TTS_MODELS, tts_step
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "examples" / "asr" / "conf"
@@ -82,32 +83,46 @@ def _best_cpu(call: Callable[[], object], iters: int) -> float:
     return best
 
 
-def asr_step(name: str, train: bool, iters: int) -> dict:
-    """Forward, CTC loss, backward, SGD step (``train``) or a no-grad eval forward, per batch."""
+PRECISIONS = ("fp32", "bf16")
+
+
+def autocast(precision: str):
+    """``bf16``: CPU autocast to bfloat16 (what Lightning's ``precision="bf16-mixed"`` enters); ``fp32``: none."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def asr_step(name: str, train: bool, iters: int, precision: str = "fp32") -> dict:
+    """Forward, CTC loss, backward, SGD step (``train``) or a no-grad eval forward, per batch. In ``bf16`` the
+    forward runs under autocast and the CTC loss in float32 on widened log-probabilities (on both sides)."""
     model = ctc_model(asr_config(name))
     audio, audio_length, targets, target_length = _inputs()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-5)
 
     def step() -> None:
-        log_probs, encoded_length, _ = model(input_signal=audio, input_signal_length=audio_length)
-        loss = model.loss(log_probs=log_probs, targets=targets, input_lengths=encoded_length,
+        with autocast(precision):
+            log_probs, encoded_length, _ = model(input_signal=audio, input_signal_length=audio_length)
+        loss = model.loss(log_probs=log_probs.float(), targets=targets, input_lengths=encoded_length,
                           target_lengths=target_length)  # fmt: skip
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
     def infer() -> None:
-        with torch.no_grad():
+        with torch.no_grad(), autocast(precision):
             model(input_signal=audio, input_signal_length=audio_length)
 
     model.train(train)
     params = sum(p.numel() for p in model.parameters())
     return {"value": _best_cpu(step if train else infer, iters), "unit": "CPU s per batch",
-            "detail": f"{params / 1e6:.2f}M params, batch {BATCH} x {SECONDS:g} s"}  # fmt: skip
+            "detail": f"{params / 1e6:.2f}M params, batch {BATCH} x {SECONDS:g} s", "precision": precision}  # fmt: skip
 
 
-def features(iters: int) -> dict:
-    """Log-mel (config.yaml's preprocessor) on 8 x 10 s; librosa's melspectrogram on the same audio beside it."""
+def features(iters: int, work: Path) -> dict:
+    """Log-mel (config.yaml's preprocessor) on 8 x 10 s; librosa's melspectrogram on the same audio beside it.
+
+    Each side also saves its features in ``work``; once the other side's are there, the line carries the largest
+    absolute difference between the two (``max_abs_diff``: ours against NeMo's, the aim's value check).
+    """
     import librosa
 
     from nemo.collections.asr.modules import AudioToMelSpectrogramPreprocessor
@@ -119,18 +134,23 @@ def features(iters: int) -> dict:
     length = torch.full((batch,), audio.shape[1])
     numpy_audio = audio.numpy()
 
-    def ours() -> None:
+    def ours() -> torch.Tensor:
         with torch.no_grad():
-            preprocessor(input_signal=audio, length=length)
+            return preprocessor(input_signal=audio, length=length)[0]
 
     def reference() -> None:
         for clip in numpy_audio:
             librosa.feature.melspectrogram(y=clip, sr=SAMPLE_RATE, n_fft=512, hop_length=160, win_length=320,
                                            n_mels=64, window="hann")  # fmt: skip
 
-    total = batch * seconds
-    return {"value": total / _best_cpu(ours, iters), "unit": "audio s per CPU s (higher is better)",
-            "librosa": total / _best_cpu(reference, iters)}  # fmt: skip
+    total, iters = batch * seconds, max(iters, 10)  # calls of milliseconds: enough of them for a steady best
+    result = {"value": total / _best_cpu(ours, iters), "unit": "audio s per CPU s (higher is better)",
+              "librosa": total / _best_cpu(reference, iters)}  # fmt: skip
+    side, other = ("ours", "nemo") if IMPL == "ours" else ("nemo", "ours")
+    np.save(work / f"features_{side}.npy", ours().numpy())
+    if (work / f"features_{other}.npy").exists():
+        result["max_abs_diff"] = float(np.abs(np.load(work / f"features_{other}.npy") - ours().numpy()).max())
+    return result
 
 
 def typecheck_overhead(iters: int) -> dict:
@@ -210,15 +230,19 @@ def restore_100m(work: Path, prepare: bool) -> dict:
             "detail": f"{weights / 4e6:.0f}M params"}  # fmt: skip
 
 
-def measure(figure: str, work: Path, iters: int, prepare: bool) -> dict:
+def measure(figure: str, work: Path, iters: int, prepare: bool, precision: str = "fp32") -> dict:
     kind, _, name = figure.partition(":")
+    if kind in ("train", "infer") and name in TTS_MODELS:  # FastPitch and HiFi-GAN: tts_figures.py
+        return tts_step(name, kind == "train", work, iters, _best_cpu, precision)
     if kind in ("train", "infer"):
-        return asr_step(name, kind == "train", iters)
+        return asr_step(name, kind == "train", iters, precision)
+    if precision != "fp32":
+        sys.exit(f"--precision {precision} is for train:NAME and infer:NAME figures only, not {figure!r}")
     if prepare and kind != "restore_100m":
         wav_paths(work)
         return {"value": 0.0, "unit": "prepared"}
     measures: Dict[str, Callable[[], dict]] = {
-        "features": lambda: features(iters),
+        "features": lambda: features(iters, work),
         "typecheck": lambda: typecheck_overhead(iters),
         "cold_start": lambda: cold_start(work),
         "transcribe_rtf": lambda: transcribe_rtf(work),
@@ -237,10 +261,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--iters", type=int, default=2, help="timed calls after one warm-up; the best is kept")
     parser.add_argument("--prepare", action="store_true")
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32", help="train/infer figures: bf16 autocast")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     args.work.mkdir(parents=True, exist_ok=True)
-    result = measure(args.figure, args.work, args.iters, args.prepare)
+    result = measure(args.figure, args.work, args.iters, args.prepare, args.precision)
     print(json.dumps({"figure": args.figure, "impl": IMPL, "threads": args.threads, **result}), flush=True)
 
 

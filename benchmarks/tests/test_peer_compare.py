@@ -25,10 +25,22 @@ def test_lower_is_better_keeps_each_sides_best_and_judges_the_ratio() -> None:
     assert compare.summarize("train:config", _runs(0.8), _runs(1.0))["met"] is False
 
 
+def test_a_bf16_line_says_its_precision_and_is_held_to_no_float32_aim() -> None:
+    line = compare.summarize("train:config", _runs(0.5), _runs(1.0), precision="bf16")
+    assert (line["ratio"], line["precision"]) == (0.5, "bf16")
+    assert "aim" not in line and "met" not in line
+    assert "precision" not in compare.summarize("train:config", _runs(0.5), _runs(1.0))
+
+
 def test_throughput_keeps_the_highest_and_is_judged_against_librosa() -> None:
     line = compare.summarize("features", _runs(100.0, 300.0, librosa=200.0), _runs(150.0, 120.0, librosa=1.0))
     assert (line["ours"], line["nemo"], line["ratio"]) == (300.0, 150.0, 2.0)
     assert line["ours_over_librosa"] == 1.5 and line["met"] is False
+    fast = compare.summarize("features", _runs(500.0, librosa=200.0), _runs(150.0, librosa=1.0, max_abs_diff=2e-6))
+    assert fast["max_abs_diff"] == 2e-6 and fast["met"] is True
+    off = compare.summarize("features", _runs(500.0, librosa=200.0, max_abs_diff=3e-4), _runs(150.0, librosa=1.0))
+    assert off["met"] is False  # fast, but the values are not NeMo's
+    assert compare.summarize("features", _runs(500.0, librosa=200.0), _runs(150.0, librosa=1.0))["met"] is False
 
 
 def test_restore_needs_both_time_and_memory() -> None:
