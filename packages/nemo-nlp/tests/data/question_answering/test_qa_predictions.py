@@ -1,6 +1,7 @@
 import pytest
 
 from nemo.collections.common.tokenizers.bert_wordpiece_tokenizer import BertWordPieceTokenizer
+from nemo.collections.common.tokenizers.huggingface.auto_tokenizer import AutoTokenizer
 from nemo.collections.nlp.data.question_answering import convert_examples_to_features, get_predictions
 from nemo.collections.nlp.data.question_answering.qa_predictions import final_text
 from nemo.collections.nlp.data.question_answering.qa_squad_processing import SquadExample
@@ -49,6 +50,19 @@ def test_best_span_n_best_and_its_limits(tokenizer):
     long, _, _ = get_predictions([example], [feature], [starts], [ends], tokenizer, max_answer_length=3)
     short, _, _ = get_predictions([example], [feature], [starts], [ends], tokenizer, max_answer_length=30)
     assert short["q"] == "red . ben likes (1895" and long["q"] != short["q"]
+
+
+@pytest.mark.parametrize("kind", ["wordpiece", "auto"])
+def test_wordpiece_pieces_are_glued_before_alignment(qa_vocab_file, kind):
+    # AutoTokenizer over a vocab.txt (how a MiniLM directory is read) leaves "1895 ##s" apart in tokens_to_text
+    tokenizer = BertWordPieceTokenizer(qa_vocab_file) if kind == "wordpiece" else AutoTokenizer("bert", qa_vocab_file)
+    example = _example("ben likes (1895s) and (1895-1943) .")
+    (feature,) = convert_examples_to_features([example], tokenizer, 32, 8, 8)
+    start = feature.tokens.index("1895")
+    assert feature.tokens[start + 1] == "##s"
+    starts, ends = _logits(feature, start, start + 1)
+    answers, _, _ = get_predictions([example], [feature], [starts], [ends], tokenizer)
+    assert answers == {"q": "1895s"}
 
 
 def test_a_span_comes_from_the_window_where_its_start_has_most_context(tokenizer):

@@ -175,13 +175,20 @@ def _nbest(
         else:
             feature = features[candidate.feature_index]
             first, last = feature.token_to_orig_map[candidate.start], feature.token_to_orig_map[candidate.end]
-            predicted = " ".join(tokenizer.tokens_to_text(feature.tokens[candidate.start : candidate.end + 1]).split())
+            predicted = _detokenize(tokenizer, feature.tokens[candidate.start : candidate.end + 1])
             text = final_text(predicted, " ".join(example.doc_tokens[first : last + 1]), do_lower_case)
         if text in seen:
             continue
         seen.add(text)
         entries.append(NBestEntry(text, 0.0, candidate.start_logit, candidate.end_logit))
     return entries
+
+
+def _detokenize(tokenizer: TokenizerSpec, tokens: Sequence[str]) -> str:
+    """The sub-tokens as text, WordPiece ``##`` pieces glued as BERT's post-processing does: a WordPiece
+    vocabulary read by ``AutoTokenizer`` (no decoder) leaves them apart, and ``un ##like`` would not align."""
+    text = tokenizer.tokens_to_text(list(tokens))
+    return " ".join(text.replace(" ##", "").replace("##", "").split())
 
 
 def _with_probabilities(entries: List[NBestEntry]) -> List[NBestEntry]:
