@@ -6,7 +6,7 @@ longest-match WordPiece, so ``transformers`` is not needed at run time.
 """
 
 import os
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from nemo.collections.common.tokenizers.fast_tokenizer import SPECIAL_TOKEN_NAMES, FastTokenizer
 from nemo.utils.config_keys import refuse_unknown_keys
@@ -42,8 +42,9 @@ def wordpiece_pipeline(
     tokenize_chinese_chars: bool,
     max_input_chars_per_word: int = 100,
 ) -> Any:
-    """BERT's normaliser, pre-tokenizer and greedy longest-match WordPiece as a ``tokenizers.Tokenizer``."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+    """BERT's normaliser, pre-tokenizer, greedy longest-match WordPiece and decoder (``##`` pieces glued to the
+    previous token, no other space clean-up) as a ``tokenizers.Tokenizer``."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
 
     pipeline = Tokenizer(
         models.WordPiece(vocab, unk_token=unk_token, max_input_chars_per_word=max_input_chars_per_word)
@@ -55,6 +56,7 @@ def wordpiece_pipeline(
         lowercase=do_lower_case,
     )
     pipeline.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    pipeline.decoder = decoders.WordPiece(prefix="##", cleanup=False)
     return pipeline
 
 
@@ -88,10 +90,6 @@ class BertWordPieceTokenizer(FastTokenizer):
             options.get("max_input_chars_per_word", 100),
         )
         super().__init__(pipeline, {name: token for name, token in special.items() if token is not None}, vocab_file)
-
-    def tokens_to_text(self, tokens: List[str]) -> str:
-        """Join tokens with spaces and glue ``##`` continuation pieces to the previous token."""
-        return " ".join(tokens).replace(" ##", "").strip()
 
     def save_vocabulary(self, save_directory: str, filename_prefix: Optional[str] = None) -> Tuple[str]:
         """Write the vocabulary (added tokens included) as ``[<prefix>-]vocab.txt``; returns ``(path,)``."""

@@ -33,6 +33,14 @@ def test_bert_name_with_vocab_file(model_dir):
     assert (uncased.bos_id, uncased.eos_id, uncased.cls_id, uncased.sep_id) == (2, 3, 2, 3)
 
 
+def test_wordpiece_continuation_pieces_are_glued_back_in_text(tmp_path):
+    (tmp_path / "vocab.txt").write_text("\n".join([*VOCAB, "un", "##aff", "##able", ","]) + "\n", encoding="utf-8")
+    tok = AutoTokenizer("bert-base-uncased", vocab_file=str(tmp_path / "vocab.txt"))
+    assert tok.text_to_tokens("unaffable, hello") == ["un", "##aff", "##able", ",", "hello"]
+    assert tok.tokens_to_text(["un", "##aff", "##able", ",", "hello"]) == "unaffable , hello"
+    assert tok.ids_to_text(tok.text_to_ids("unaffable, hello")) == "unaffable , hello"
+
+
 def test_local_directory_with_tokenizer_config(model_dir):
     config = {"tokenizer_class": "BertTokenizerFast", "do_lower_case": False, "mask_token": {"content": "[MASK]"}}
     (model_dir / "tokenizer_config.json").write_text(json.dumps(config))
