@@ -11,7 +11,6 @@ import tempfile
 from typing import Any, Dict, Optional, Tuple, Union
 
 import pytorch_lightning as pl
-import torch
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nemo.collections.common.tokenizers.bert_wordpiece_tokenizer import BertWordPieceTokenizer
@@ -20,7 +19,6 @@ from nemo.collections.common.tokenizers.tokenizer_spec import TokenizerSpec
 from nemo.collections.common.tokenizers.tokenizer_utils import get_tokenizer
 from nemo.collections.nlp.modules.common.lm_utils import get_lm_model
 from nemo.core.classes.artifacts import is_model_being_restored
-from nemo.core.classes.data_setup import split_data_config
 from nemo.core.classes.exportable import Exportable
 from nemo.core.classes.modelPT import ModelPT
 from nemo.core.neural_types import NeuralType
@@ -44,6 +42,8 @@ class NLPModel(ModelPT, Exportable):
     data_file_keys: Tuple[str, ...] = ()
     # The flat ``*_ds`` shape of NeMo's NLP configs (no ``dataset``/``dataloader_params`` nodes).
     nested_data_config = False
+    # v1's text classification draws its ``num_samples`` examples at random with the loader's ``shuffle``.
+    dataset_loader_keys = frozenset({"shuffle"})
 
     def __init__(self, cfg: Union[DictConfig, Any], trainer: Optional[pl.Trainer] = None) -> None:
         cfg = convert_model_config_to_dict_config(cfg)
@@ -71,40 +71,6 @@ class NLPModel(ModelPT, Exportable):
     def register_artifact(self, config_path: str, src: Optional[str], verify_src_exists: bool = False) -> Optional[str]:
         """As ModelPT's, optional by default (v1 NLP models pass ``verify_src_exists=False``)."""
         return super().register_artifact(config_path, src, verify_src_exists=verify_src_exists)
-
-    def _setup_dataloader_from_config(
-        self, config: Any = None, name: str = "data", shuffle: bool = False, cfg: Any = None
-    ) -> Optional[torch.utils.data.DataLoader]:
-        """A loader from one ``*_ds`` node (``name`` is its split: ``train``, ``validation``, ``test``), or None.
-
-        As ModelPT's (``_build_dataset`` builds the dataset; unknown keys are refused with a did-you-mean naming
-        ``<name>_ds.<key>``, never-set ``???`` values are named), plus NeMo v1's NLP conventions:
-
-        * the node may be passed as ``cfg=``: v1 ``setup_training_data`` overrides call
-          ``self._setup_dataloader_from_config(cfg=train_data_config)``;
-        * a node that leaves one of ``data_file_keys`` empty (null or absent) builds no loader (logged), as v1's
-          models did; its other keys are checked all the same, so a misspelt file key is refused, not ignored;
-        * the dataset config also holds the loader's ``shuffle`` (v1's text classification draws its ``num_samples``
-          examples at random with it).
-        """
-        config = cfg if config is None else config
-        if config is None:
-            return None
-        dataset_cfg, params = split_data_config(
-            config,
-            f"{name}_ds",
-            self.dataset_config_keys,
-            shuffle,
-            self.dataloader_config_keys,
-            self.nested_data_config,
-        )
-        for key in self.data_file_keys:
-            if not dataset_cfg.get(key):
-                logging.info(f"model.{name}_ds.{key} is not set: no {name} data loader is created")
-                return None
-        dataset_cfg.shuffle = params.shuffle
-        dataset = self._build_dataset(dataset_cfg)
-        return None if dataset is None else self._build_dataloader(dataset, params)
 
     def setup_tokenizer(self, cfg: DictConfig) -> None:
         """Build ``self.tokenizer`` from ``model.tokenizer`` and register its files (updating ``cfg`` in place).

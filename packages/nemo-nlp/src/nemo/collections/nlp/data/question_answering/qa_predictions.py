@@ -185,10 +185,9 @@ def _nbest(
 
 
 def _detokenize(tokenizer: TokenizerSpec, tokens: Sequence[str]) -> str:
-    """The sub-tokens as text, WordPiece ``##`` pieces glued as BERT's post-processing does: a WordPiece
-    vocabulary read by ``AutoTokenizer`` (no decoder) leaves them apart, and ``un ##like`` would not align."""
-    text = tokenizer.tokens_to_text(list(tokens))
-    return " ".join(text.replace(" ##", "").replace("##", "").split())
+    """The sub-tokens as text (the tokenizer glues WordPiece pieces), without the ``##`` of a span that starts
+    inside a word, as BERT's SQuAD post-processing drops it."""
+    return " ".join(tokenizer.tokens_to_text(list(tokens)).replace("##", "").split())
 
 
 def _with_probabilities(entries: List[NBestEntry]) -> List[NBestEntry]:
