@@ -16,7 +16,14 @@ from nemo.core.config import optimizers as optimizer_params
 from nemo.core.config import schedulers as scheduler_params
 from nemo.core.optim.lr_scheduler import AVAILABLE_SCHEDULERS, CosineAnnealing, register_scheduler
 from nemo.core.optim.novograd import Novograd
-from nemo.core.optim.optimizers import AVAILABLE_OPTIMIZERS, get_optimizer, parse_optimizer_args, register_optimizer
+from nemo.core.optim.optimizers import (
+    AVAILABLE_OPTIMIZERS,
+    build_optimizer,
+    fused_by_default,
+    get_optimizer,
+    parse_optimizer_args,
+    register_optimizer,
+)
 
 SEED_LISTING = """\
 name: sgd, opt: <class 'torch.optim.sgd.SGD'>
@@ -204,3 +211,48 @@ def test_importing_optim_skips_hydra_omegaconf_and_lightning():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def _fused(optimizer: torch.optim.Optimizer) -> bool:
+    return bool(optimizer.param_groups[0].get("fused"))
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "sgd"])
+def test_adam_adamw_sgd_are_built_fused_and_step_like_the_loop(name):
+    torch.manual_seed(0)
+    weights = [torch.randn(64, 32), torch.randn(32)]
+    grads = [torch.randn_like(w) for w in weights]
+    config = {"name": name, "lr": 0.1, "momentum": 0.9} if name == "sgd" else {"name": name, "lr": 0.1}
+    stepped = []
+    for extra in ({}, {"fused": False}):
+        params = [torch.nn.Parameter(w.clone()) for w in weights]
+        optimizer = build_optimizer({**config, **extra}, params)
+        assert _fused(optimizer) == (not extra)  # the default is fused; a config's explicit choice wins
+        for _ in range(3):
+            for param, grad in zip(params, grads):
+                param.grad = grad.clone()
+            optimizer.step()
+        stepped.append(params)
+    for fused, loop in zip(*stepped):
+        torch.testing.assert_close(fused, loop, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_is_not_chosen_where_it_cannot_or_must_not_apply():
+    from pytorch_lightning.plugins.precision import MixedPrecision, Precision
+
+    param = torch.nn.Parameter(torch.randn(3))
+    adam = torch.optim.Adam
+    assert fused_by_default(adam, {}, [param])
+    assert fused_by_default(adam, {}, [{"params": [param], "lr": 0.1}])  # param groups
+    assert not fused_by_default(adam, {"foreach": True}, [param])
+    assert not fused_by_default(Novograd, {}, [param])
+    assert not fused_by_default(adam, {}, [torch.nn.Parameter(torch.randn(3), requires_grad=False).to("meta")])
+
+    class Trainer:  # what fused_by_default reads of a Lightning trainer
+        def __init__(self, clip, plugin):
+            self.gradient_clip_val, self.precision_plugin = clip, plugin
+
+    mixed = MixedPrecision("bf16-mixed", "cpu")
+    assert not fused_by_default(adam, {}, [param], Trainer(1.0, mixed))  # Lightning would refuse to clip
+    assert fused_by_default(adam, {}, [param], Trainer(None, mixed))
+    assert fused_by_default(adam, {}, [param], Trainer(1.0, Precision()))

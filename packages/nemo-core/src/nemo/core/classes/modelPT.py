@@ -442,7 +442,7 @@ class ModelPT(pl.LightningModule, Model):
         if scheduler_config is not None and trainer is not None:
             self._fill_scheduler_steps(scheduler_config, trainer)
 
-        self._optimizer = build_optimizer(optim, self.parameters())
+        self._optimizer = build_optimizer(optim, self.parameters(), trainer)
         logging.info(f"Optimizer config = {self._optimizer}")
 
         self._scheduler = prepare_lr_scheduler(
