@@ -24,6 +24,20 @@ def test_sequence_classifier_reads_the_conditioned_token():
     ]
 
 
+@pytest.mark.parametrize("head_class", [SequenceClassifier, SequenceRegression])
+def test_sequence_heads_drop_out_only_the_position_they_read(head_class):
+    extra = {"num_classes": 4, "log_softmax": False} if head_class is SequenceClassifier else {}
+    head = head_class(hidden_size=8, dropout=0.5, idx_conditioned_on=1, **extra).train()
+    hidden = HIDDEN.clone().requires_grad_()
+    torch.manual_seed(0)
+    out = head(hidden_states=hidden)
+    torch.manual_seed(0)
+    expected = head.mlp(torch.nn.functional.dropout(HIDDEN[:, 1], 0.5)).reshape(out.shape)
+    assert torch.equal(out, expected)  # one mask of (B, D) drawn, not (B, T, D)
+    out.sum().backward()
+    assert hidden.grad[:, [0, 2, 3, 4]].abs().sum() == 0
+
+
 def test_sequence_classifier_log_softmax_outputs_log_probs():
     head = SequenceClassifier(hidden_size=8, num_classes=3)
     assert isinstance(head.output_types["log_probs"].elements_type, LogprobsType)

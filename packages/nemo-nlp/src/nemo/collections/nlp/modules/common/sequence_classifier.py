@@ -42,4 +42,6 @@ class SequenceClassifier(Classifier):
 
     @typecheck()
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.mlp(self.dropout(hidden_states)[:, self._idx_conditioned_on])
+        # The one position first, then dropout: the same distribution as v1's dropout over every position, without
+        # drawing (and back-propagating) a mask for the positions the head never reads.
+        return self.mlp(self.dropout(hidden_states[:, self._idx_conditioned_on]))

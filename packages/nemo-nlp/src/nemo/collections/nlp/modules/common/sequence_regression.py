@@ -34,4 +34,5 @@ class SequenceRegression(Classifier):
 
     @typecheck()
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return self.mlp(self.dropout(hidden_states)[:, self._idx_conditioned_on]).view(-1)
+        # The one position first, then dropout (as SequenceClassifier): no mask for the positions never read.
+        return self.mlp(self.dropout(hidden_states[:, self._idx_conditioned_on])).view(-1)
