@@ -91,3 +91,37 @@ def test_nemo_1_flat_resblock_names_are_renamed_on_load():
     with torch.no_grad():
         torch.testing.assert_close(target(x=mel), source(x=mel))
     assert torch.equal(target.resblocks[1][1].convs[1].weight_v, source.resblocks[1][1].convs[1].weight_v)
+
+
+def test_generator_gives_the_same_audio_and_gradients_on_both_layouts():
+    torch.manual_seed(0)
+    generator = Generator(
+        resblock=1, upsample_rates=[4, 2], upsample_kernel_sizes=[8, 4], upsample_initial_channel=32,
+        resblock_kernel_sizes=[3, 7], resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]], initial_input_size=10,
+    )  # fmt: skip
+    assert generator.channels_last  # the rule: up to 256 initial channels
+    mel = torch.randn(2, 10, 9)
+    runs = []
+    for channels_last in (True, False):
+        generator.channels_last = channels_last
+        generator.zero_grad()
+        audio = generator(x=mel)
+        audio.pow(2).sum().backward()
+        runs.append((audio.detach(), [p.grad.clone() for p in generator.parameters()]))
+    (fast, fast_grads), (plain, plain_grads) = runs
+    assert fast.shape == plain.shape == (2, 1, 9 * 8)
+    torch.testing.assert_close(fast, plain, rtol=0, atol=1e-5)
+    for ours, reference in zip(fast_grads, plain_grads):
+        torch.testing.assert_close(ours, reference, rtol=1e-4, atol=1e-5)
+    generator.remove_weight_norm()  # folded weights keep working on the channels-last path
+    generator.channels_last = True
+    with torch.no_grad():
+        torch.testing.assert_close(generator(x=mel), plain, rtol=0, atol=1e-5)
+
+
+def test_v1_width_stays_on_the_1d_path():
+    generator = Generator(
+        resblock=1, upsample_rates=[8, 8, 2, 2], upsample_kernel_sizes=[16, 16, 4, 4], upsample_initial_channel=512,
+        resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3, 5]],
+    )  # fmt: skip
+    assert not generator.channels_last

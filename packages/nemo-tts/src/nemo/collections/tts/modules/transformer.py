@@ -40,7 +40,7 @@ class PositionwiseConvFF(nn.Module):
         super().__init__()
         self.CoreNet = nn.Sequential(
             nn.Conv1d(d_model, d_inner, kernel_size, 1, kernel_size // 2),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),  # on the convolution's own output: one [B, d_inner, T] buffer fewer
             nn.Conv1d(d_inner, d_model, kernel_size, 1, kernel_size // 2),
             nn.Dropout(dropout),
         )
