@@ -1,8 +1,9 @@
 """time_mask: frames past each length zeroed by a multiply, skipped when every length covers the batch."""
 
+import pytest
 import torch
 
-from nemo.collections.asr.parts.time_mask import keep_mask, lengths_cover, zero_beyond
+from nemo.collections.asr.parts.time_mask import keep_mask, lengths_cover, relu_zero_beyond, zero_beyond
 
 
 def test_zero_beyond_matches_masked_fill_on_any_time_axis():
@@ -27,3 +28,19 @@ def test_a_traced_graph_keeps_the_mask():
     """Tracing with full lengths must not bake the shortcut in: the traced graph masks shorter inputs."""
     traced = torch.jit.trace(lambda x, lengths: zero_beyond(x, lengths), (torch.ones(2, 1, 4), torch.tensor([4, 4])))
     assert traced(torch.ones(2, 1, 4), torch.tensor([4, 2])).tolist() == [[[1, 1, 1, 1]], [[1, 1, 0, 0]]]
+
+
+@pytest.mark.parametrize("inplace", [False, True], ids=["new", "inplace"])
+def test_relu_zero_beyond_equals_relu_then_mask_forward_and_backward(inplace):
+    torch.manual_seed(0)
+    x = torch.randn(3, 6, 4, 5, requires_grad=True)
+    lengths, grad = torch.tensor([6, 2, 0]), torch.randn(3, 6, 4, 5)
+    expected = zero_beyond(torch.relu(x), lengths, time_dim=1)
+    got = relu_zero_beyond(x * 1.0 if inplace else x, lengths, time_dim=1, inplace=inplace)
+    assert torch.equal(got, expected)
+    assert torch.equal(torch.autograd.grad(got, x, grad)[0], torch.autograd.grad(expected, x, grad)[0])
+    full = torch.tensor([6, 6, 9])
+    assert torch.equal(relu_zero_beyond(x, full, time_dim=1), torch.relu(x))
+    with pytest.raises(ValueError, match="batch axis"):
+        relu_zero_beyond(x, lengths, time_dim=0)
+

@@ -182,3 +182,19 @@ def test_reset_buffers_recomputes_a_meta_table():
     assert rel.pe.is_meta
     rel.reset_buffers()
     torch.testing.assert_close(rel.pe, RelPositionalEncoding(8, 0.0, max_len=5).pe)
+
+
+def test_strided_position_scores_equal_nemos_rel_shift_forward_and_backward():
+    """The one-GEMM, strided-view positional term against NeMo's matmul + ``rel_shift`` + slice, with gradients."""
+    module = _attention(rel_pos=True, sdpa=False)
+    torch.manual_seed(2)
+    q = torch.randn(3, 7, 4, 4, requires_grad=True)  # (B, T, H, d_k)
+    p = torch.randn(1, 13, 4, 4, requires_grad=True)  # (1, 2T - 1, H, d_k)
+    grad = torch.randn(3, 4, 7, 7)
+    fast = module._position_scores(q, p, 7)
+    reference = module.rel_shift(torch.matmul(q.transpose(1, 2), p.permute(0, 2, 3, 1)))[..., :7]
+    torch.testing.assert_close(fast, reference, rtol=1e-5, atol=1e-5)
+    fast_grads = torch.autograd.grad(fast, (q, p), grad)
+    reference_grads = torch.autograd.grad(reference, (q, p), grad)
+    for got, expected in zip(fast_grads, reference_grads):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)

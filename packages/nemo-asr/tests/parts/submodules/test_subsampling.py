@@ -83,3 +83,25 @@ def test_bad_arguments_are_refused():
         ConvSubsampling("pooling", 4, 8, 8, 4)
     with pytest.raises(ValueError, match="chunking"):
         ConvSubsampling("striding", 4, 8, 8, 4, subsampling_conv_chunking_factor=3)
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["symmetric", "causal"])
+def test_channels_last_path_equals_conv2d_path_forward_and_backward(causal):
+    """dw_striding on CPU runs on (B, T, F, C) activations; the nn.Conv2d path (traced graphs, other devices) gives
+    the same outputs and gradients, padding included."""
+    torch.manual_seed(0)
+    module = ConvSubsampling("dw_striding", 8, feat_in=12, feat_out=10, conv_channels=6, is_causal=causal,
+                             activation=torch.nn.ReLU(inplace=True))  # fmt: skip
+    x, lengths = torch.randn(3, 37, 12), torch.tensor([37, 20, 9])
+    results = []
+    for channels_last in (True, False):
+        module._channels_last = lambda _x, use=channels_last: use
+        module.zero_grad()
+        out, out_len = module(x, lengths)
+        (out * torch.linspace(-1, 1, out.size(-1))).sum().backward()
+        results.append((out, out_len, [p.grad.clone() for p in module.parameters()]))
+    (fast, fast_len, fast_grads), (plain, plain_len, plain_grads) = results
+    assert torch.equal(fast_len, plain_len)
+    torch.testing.assert_close(fast, plain, rtol=1e-5, atol=1e-5)
+    for got, expected in zip(fast_grads, plain_grads):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from nemo.collections.common.parts.dropout import dropout
 from nemo.collections.nlp.modules.common.sequence_classifier import SequenceClassifier
 from nemo.collections.nlp.modules.common.sequence_regression import SequenceRegression
 from nemo.collections.nlp.modules.common.sequence_token_classifier import SequenceTokenClassifier
@@ -32,7 +33,7 @@ def test_sequence_heads_drop_out_only_the_position_they_read(head_class):
     torch.manual_seed(0)
     out = head(hidden_states=hidden)
     torch.manual_seed(0)
-    expected = head.mlp(torch.nn.functional.dropout(HIDDEN[:, 1], 0.5)).reshape(out.shape)
+    expected = head.mlp(dropout(HIDDEN[:, 1], 0.5)).reshape(out.shape)
     assert torch.equal(out, expected)  # one mask of (B, D) drawn, not (B, T, D)
     out.sum().backward()
     assert hidden.grad[:, [0, 2, 3, 4]].abs().sum() == 0

@@ -2,4 +2,5 @@
 
 - ``number_words``: English number words (``number_to_words``, ``ordinal_to_words``, ``digits_to_words``), used by
   ASR transcript cleaning, TTS text normalization and the toy translation corpus.
+- ``dropout``: ``Dropout``, ``nn.Dropout`` with a cheaper CPU mask, used by the ASR, TTS and NLP transformer blocks.
 """

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from nemo.collections.common.data.masks import lengths_to_mask
+from nemo.collections.common.parts.dropout import Dropout
 from nemo.collections.tts.modules.aligner import durations_from_alignment, mas
 from nemo.collections.tts.modules.conditioning import ConditionalInput, ConditionalLayerNorm
 from nemo.core.classes.module import NeuralModule
@@ -28,7 +29,7 @@ class ConvReLUNorm(nn.Module):
         super().__init__()
         self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
         self.norm = ConditionalLayerNorm(out_channels, condition_dim=condition_dim, condition_types=condition_types)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, signal: torch.Tensor, conditioning: Optional[torch.Tensor] = None) -> torch.Tensor:
         out = torch.relu(self.conv(signal))

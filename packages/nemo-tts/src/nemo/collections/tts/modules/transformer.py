@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from nemo.collections.common.data.masks import lengths_to_mask
+from nemo.collections.common.parts.dropout import Dropout
 from nemo.collections.tts.modules.conditioning import ConditionalInput, ConditionalLayerNorm
 from nemo.core.classes.module import NeuralModule
 
@@ -42,7 +43,7 @@ class PositionwiseConvFF(nn.Module):
             nn.Conv1d(d_model, d_inner, kernel_size, 1, kernel_size // 2),
             nn.ReLU(inplace=True),  # on the convolution's own output: one [B, d_inner, T] buffer fewer
             nn.Conv1d(d_inner, d_model, kernel_size, 1, kernel_size // 2),
-            nn.Dropout(dropout),
+            Dropout(dropout),
         )
         self.layer_norm = ConditionalLayerNorm(d_model, condition_dim=d_model, condition_types=condition_types)
         self.pre_lnorm = pre_lnorm
@@ -64,8 +65,8 @@ class MultiHeadAttn(nn.Module):
         self.n_head, self.d_head, self.scale = n_head, d_head, d_head**-0.5
         self.pre_lnorm = pre_lnorm
         self.qkv_net = nn.Linear(d_model, 3 * n_head * d_head)
-        self.drop = nn.Dropout(dropout)
-        self.dropatt = nn.Dropout(dropatt)
+        self.drop = Dropout(dropout)
+        self.dropatt = Dropout(dropatt)
         self.o_net = nn.Linear(n_head * d_head, d_model, bias=False)
         self.layer_norm = ConditionalLayerNorm(d_model, condition_dim=d_model, condition_types=condition_types)
 
@@ -80,8 +81,8 @@ class MultiHeadAttn(nn.Module):
         scores = scores.masked_fill(pad_mask[:, None, None, :], -float("inf"))
         weights = self.dropatt(torch.softmax(scores, dim=-1))
         context = torch.matmul(weights, v).transpose(1, 2).reshape(batch, length, self.n_head * self.d_head)
-        out = self.drop(self.o_net(context))
-        return residual + out if self.pre_lnorm else self.layer_norm(residual + out, conditioning)
+        out = self.drop.add_to(residual, self.o_net(context))
+        return out if self.pre_lnorm else self.layer_norm(out, conditioning)
 
 
 class TransformerLayer(nn.Module):
@@ -108,7 +109,7 @@ class FFTransformerDecoder(NeuralModule):
         super().__init__()
         self.d_model, self.n_head, self.d_head = d_model, n_head, d_head
         self.pos_emb = PositionalEmbedding(d_model)
-        self.drop = nn.Dropout(dropemb)
+        self.drop = Dropout(dropemb)
         self.cond_input = ConditionalInput(d_model, d_model, list(condition_types))
         self.layers = nn.ModuleList(
             TransformerLayer(

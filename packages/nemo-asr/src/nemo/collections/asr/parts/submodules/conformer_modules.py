@@ -18,6 +18,7 @@ from nemo.collections.asr.parts.submodules.multi_head_attention import (
     MultiHeadAttention,
     RelPositionMultiHeadAttention,
 )
+from nemo.collections.common.parts.dropout import Dropout
 
 __all__ = ["ConformerConvolution", "ConformerFeedForward", "ConformerLayer"]
 
@@ -86,7 +87,7 @@ class ConformerLayer(nn.Module):
         self.norm_feed_forward2 = nn.LayerNorm(d_model)
         self.feed_forward2 = ConformerFeedForward(d_model=d_model, d_ff=d_ff, dropout=dropout, use_bias=use_bias)
 
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.norm_out = nn.LayerNorm(d_model)
 
     def forward(
@@ -102,20 +103,20 @@ class ConformerLayer(nn.Module):
             raise NotImplementedError("ConformerLayer: streaming caches are not supported")
         residual = x
         x = self.feed_forward1(self.norm_feed_forward1(x))
-        residual = residual + self.dropout(x) * self.fc_factor
+        residual = self.dropout.add_to(residual, x, self.fc_factor)
 
         x = self.norm_self_att(residual)
         if self.self_attention_model == "rel_pos":
             x = self.self_attn(query=x, key=x, value=x, mask=att_mask, pos_emb=pos_emb)
         else:
             x = self.self_attn(query=x, key=x, value=x, mask=att_mask)
-        residual = residual + self.dropout(x)
+        residual = self.dropout.add_to(residual, x)
 
         x = self.conv(self.norm_conv(residual), pad_mask=pad_mask)
-        residual = residual + self.dropout(x)
+        residual = self.dropout.add_to(residual, x)
 
         x = self.feed_forward2(self.norm_feed_forward2(residual))
-        residual = residual + self.dropout(x) * self.fc_factor
+        residual = self.dropout.add_to(residual, x, self.fc_factor)
         return self.norm_out(residual)
 
 
@@ -206,7 +207,7 @@ class ConformerFeedForward(nn.Module):
         self.use_bias = use_bias
         self.linear1 = nn.Linear(d_model, d_ff, bias=use_bias)
         self.activation = activation if activation is not None else nn.SiLU()
-        self.dropout = nn.Dropout(p=dropout)
+        self.dropout = Dropout(p=dropout)
         self.linear2 = nn.Linear(d_ff, d_model, bias=use_bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

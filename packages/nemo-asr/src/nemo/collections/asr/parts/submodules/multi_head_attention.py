@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nemo.collections.common.parts.dropout import Dropout
+
 __all__ = [
     "INF_VAL",
     "MultiHeadAttention",
@@ -49,8 +51,8 @@ def prefer_sdpa(rel_pos: bool, device: torch.device, needs_grad: bool) -> bool:
 
     Measured on CPU with ``benchmarks/asr_conformer_attention.py`` (numbers in nemo-asr's README): SDPA is faster for
     ``abs_pos`` forward (1.1-2.0x) and training steps (1.0-1.3x) and for ``rel_pos`` forward from the medium size on
-    (1.1-1.4x; a tie at the small one); ``rel_pos`` training steps tie (0.94-1.04x), so they keep the explicit path,
-    which is NeMo's to the bit. On CUDA SDPA's fused kernels are used (not measured here).
+    (1.1-1.4x; a tie at the small one); ``rel_pos`` training steps tie (0.94-1.04x; 0.95x with the strided positional
+    term), so they keep the explicit path. On CUDA SDPA's fused kernels are used (not measured here).
     """
     if device.type == "cuda":
         return True
@@ -107,7 +109,7 @@ class MultiHeadAttention(nn.Module):
         self.linear_k = nn.Linear(n_feat, n_feat, bias=use_bias)
         self.linear_v = nn.Linear(n_feat, n_feat, bias=use_bias)
         self.linear_out = nn.Linear(n_feat, n_feat, bias=use_bias)
-        self.dropout = nn.Dropout(p=dropout_rate)
+        self.dropout = Dropout(p=dropout_rate)
         self._max_cache_len = max_cache_len
 
     # ----------------------------------------------------------------------------------------------------- helpers
@@ -248,6 +250,27 @@ class RelPositionMultiHeadAttention(MultiHeadAttention):
         x = x.view(b, h, -1, qlen)  # (b, h, p + 1, t1)
         return x[:, :, 1:].view(b, h, qlen, pos_len)
 
+    def _position_scores(self, q_with_bias_v: torch.Tensor, p: torch.Tensor, keys: int) -> torch.Tensor:
+        """``rel_shift(q_with_bias_v @ p^T)[..., :keys]`` (B, H, T1, keys); ``q_with_bias_v`` (B, T1, H, d_k), ``p``
+        (1, P, H, d_k).
+
+        With the usual positions (``P == 2 * T1 - 1`` shared by the batch, ``keys == T1``) one GEMM per head over the
+        whole batch, (H, B * T1, d_k) @ (H, d_k, P), and the shift is a strided view of its result, entry ``[i, j]``
+        at column ``T1 - 1 - i + j``: no copy of ``p`` per utterance and no padded copy of the scores (NeMo's
+        ``rel_shift`` pads, reshapes and slices them). Traced graphs (ONNX export) keep NeMo's ``rel_shift``.
+        """
+        batch, t1, heads, d_k = q_with_bias_v.shape
+        positions = p.size(1)
+        if torch.jit.is_tracing() or p.size(0) != 1 or positions != 2 * t1 - 1 or keys != t1:
+            # NeMo's shift (a traced graph must not freeze the sizes of a strided view).
+            scores = torch.matmul(q_with_bias_v.transpose(1, 2), p.permute(0, 2, 3, 1))
+            return self.rel_shift(scores)[:, :, :, :keys]
+        per_head = q_with_bias_v.permute(2, 0, 1, 3).reshape(heads, batch * t1, d_k)
+        full = torch.matmul(per_head, p[0].permute(1, 2, 0))  # (H, B * T1, P)
+        return full.as_strided(
+            (batch, heads, t1, t1), (t1 * positions, batch * t1 * positions, positions - 1, 1), t1 - 1
+        )
+
     def _attend(
         self, heads: _Heads, mask: Optional[torch.Tensor], pos_emb: Optional[torch.Tensor], sdpa: bool
     ) -> torch.Tensor:
@@ -256,19 +279,16 @@ class RelPositionMultiHeadAttention(MultiHeadAttention):
             raise ValueError("RelPositionMultiHeadAttention needs pos_emb")
         q, k, v = heads
         q = q.transpose(1, 2)  # (B, T1, H, d_k)
-        p = self.linear_pos(pos_emb).view(pos_emb.size(0), -1, self.h, self.d_k).transpose(1, 2)
+        p = self.linear_pos(pos_emb).view(pos_emb.size(0), -1, self.h, self.d_k)
         q_with_bias_u = (q + self.pos_bias_u).transpose(1, 2)  # (B, H, T1, d_k)
-        q_with_bias_v = (q + self.pos_bias_v).transpose(1, 2)
+        q_with_bias_v = q + self.pos_bias_v  # (B, T1, H, d_k)
         if sdpa:
             # The positional term, scaled (on the small factor before the matmul) and masked, is SDPA's bias.
-            bias = self.rel_shift(torch.matmul(q_with_bias_v / self.s_d_k, p.transpose(-2, -1)))
-            bias = bias[:, :, :, : k.size(-2)]
-            if mask is not None:
-                bias = bias + _additive(mask, bias.dtype)
+            bias = self._position_scores(q_with_bias_v, p / self.s_d_k, k.size(-2))
+            bias = bias.contiguous() if mask is None else bias + _additive(mask, bias.dtype)
             out = self._sdpa(q_with_bias_u, k, v, bias)
             return self._merge_heads(self._zero_fully_masked_rows(out, mask))
-        matrix_bd = self.rel_shift(torch.matmul(q_with_bias_v, p.transpose(-2, -1)))
-        matrix_bd = matrix_bd[:, :, :, : k.size(-2)]
+        matrix_bd = self._position_scores(q_with_bias_v, p, k.size(-2))
         matrix_ac = torch.matmul(q_with_bias_u, k.transpose(-2, -1))
         scores = (matrix_ac + matrix_bd) / self.s_d_k
         return self.forward_attention(v, scores, mask)
@@ -294,9 +314,9 @@ class PositionalEncoding(nn.Module):
         super().__init__()
         self.d_model = d_model
         self.xscale = xscale
-        self.dropout = nn.Dropout(p=dropout_rate)
+        self.dropout = Dropout(p=dropout_rate)
         self.max_len = max_len
-        self.dropout_emb = nn.Dropout(dropout_rate_emb) if dropout_rate_emb > 0 else None
+        self.dropout_emb = Dropout(dropout_rate_emb) if dropout_rate_emb > 0 else None
         self._pe_length = max_len
         self.reset_buffers()
 

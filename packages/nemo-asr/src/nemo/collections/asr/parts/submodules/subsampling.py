@@ -17,6 +17,8 @@ utterance's length are zeroed before every layer and at the end (lengths follow 
 does not change an utterance's output. NeMo 3.0 fails on ``vggnet`` and the ``*_conv1d`` kinds (its mask code expects
 a tuple ``kernel_size`` and a lengths argument they do not get); here they work, with the same masking.
 ``is_causal`` pads ``kernel_size - 1`` before and ``stride - 1`` after (NeMo's ``CausalConv2D``/``CausalConv1D``).
+On CPU ``dw_striding`` keeps its activations channels last (``conv2d_channels_last``: the same arithmetic, 2-3x faster
+here), fuses each ReLU with the mask after it and skips the mask before a 1x1 convolution (the next one clears it).
 
 ``StackingSubsampling`` (``stacking``, ``stacking_norm``) concatenates ``factor`` consecutive frames and projects them
 (``proj_out``, with a ``pre_norm`` LayerNorm for ``stacking_norm``).
@@ -29,7 +31,8 @@ import torch
 from torch import nn
 
 from nemo.collections.asr.parts.submodules.causal_convs import CausalConv1D, CausalConv2D
-from nemo.collections.asr.parts.time_mask import zero_beyond
+from nemo.collections.asr.parts.submodules.conv2d_channels_last import conv2d_channels_last
+from nemo.collections.asr.parts.time_mask import relu_zero_beyond, zero_beyond
 
 __all__ = ["ConvSubsampling", "StackingSubsampling", "calc_length"]
 
@@ -208,8 +211,50 @@ class ConvSubsampling(nn.Module):
             return -torch.div(-span, self._stride, rounding_mode="floor") + 1
         return torch.div(span, self._stride, rounding_mode="floor") + 1
 
+    def _channels_last(self, x: torch.Tensor) -> bool:
+        """The ``(B, T, F, C)`` path: ``dw_striding`` on CPU in eager mode (traced, scripted and exported graphs,
+        other devices and the other kinds keep ``nn.Conv2d``; for ``striding``'s full 3x3 convolutions channels last
+        was slower in the 512-channel training step)."""
+        return (
+            self._subsampling == "dw_striding"
+            and x.device.type == "cpu"
+            and not (torch.jit.is_tracing() or torch.jit.is_scripting() or torch.onnx.is_in_onnx_export())
+        )
+
+    def _forward_channels_last(self, x: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """``forward`` with the activations kept as ``(B, T, F, C)`` (see ``conv2d_channels_last``); ``out`` reads
+        them through a (F, C)-ordered view of its weight, so no transpose is copied."""
+        x, masked = x.unsqueeze(-1), False
+        for layer in self.conv:
+            if isinstance(layer, nn.Conv2d):
+                frame_wise = layer.kernel_size[0] == 1 and layer.stride[0] == 1  # padded frames stay to themselves
+                if not (masked or frame_wise):
+                    x = zero_beyond(x, lengths, time_dim=1)
+                x, masked = conv2d_channels_last(layer, x, self._pads(layer)), False
+                if layer.stride[0] > 1:
+                    lengths = self._next_lengths(lengths)
+            elif type(layer) is nn.ReLU:
+                x, masked = relu_zero_beyond(x, lengths, time_dim=1, inplace=layer.inplace), True
+            else:
+                x, masked = layer(x), False
+        if not masked:
+            x = zero_beyond(x, lengths, time_dim=1)
+        b, t, f, c = x.size()
+        weight = self.out.weight.view(-1, c, f).transpose(1, 2).reshape(-1, f * c)
+        return nn.functional.linear(x.reshape(b, t, f * c), weight, self.out.bias), lengths
+
+    @staticmethod
+    def _pads(layer: nn.Conv2d) -> Tuple[int, int, int, int]:
+        if isinstance(layer, CausalConv2D):
+            left, right = layer._left_padding, layer._right_padding
+            return left, right, left, right
+        top, left = layer.padding
+        return left, left, top, top
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         lengths = lengths.to(torch.int64)
+        if self._channels_last(x):
+            return self._forward_channels_last(x, lengths)
         # (B, T, F) -> (B, 1, T, F) for 2D convolutions, (B, F, T) for 1D ones: time is axis 2 in both.
         x = x.unsqueeze(1) if self.conv2d_subsampling else x.transpose(1, 2)
         for layer in self.conv:

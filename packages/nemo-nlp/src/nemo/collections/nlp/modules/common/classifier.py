@@ -5,6 +5,7 @@ from typing import Dict
 import torch
 from torch import nn
 
+from nemo.collections.common.parts.dropout import Dropout
 from nemo.core.classes.exportable import Exportable
 from nemo.core.classes.module import NeuralModule
 from nemo.core.neural_types import ChannelType, NeuralType
@@ -76,7 +77,7 @@ class Classifier(NeuralModule, Exportable):
     def __init__(self, hidden_size: int, dropout: float = 0.0) -> None:
         super().__init__()
         self._hidden_size = hidden_size
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def post_init(self, use_transformer_init: bool) -> None:
         if use_transformer_init:

@@ -10,6 +10,7 @@ from typing import List, Optional
 import torch
 from torch import nn
 
+from nemo.collections.common.parts.dropout import Dropout
 from nemo.collections.nlp.modules.common.bert_module import BertModule
 from nemo.collections.nlp.modules.common.huggingface.bert_encoder import (
     BertEmbeddings,
@@ -29,14 +30,14 @@ class _Attention(nn.Module):
         size = config.hidden_size
         self.query, self.key, self.value, self.dense = (nn.Linear(size, size) for _ in range(4))
         self.LayerNorm = nn.LayerNorm(size, eps=config.layer_norm_eps)
-        self.output_dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.output_dropout = Dropout(config.hidden_dropout_prob)
         self.heads = config.num_attention_heads
         self.dropout = config.attention_probs_dropout_prob
 
     def forward(self, x: torch.Tensor, keep: Optional[torch.Tensor]) -> torch.Tensor:
         p = self.dropout if self.training else 0.0
         context = multi_head_attention(self.query(x), self.key(x), self.value(x), keep, self.heads, p)
-        return self.LayerNorm(x + self.output_dropout(self.dense(context)))
+        return self.LayerNorm(self.output_dropout.add_to(x, self.dense(context)))
 
 
 class _Layer(nn.Module):

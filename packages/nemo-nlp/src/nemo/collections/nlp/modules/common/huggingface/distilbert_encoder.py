@@ -5,6 +5,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from nemo.collections.common.parts.dropout import Dropout
 from nemo.collections.nlp.modules.common.bert_module import BertModule, LayerList
 from nemo.collections.nlp.modules.common.huggingface.bert_encoder import (
     activation_function,
@@ -35,7 +36,7 @@ class _Embeddings(nn.Module):
         self.word_embeddings = nn.Embedding(config.vocab_size, config.dim, padding_idx=config.pad_token_id)
         self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.dim)
         self.LayerNorm = nn.LayerNorm(config.dim, eps=_LAYER_NORM_EPS)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(input_ids.shape[1], device=input_ids.device)
@@ -61,7 +62,7 @@ class _FeedForward(nn.Module):
         self.lin1 = nn.Linear(config.dim, config.hidden_dim)
         self.lin2 = nn.Linear(config.hidden_dim, config.dim)
         self.act = activation_function(config.activation)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.lin2(self.act(self.lin1(x))))
@@ -74,10 +75,10 @@ class _Layer(nn.Module):
         self.sa_layer_norm = nn.LayerNorm(config.dim, eps=_LAYER_NORM_EPS)
         self.ffn = _FeedForward(config)
         self.output_layer_norm = nn.LayerNorm(config.dim, eps=_LAYER_NORM_EPS)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor, keep: Optional[torch.Tensor]) -> torch.Tensor:
-        x = self.sa_layer_norm(self.dropout(self.attention(x, keep)) + x)
+        x = self.sa_layer_norm(self.dropout.add_to(x, self.attention(x, keep)))
         return self.output_layer_norm(self.ffn(x) + x)
 
 

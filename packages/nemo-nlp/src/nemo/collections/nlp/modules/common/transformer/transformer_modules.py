@@ -7,6 +7,8 @@ from typing import Any, Callable, List, Optional, Union
 import torch
 from torch import nn
 
+from nemo.collections.common.parts.dropout import Dropout
+
 __all__ = [
     "FixedPositionalEncoding",
     "TransformerEmbedding",
@@ -85,7 +87,7 @@ class TransformerEmbedding(nn.Module):
             self.position_embedding = FixedPositionalEncoding(hidden_size, max_sequence_length)
         self.token_type_embedding = nn.Embedding(num_token_types, hidden_size) if num_token_types > 0 else None
         self.layer_norm = nn.LayerNorm(hidden_size, eps=1e-5)
-        self.dropout = nn.Dropout(embedding_dropout)
+        self.dropout = Dropout(embedding_dropout)
 
     def forward(
         self, input_ids: torch.Tensor, token_type_ids: Optional[torch.Tensor] = None, start_pos: int = 0
@@ -127,8 +129,8 @@ class MultiHeadAttention(nn.Module):
         self.key_net = nn.Linear(hidden_size, hidden_size)
         self.value_net = nn.Linear(hidden_size, hidden_size)
         self.out_projection = nn.Linear(hidden_size, hidden_size)
-        self.attn_dropout = nn.Dropout(attn_score_dropout)
-        self.layer_dropout = nn.Dropout(attn_layer_dropout)
+        self.attn_dropout = Dropout(attn_score_dropout)
+        self.layer_dropout = Dropout(attn_layer_dropout)
 
     def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
         batch, length, _ = x.shape
@@ -158,7 +160,7 @@ class PositionWiseFF(nn.Module):
         self.dense_in = nn.Linear(hidden_size, inner_size)
         self.dense_out = nn.Linear(inner_size, hidden_size)
         self.act_fn = _ACTIVATIONS[hidden_act]
-        self.dropout = nn.Dropout(ffn_dropout)
+        self.dropout = Dropout(ffn_dropout)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.dense_out(self.act_fn(self.dense_in(hidden_states))))
