@@ -18,6 +18,15 @@ def test_mask_keeps_one_minus_p_and_scales_the_kept(p):
     assert torch.equal(mask[kept], torch.full_like(mask[kept], 1 / (1 - p)))
 
 
+@pytest.mark.parametrize("p", [1e-12, 1e-10, 2e-9])
+def test_a_tiny_p_keeps_every_element(p):
+    """Below 2**-33 the int32 bound would overflow (and drop everything); just above it nearly all are kept."""
+    torch.manual_seed(0)
+    mask = dropout_mask(torch.Size([10_000]), p, torch.float32)
+    assert (mask > 0).all()
+    torch.testing.assert_close(mask, torch.full_like(mask, 1 / (1 - p)))
+
+
 def test_training_forward_and_backward_share_one_mask_and_follow_the_seed():
     module = Dropout(0.3).train()
     x = torch.randn(5, 7, 9, requires_grad=True)

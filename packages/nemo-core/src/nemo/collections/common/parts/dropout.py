@@ -19,9 +19,11 @@ _TWO_32 = 2**32
 
 def dropout_mask(shape: torch.Size, p: float, dtype: torch.dtype, scale: float = 1.0) -> torch.Tensor:
     """A CPU tensor of ``shape``: ``scale / (1 - p)`` with probability ``1 - p``, else 0 (``0 < p < 1``)."""
+    threshold = round((1.0 - p) * _TWO_32) - 2**31  # int32 draws below it: (1 - p) of them
+    if threshold >= 2**31:  # p below 2**-33: every draw is kept (the bound would overflow int32)
+        return torch.full(shape, scale / (1.0 - p), dtype=dtype)
     count = shape.numel()
     bits = torch.empty((count + 1) // 2, dtype=torch.int64).random_(-(2**63), None).view(torch.int32)[:count]
-    threshold = round((1.0 - p) * _TWO_32) - 2**31  # int32 draws below it: (1 - p) of them
     # torch.where with scalars is 2-3x slower than this cast and multiply.
     return (bits < threshold).to(dtype).mul_(scale / (1.0 - p)).view(shape)
 
