@@ -162,8 +162,8 @@ class Generator(NeuralModule):
                 f"2**len(upsample_rates)={2 ** len(upsample_rates)} (each stage halves the channels)"
             )
         self.num_kernels = len(resblock_kernel_sizes)
-        # oneDNN's channels-last kernels win on every shipped generator up to 256 initial channels (v2, v3, small:
-        # 8-45% forward and backward) and tie on v1's 512 (kept on torch's 1-D path there)
+        # On CPU oneDNN's channels-last kernels win on every shipped generator up to 256 initial channels (v2, v3,
+        # small: 8-45% forward and backward) and tie on v1's 512 (kept on torch's 1-D path there)
         self.channels_last = upsample_initial_channel <= 256
         self.num_upsamples = len(upsample_rates)
         self.conv_pre = _weight_norm(Conv1d(initial_input_size, upsample_initial_channel, 7, 1, padding=3))
@@ -228,7 +228,8 @@ class Generator(NeuralModule):
 
     @typecheck()
     def forward(self, *, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv_pre(to_channels_last(x) if self.channels_last else x)
+        channels_last = self.channels_last and x.device.type == "cpu"  # measured on oneDNN (CPU) only
+        x = self.conv_pre(to_channels_last(x) if channels_last else x)
         for upsample, group in zip(self.ups, self.resblocks):
             # in place where the input is this forward's own intermediate (no backward reads it)
             x = upsample(F.leaky_relu(x, LRELU_SLOPE, inplace=True))
@@ -237,7 +238,7 @@ class Generator(NeuralModule):
                 fused = fused + block(x)
             x = fused / self.num_kernels
         x = torch.tanh(self.conv_post(F.leaky_relu(x, inplace=True)))
-        return from_channels_last(x) if self.channels_last else x
+        return from_channels_last(x) if channels_last else x
 
     def remove_weight_norm(self) -> None:
         """Fold the weight norm into plain weights (faster inference; training afterwards is not supported)."""
