@@ -31,7 +31,7 @@ from typing import Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from nemo.collections.asr.parts.graph_capture import capturing_graph
+from nemo.collections.common.parts.graph_capture import capturing_graph
 
 __all__ = [
     "COMPUTE_DTYPES",

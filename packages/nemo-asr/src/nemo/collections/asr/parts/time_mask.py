@@ -12,8 +12,8 @@ from typing import List, Optional, Tuple
 
 import torch
 
-from nemo.collections.asr.parts.graph_capture import capturing_graph
 from nemo.collections.common.data.masks import lengths_to_mask
+from nemo.collections.common.parts.graph_capture import capturing_graph
 
 __all__ = ["keep_mask", "lengths_cover", "relu_zero_beyond", "zero_beyond"]
 
@@ -80,6 +80,6 @@ def relu_zero_beyond(
     relu = torch.relu_ if inplace else torch.relu
     if lengths_cover(lengths, x.shape[time_dim]):
         return relu(x)
-    if x.device.type != "cpu" or torch.jit.is_tracing() or torch.jit.is_scripting():
+    if x.device.type != "cpu" or capturing_graph():
         return zero_beyond(relu(x), lengths, time_dim)
     return _ReluZeroBeyond.apply(x, lengths.tolist(), time_dim, inplace)

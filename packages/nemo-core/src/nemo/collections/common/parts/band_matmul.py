@@ -10,6 +10,8 @@ from typing import List, Optional, Tuple
 
 import torch
 
+from nemo.collections.common.parts.graph_capture import capturing_graph
+
 __all__ = ["band_matmul", "row_spans"]
 
 ROWS_PER_GROUP = 8  # 64 mels: 8 products of about 8 x 35; fewer groups do more zero work, more pay per-call overhead
@@ -40,7 +42,7 @@ def band_matmul(
         x.device.type != "cpu"
         or x.shape[0] * x.shape[-2] < 4 * rows
         or (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad))
-        or torch.jit.is_tracing()
+        or capturing_graph()
     )
     if dense:
         return torch.matmul(weight, x.mT)

@@ -12,6 +12,8 @@ behave as ``nn.Dropout``."""
 import torch
 from torch import nn
 
+from nemo.collections.common.parts.graph_capture import capturing_graph
+
 __all__ = ["Dropout", "dropout", "dropout_mask"]
 
 _TWO_32 = 2**32
@@ -29,12 +31,7 @@ def dropout_mask(shape: torch.Size, p: float, dtype: torch.dtype, scale: float =
 
 
 def _cheap_mask(x: torch.Tensor, p: float, training: bool) -> bool:
-    return (
-        training
-        and 0.0 < p < 1.0
-        and x.device.type == "cpu"
-        and not (torch.jit.is_tracing() or torch.jit.is_scripting())
-    )
+    return training and 0.0 < p < 1.0 and x.device.type == "cpu" and not capturing_graph()
 
 
 def dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:

@@ -28,6 +28,7 @@ from torch import nn
 
 from nemo.collections.common.data.masks import lengths_to_mask
 from nemo.collections.common.parts.band_matmul import band_matmul, row_spans
+from nemo.collections.common.parts.graph_capture import capturing_graph
 from nemo.utils import logging
 
 __all__ = ["CONSTANT", "FilterbankFeatures", "normalize_batch", "splice_frames", "TORCH_WINDOWS"]
@@ -95,7 +96,7 @@ def splice_frames(x: torch.Tensor, frame_splicing: int) -> torch.Tensor:
 def _fill_past(x: torch.Tensor, lengths: torch.Tensor, value: float) -> torch.Tensor:
     """``x`` ``(B, ..., T)`` with ``value`` in place at every ``t >= lengths[b]``; on the CPU row by row (only the
     padding is written: no mask over the whole batch), elsewhere with one masked fill (no host synchronisation)."""
-    if x.device.type != "cpu" or torch.jit.is_tracing():
+    if x.device.type != "cpu" or capturing_graph():
         mask = ~lengths_to_mask(lengths, x.shape[-1])
         return x.masked_fill_(mask.view(mask.shape[0], *([1] * (x.dim() - 2)), mask.shape[1]), value)
     for row, length in enumerate(lengths.tolist()):
@@ -336,7 +337,7 @@ class FilterbankFeatures(nn.Module):
         rows, steps = frames.shape[0], frames.shape[1]
         if not rows or not steps:
             return signal.new_zeros(rows, self.nfilt, steps)
-        chunked = signal.device.type == "cpu" and not torch.jit.is_tracing()
+        chunked = signal.device.type == "cpu" and not capturing_graph()
         chunk = CHUNK_FRAMES if chunked else rows * steps
         rows_per_chunk, steps_per_chunk = max(1, chunk // steps), min(steps, chunk)
         fb, window = self.fb[0].float(), self._padded_window(signal.device)

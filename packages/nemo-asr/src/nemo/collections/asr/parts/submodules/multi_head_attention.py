@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nemo.collections.common.parts.dropout import Dropout
+from nemo.collections.common.parts.graph_capture import capturing_graph
 
 __all__ = [
     "INF_VAL",
@@ -261,7 +262,7 @@ class RelPositionMultiHeadAttention(MultiHeadAttention):
         """
         batch, t1, heads, d_k = q_with_bias_v.shape
         positions = p.size(1)
-        if torch.jit.is_tracing() or p.size(0) != 1 or positions != 2 * t1 - 1 or keys != t1:
+        if capturing_graph() or p.size(0) != 1 or positions != 2 * t1 - 1 or keys != t1:
             # NeMo's shift (a traced graph must not freeze the sizes of a strided view).
             scores = torch.matmul(q_with_bias_v.transpose(1, 2), p.permute(0, 2, 3, 1))
             return self.rel_shift(scores)[:, :, :, :keys]

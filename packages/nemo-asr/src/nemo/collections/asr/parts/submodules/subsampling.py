@@ -33,6 +33,7 @@ from torch import nn
 from nemo.collections.asr.parts.submodules.causal_convs import CausalConv1D, CausalConv2D
 from nemo.collections.asr.parts.submodules.conv2d_channels_last import conv2d_channels_last
 from nemo.collections.asr.parts.time_mask import relu_zero_beyond, zero_beyond
+from nemo.collections.common.parts.graph_capture import capturing_graph
 
 __all__ = ["ConvSubsampling", "StackingSubsampling", "calc_length"]
 
@@ -218,7 +219,7 @@ class ConvSubsampling(nn.Module):
         return (
             self._subsampling == "dw_striding"
             and x.device.type == "cpu"
-            and not (torch.jit.is_tracing() or torch.jit.is_scripting() or torch.onnx.is_in_onnx_export())
+            and not capturing_graph()
         )
 
     def _forward_channels_last(self, x: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:

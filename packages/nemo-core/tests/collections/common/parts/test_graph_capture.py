@@ -2,7 +2,7 @@
 
 import torch
 
-from nemo.collections.asr.parts.graph_capture import capturing_graph
+from nemo.collections.common.parts.graph_capture import capturing_graph
 
 
 def test_eager_and_tracing():
