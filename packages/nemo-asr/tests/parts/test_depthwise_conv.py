@@ -44,6 +44,29 @@ def test_matches_conv1d_values_and_gradients(
         torch.testing.assert_close(depthwise_conv1d(x, w, b, padding=padding, dilation=dilation), ref)
 
 
+@pytest.mark.parametrize(
+    "kernel,padding,dilation", [(13, 6, 1), (17, 8, 1), (29, 28, 2), (5, 0, 3), (3, 4, 1), (11, 2, 1), (7, 9, 2)]
+)
+@pytest.mark.parametrize("batch,channels,steps", [(3, 6, 40), (4, 32, 97)])
+def test_float32_weight_gradient_by_correlation(monkeypatch, kernel, padding, dilation, batch, channels, steps) -> None:
+    """On one thread float32 weight gradients come from one correlation ``conv1d``; equal to the float64 reference
+    up to float32 rounding, whatever the padding (zero, same, wider than the span) and dilation."""
+    monkeypatch.setattr(depthwise_conv, "MIN_TAP_LOOP_ELEMENTS_PER_THREAD", 0)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    torch.manual_seed(4)
+    x = torch.randn(batch, channels, steps)
+    grad = torch.randn_like(
+        F.conv1d(x, torch.ones(channels, 1, kernel), padding=padding, dilation=dilation, groups=channels)
+    )
+    got = depthwise_conv._weight_grad_by_correlation(x, grad, kernel, padding, dilation)
+    assert got.dtype == torch.float32 and got.shape == (channels, 1, kernel)
+    torch.testing.assert_close(depthwise_conv._weight_grad(x, grad, kernel, padding, dilation), got, rtol=0, atol=0)
+    want = torch.nn.grad.conv1d_weight(
+        x.double(), (channels, 1, kernel), grad.double(), padding=padding, dilation=dilation, groups=channels
+    )
+    torch.testing.assert_close(got.double(), want, rtol=1e-5, atol=1e-5 * want.abs().max().item())
+
+
 @pytest.mark.parametrize("tap_loop", [True, False])
 @pytest.mark.parametrize("padding,dilation", [(2, 2), (1, 1), (3, 1)])
 def test_gradcheck(monkeypatch, tap_loop: bool, padding: int, dilation: int) -> None:
@@ -77,10 +100,46 @@ def test_rule_keeps_conv1d_on_its_fast_kernel() -> None:
     for padding in range(7):
         assert not use_depthwise_kernel(big, padding, 1, needs_grad=True)
         assert not use_depthwise_kernel(big, padding, 1, needs_grad=False)
+        assert not use_depthwise_kernel(1 << 18, padding, 1, needs_grad=False, threads=1)
     # Wider padding (QuartzNet's 15-87 taps) or any dilation: this module.
     for padding, dilation in [(7, 1), (16, 1), (43, 1), (0, 2), (28, 2), (86, 2)]:
         assert use_depthwise_kernel(big, padding, dilation, needs_grad=True)
         assert use_depthwise_kernel(big, padding, dilation, needs_grad=False)
+
+
+def test_rule_swaps_the_backward_at_small_padding_on_one_thread() -> None:
+    """Padding 2-6 with a gradient: mid-sized float inputs on one thread take this module (conv1d's forward, the
+    per-tap weight gradient); 3-tap kernels, other sizes, more threads and bfloat16 keep conv1d."""
+    low, high = depthwise_conv.MIN_SMALL_PADDING_ELEMENTS, depthwise_conv.MAX_SMALL_PADDING_ELEMENTS
+    for padding in range(depthwise_conv.MIN_TAP_LOOP_PADDING, 7):
+        for elements in (low, 212_992, high):
+            assert use_depthwise_kernel(elements, padding, 1, needs_grad=True, threads=1)
+            assert use_depthwise_kernel(elements, padding, 1, needs_grad=True, threads=1, dtype=torch.float64)
+            assert not use_depthwise_kernel(elements, padding, 1, needs_grad=True, threads=2)
+            assert not use_depthwise_kernel(elements, padding, 1, needs_grad=True, threads=1, dtype=torch.bfloat16)
+        assert not use_depthwise_kernel(low - 1, padding, 1, needs_grad=True, threads=1)
+        assert not use_depthwise_kernel(high + 1, padding, 1, needs_grad=True, threads=1)
+    assert not use_depthwise_kernel(212_992, 1, 1, needs_grad=True, threads=1)
+
+
+def test_small_padding_layer_keeps_conv1d_forward_and_matches_gradients(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    calls = _spy(monkeypatch)
+    torch.manual_seed(3)
+    layer = MaskedConv1d(64, 64, 13, padding=6, groups=64)
+    x = torch.randn(8, 64, 140, requires_grad=True)  # 71,680 elements: in the window
+    lens = torch.tensor([140, 90, 140, 140, 33, 140, 140, 140])
+    out, _ = layer(x, lens)
+    assert len(calls) == 1
+    ref = _masked_reference(layer, x, lens, -1)
+    torch.testing.assert_close(out, ref)
+    grad = torch.randn_like(out)
+    params = (x, layer.conv.weight)
+    for got, want in zip(torch.autograd.grad(out, params, grad), torch.autograd.grad(ref, params, grad)):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6 * want.abs().max().item())  # sums of 1120 terms
+    with torch.no_grad():
+        layer(x, lens)  # forward only: conv1d's fast kernel
+    assert len(calls) == 1
 
 
 def test_rule_keeps_conv1d_for_small_inputs() -> None:

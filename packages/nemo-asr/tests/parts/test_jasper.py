@@ -11,6 +11,7 @@ from nemo.collections.asr.parts.jasper import (
     get_same_padding,
     init_weights,
 )
+from nemo.collections.common.parts import packed_conv
 
 
 def test_padding_and_kernel_helpers():
@@ -141,3 +142,87 @@ def test_init_weights_modes():
     bn.running_mean.fill_(5.0)
     init_weights(bn)
     assert torch.all(bn.running_mean == 0)
+
+
+def _module_by_module(block: JasperBlock, x: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+    """The block's training forward with each layer's own module (nn.BatchNorm1d, out-of-place activations)."""
+    out, _ = _run_modules(block.mconv, x, lens)
+    for layers in block.res:
+        out = out + _run_modules(layers, x, lens)[0]
+    return block.mout(out)
+
+
+def _run_modules(layers, x, lens):
+    for layer in layers:
+        if isinstance(layer, MaskedConv1d):
+            x, lens = layer(x, lens)
+        elif isinstance(layer, SqueezeExcite):
+            x = layer(x, lens)
+        else:
+            x = layer(x)
+    return x, lens
+
+
+@pytest.mark.parametrize("activation", [nn.ReLU(), None])  # None: Jasper's default Hardtanh(0, 20)
+@pytest.mark.parametrize("se,dropout", [(False, 0.0), (True, 0.0), (False, 0.3)])
+def test_training_block_matches_its_modules_run_one_by_one(activation, se, dropout):
+    """Under autograd the block runs its batch norms through the faster statistics, the activation after each in
+    place, and a ReLU before a masked convolution zeroes the padded frames itself (the convolution skips its mask):
+    outputs, gradients and running statistics equal the plain modules'."""
+    torch.manual_seed(0)
+    kwargs = dict(
+        repeat=3, kernel_size=7, separable=True, conv_mask=True, dropout=dropout, activation=activation, se=se
+    )
+    block = JasperBlock(6, 8, **kwargs).train()
+    reference = JasperBlock(6, 8, **kwargs).train()
+    reference.load_state_dict(block.state_dict())
+    x = (torch.randn(3, 6, 30) * 8).requires_grad_()  # wide enough for Hardtanh's upper clip
+    lens = torch.tensor([30, 17, 25])
+    torch.manual_seed(1)  # the same dropout masks on both sides
+    (out,), _ = block(([x], lens))
+    torch.manual_seed(1)
+    want = _module_by_module(reference, x, lens)
+    torch.testing.assert_close(out, want)
+    grad = torch.randn_like(out)
+    got_grads = torch.autograd.grad(out, [x, *block.parameters()], grad)
+    want_grads = torch.autograd.grad(want, [x, *reference.parameters()], grad)
+    for got, expected in zip(got_grads, want_grads):
+        torch.testing.assert_close(got, expected)
+    for (name, got), expected in zip(block.named_buffers(), reference.buffers()):
+        torch.testing.assert_close(got, expected, msg=name)
+
+
+@pytest.mark.parametrize("way", [0, 1, 2])  # packed_conv's ways: the modules, fused, fused on the packed weight
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(repeat=2, kernel_size=7, separable=True, activation=nn.ReLU()),
+        dict(repeat=2, kernel_size=5, stride=2, stride_last=True, residual_mode="stride_add", activation=nn.ReLU()),
+        dict(repeat=3, kernel_size=5, se=True, activation=None),  # Hardtanh(0, 20), squeeze-excite
+        dict(repeat=1, kernel_size=3, residual_panes=[6, 8], groups=2),  # dense residual, channel shuffle
+    ],
+    ids=["separable", "stride_add", "se_hardtanh", "dense_residual"],
+)
+def test_eval_block_through_packed_convolutions_equals_the_modules(monkeypatch, way, kwargs):
+    """Without gradients each conv -> batch norm (-> activation) runs through ``conv_norm_act``; whichever way it
+    picks, outputs and lengths equal the plain modules' (padded frames included)."""
+    monkeypatch.setattr(packed_conv, "MIN_MULTIPLY_ADDS", 0)
+    routed = []
+    monkeypatch.setattr(packed_conv, "_way", lambda conv, x: routed.append(conv) or way)
+    torch.manual_seed(0)
+    panes = kwargs.get("residual_panes")
+    block = JasperBlock(6 if not panes else 8, 8, conv_mask=True, dropout=0.1, **kwargs)
+    for norm in block.modules():
+        if isinstance(norm, nn.BatchNorm1d):
+            norm.running_mean.uniform_(-1, 1)
+            norm.running_var.uniform_(0.5, 2.0)
+    block.eval()
+    xs = [torch.randn(3, 6, 30) * 8, torch.randn(3, 8, 30)] if panes else [torch.randn(3, 6, 30) * 8]
+    lens = torch.tensor([30, 17, 25])
+    with torch.no_grad():
+        got, got_lens = block((xs, lens))
+        assert routed  # the convolutions went through conv_norm_act
+        monkeypatch.setattr(packed_conv, "ENABLED", False)
+        want, want_lens = block((xs, lens))
+    assert torch.equal(got_lens, want_lens)
+    torch.testing.assert_close(got[-1], want[-1], rtol=1e-5, atol=1e-5)

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from nemo.collections.tts.modules.transformer import FFTransformerDecoder, FFTransformerEncoder
+from nemo.collections.common.parts import packed_conv
+from nemo.collections.tts.modules.transformer import FFTransformerDecoder, FFTransformerEncoder, PositionwiseConvFF
 
 
 def test_encoder_masks_padding_and_more_padding_changes_nothing():
@@ -33,3 +34,23 @@ def test_decoder_keys_are_nemos_and_conditioning_adds_speakers():
     out, mask = decoder(x, lengths, conditioning=speaker)
     assert out.shape == (2, 5, 8) and torch.all(out[1, 3:] == 0)
     assert not torch.allclose(out, decoder(x, lengths, conditioning=-speaker)[0])
+
+
+@pytest.mark.parametrize("way", [0, 1, 2])  # packed_conv's ways: the modules, fused, fused on the packed weight
+@pytest.mark.parametrize("pre_lnorm", [False, True])
+def test_feed_forward_without_gradients_through_packed_convolutions_equals_the_modules(monkeypatch, way, pre_lnorm):
+    """Without gradients the feed-forward's convolutions (the first with its ReLU) run through ``conv_norm_act`` on
+    the ``[B, C, T]`` view of ``[B, T, C]``; whichever way it picks, the output equals the modules'."""
+    monkeypatch.setattr(packed_conv, "MIN_MULTIPLY_ADDS", 0)
+    routed = []
+    monkeypatch.setattr(packed_conv, "_way", lambda conv, x: routed.append(conv) or way)
+    torch.manual_seed(0)
+    ff = PositionwiseConvFF(16, 48, 3, dropout=0.1, pre_lnorm=pre_lnorm).eval()
+    inp = torch.randn(2, 11, 16)
+    with torch.no_grad():
+        got = ff(inp)
+        assert len(routed) == 2
+        monkeypatch.setattr(packed_conv, "ENABLED", False)
+        want = ff(inp)
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(ff(inp), want)  # with gradients: the modules

@@ -7,22 +7,26 @@ QuartzNet's kernels of 15 to 87 taps fall to a path about 10x slower (measured: 
 6, 600-1000 at padding 7). Its depthwise backward-data kernel, though, is fast at any width. So, with the same
 ``weight`` (C, 1, k) and results equal to ``F.conv1d``'s up to float rounding:
 
-- forward: undilated, ``conv_transpose1d`` with the flipped kernel (a correlation is a transposed convolution with
-  the kernel flipped); dilated, ``conv1d`` on an input padded beforehand (no implicit padding: the fast kernel);
+- forward: undilated, ``conv1d`` itself at padding <= 6, else ``conv_transpose1d`` with the flipped kernel (a
+  correlation is a transposed convolution with the kernel flipped); dilated, ``conv1d`` on an input padded
+  beforehand (no implicit padding: the fast kernel);
 - input gradient: undilated, ``conv_transpose1d`` with the kernel itself (what ``conv1d``'s own backward runs);
   dilated, ``conv1d`` with the flipped kernel on the gradient padded beforehand;
 - weight gradient: with enough work per thread, one multiply-and-reduce pass per tap (``grad_w[c, j] = sum_{b,t}
-  g[b, c, t] * x_pad[b, c, t + j * dilation]``, 1.2-2.7x faster than oneDNN's); else oneDNN's own kernel.
+  g[b, c, t] * x_pad[b, c, t + j * dilation]``, 1.2-2.7x faster than oneDNN's), in float32 on one thread all taps
+  at once as one correlation on oneDNN's fast depthwise forward kernel (another 2-2.5x); else oneDNN's own kernel.
 
 :func:`use_depthwise_kernel` is the rule ``MaskedConv1d`` and ``CausalConv1D`` apply (through
 :func:`prefer_depthwise_kernel`) to each stride-1 depthwise layer on CPU (float32, float64, or bfloat16 also under
 autocast; eager mode; CUDA, TorchScript, tracing, ``torch.compile`` and ONNX export keep ``nn.Conv1d``): this module
 where ``conv1d`` leaves its fast forward kernel (padding > 6 or dilation > 1) and the input is large enough to repay
-the extra calls, else ``conv1d``. It is a function of shapes and the thread count, never of timings. It was checked
-on every depthwise shape of the shipped example configs (``benchmarks/asr_depthwise_conv.py`` prints them): forward
-plus backward and forward only, batches of 8 and 32, 1-16 threads, on an AMD EPYC (2 cores) and an Intel Xeon (16
-cores); wherever it picks this module, this module was faster. ``NEMO_ASR_DEPTHWISE_CONV=0`` in the environment
-(read at import) or ``depthwise_conv.ENABLED = False`` sends every layer to ``nn.Conv1d``.
+the extra calls; with a gradient on one thread also at padding 2-6 for mid-sized inputs (only the backward differs
+there: oneDNN's weight gradient is slow); else ``conv1d``. It is a function of shapes and the thread count, never of
+timings. It was checked on every depthwise shape of the shipped example configs (``benchmarks/asr_depthwise_conv.py``
+prints them): forward plus backward and forward only, batches of 8 and 32, 1-16 threads, on an AMD EPYC (2 cores) and
+an Intel Xeon (16 cores); wherever it picks this module, this module was faster (the padding 2-6 window: measured on
+the EPYC, batches of 1-16). ``NEMO_ASR_DEPTHWISE_CONV=0`` in the environment (read at import) or
+``depthwise_conv.ENABLED = False`` sends every layer to ``nn.Conv1d``.
 """
 
 import os
@@ -37,10 +41,13 @@ __all__ = [
     "COMPUTE_DTYPES",
     "ENABLED",
     "MAX_FAST_CONV1D_PADDING",
+    "MAX_SMALL_PADDING_ELEMENTS",
     "MIN_ELEMENTS_WITH_GRAD",
     "MIN_ELEMENTS_WITH_GRAD_PER_THREAD",
     "MIN_ELEMENTS_NO_GRAD",
+    "MIN_SMALL_PADDING_ELEMENTS",
     "MIN_TAP_LOOP_ELEMENTS_PER_THREAD",
+    "MIN_TAP_LOOP_PADDING",
     "compute_dtype",
     "depthwise_conv1d",
     "prefer_depthwise_kernel",
@@ -83,20 +90,48 @@ is 1.2-2.7x faster than oneDNN on 1-4 threads; on 8-16 threads each op's fork-jo
 loop only wins from about 50,000 elements per thread (measured on a 16-core Xeon)."""
 
 
+MIN_TAP_LOOP_PADDING = 2
+MIN_SMALL_PADDING_ELEMENTS = 1 << 16
+MAX_SMALL_PADDING_ELEMENTS = 1 << 19
+"""Where ``conv1d``'s forward is fast (undilated, padding <= 6), its backward is not on one thread: oneDNN's
+depthwise weight gradient runs 2.5-3x slower than the per-tap loop (AMD EPYC, (4, 256, 208): 13 taps 1.86 vs 0.74
+ms; 11 taps at (4, 192, 416): 2.46 vs 0.87 ms). With a gradient and one intra-op thread, :func:`depthwise_conv1d`
+then keeps ``conv1d``'s forward and runs this module's backward, for padding >= ``MIN_TAP_LOOP_PADDING`` (5-13 taps;
+at 3 taps the loop loses, 1.4x) and inputs of ``MIN_SMALL_PADDING_ELEMENTS`` to ``MAX_SMALL_PADDING_ELEMENTS``
+elements (forward plus backward 1.2-2x faster from 77k to 410k elements at 64-1024 channels, measured interleaved;
+from 600k elements on, where each tap's pass leaves the cache, results were mixed, 0.6-1.6x; on two threads
+``conv1d``'s backward halves and the loop lost, 1.0-2.2x: those keep ``conv1d``)."""
+
+
 def use_depthwise_kernel(
-    elements: int, padding: int, dilation: int, needs_grad: bool, threads: Optional[int] = None
+    elements: int,
+    padding: int,
+    dilation: int,
+    needs_grad: bool,
+    threads: Optional[int] = None,
+    dtype: torch.dtype = torch.float32,
 ) -> bool:
     """Whether :func:`depthwise_conv1d` beats ``F.conv1d`` for a stride-1 depthwise layer on CPU.
 
-    ``elements`` is the input's ``numel()``, ``needs_grad`` whether autograd will record the call and ``threads`` the
-    intra-op thread count (default ``torch.get_num_threads()``). The answer depends on these only, never on timings,
-    so a model takes the same path on every run with the same settings.
+    ``elements`` is the input's ``numel()``, ``needs_grad`` whether autograd will record the call, ``threads`` the
+    intra-op thread count (default ``torch.get_num_threads()``) and ``dtype`` the one computed in (the padding 2-6
+    window is float32/float64 only: in bfloat16 it tied, 0.7-1.07x). The answer depends on these only, never on
+    timings, so a model takes the same path on every run with the same settings.
     """
-    if not ENABLED or (dilation == 1 and padding <= MAX_FAST_CONV1D_PADDING):
+    if not ENABLED:
         return False
+    threads = torch.get_num_threads() if threads is None else threads
+    if dilation == 1 and padding <= MAX_FAST_CONV1D_PADDING:
+        # conv1d's forward is fast here but its weight gradient is not: the autograd function keeps that forward.
+        return (
+            needs_grad
+            and threads == 1
+            and dtype in (torch.float32, torch.float64)
+            and padding >= MIN_TAP_LOOP_PADDING
+            and MIN_SMALL_PADDING_ELEMENTS <= elements <= MAX_SMALL_PADDING_ELEMENTS
+        )
     if not needs_grad:
         return elements >= MIN_ELEMENTS_NO_GRAD
-    threads = torch.get_num_threads() if threads is None else threads
     return elements >= max(MIN_ELEMENTS_WITH_GRAD, MIN_ELEMENTS_WITH_GRAD_PER_THREAD * threads)
 
 
@@ -116,12 +151,17 @@ def compute_dtype(x: torch.Tensor) -> torch.dtype:
 def prefer_depthwise_kernel(x: torch.Tensor, weight: torch.Tensor, padding: int, dilation: int) -> bool:
     """:func:`use_depthwise_kernel` for a stride-1 depthwise layer's input ``x`` and ``weight``: only on CPU, in
     :data:`COMPUTE_DTYPES`, in eager mode (a captured graph keeps ``conv1d``)."""
+    dtype = compute_dtype(x)
     return (
         x.device.type == "cpu"
-        and compute_dtype(x) in COMPUTE_DTYPES
+        and dtype in COMPUTE_DTYPES
         and not capturing_graph()
         and use_depthwise_kernel(
-            x.numel(), padding, dilation, torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)
+            x.numel(),
+            padding,
+            dilation,
+            torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad),
+            dtype=dtype,
         )
     )
 
@@ -136,6 +176,8 @@ def _transposed_ok(padding: int, span: int, dilation: int) -> bool:
 
 
 def _forward(x: torch.Tensor, weight: torch.Tensor, padding: int, dilation: int) -> torch.Tensor:
+    if dilation == 1 and padding <= MAX_FAST_CONV1D_PADDING:  # oneDNN's fast kernel
+        return F.conv1d(x, weight, padding=padding, groups=weight.shape[0])
     span = dilation * (weight.shape[-1] - 1)
     if _transposed_ok(padding, span, dilation):
         return F.conv_transpose1d(x, weight.flip(-1), padding=span - padding, groups=weight.shape[0])
@@ -159,6 +201,8 @@ def _weight_grad(x: torch.Tensor, grad_out: torch.Tensor, kernel_size: int, padd
         return torch.nn.grad.conv1d_weight(
             x, weight_size, grad_out, padding=padding, dilation=dilation, groups=channels
         )
+    if x.dtype == torch.float32 and torch.get_num_threads() == 1:
+        return _weight_grad_by_correlation(x, grad_out, kernel_size, padding, dilation)
     # One multiply-and-reduce pass per tap over channel-major copies (each tap's reduction is one contiguous
     # (batch * steps) row per channel).
     grad_c = grad_out.transpose(0, 1).contiguous()
@@ -170,6 +214,30 @@ def _weight_grad(x: torch.Tensor, grad_out: torch.Tensor, kernel_size: int, padd
         torch.mul(grad_c, padded_c[:, :, start : start + steps], out=product)
         torch.sum(product.view(channels, -1), 1, out=grad_w[j])
     return grad_w.t().unsqueeze(1).contiguous()
+
+
+def _weight_grad_by_correlation(
+    x: torch.Tensor, grad_out: torch.Tensor, kernel_size: int, padding: int, dilation: int
+) -> torch.Tensor:
+    """:func:`_weight_grad` as one depthwise ``conv1d`` on oneDNN's fast kernel: per channel, the samples' padded
+    inputs laid end to end (plus ``span`` zeros) correlated with their output gradients laid out alike (zeros past
+    each sample's ``steps``, so no product crosses samples), ``stride=dilation`` picking the taps. 2-2.5x faster than
+    the tap loop on one thread (float32, (4, 256, 208): 13 taps 0.31 vs 0.73 ms; 29 taps dilated 2: 0.63 vs 1.52 ms).
+    Both operands sit in one buffer, gradients after inputs: with separate allocations oneDNN fell to a 5x slower
+    path for some relative placements (3 of 8 trials at 17 taps), in one buffer in none of 120."""
+    batch, channels, steps = grad_out.shape
+    span = dilation * (kernel_size - 1)
+    per_sample = steps + span  # each sample's padded input length
+    length = batch * per_sample
+    input_size = channels * (length + span)
+    grad_start = -(-input_size // 1024) * 1024
+    buffer = x.new_zeros(grad_start + channels * length)
+    inputs = buffer[:input_size].view(channels, length + span)
+    inputs[:, :length].view(channels, batch, per_sample)[:, :, padding : padding + x.shape[2]].copy_(x.transpose(0, 1))
+    grads = buffer[grad_start:].view(channels, batch, per_sample)
+    grads[:, :, :steps].copy_(grad_out.transpose(0, 1))
+    weight_grad = F.conv1d(inputs.unsqueeze(0), grads.view(channels, 1, length), groups=channels, stride=dilation)
+    return weight_grad.view(channels, 1, kernel_size)
 
 
 class _DepthwiseConv1d(torch.autograd.Function):

@@ -4,13 +4,16 @@ The attribute names and list positions (``mconv``, ``res``, ``mout``; ``MaskedCo
 reproduce NeMo's state-dict keys, e.g. ``encoder.0.mconv.0.conv.weight``, so NVIDIA checkpoints load strictly.
 """
 
-from typing import Iterable, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
 
 from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d, prefer_depthwise_kernel
-from nemo.collections.asr.parts.time_mask import zero_beyond
+from nemo.collections.asr.parts.time_mask import relu_zero_beyond, zero_beyond
+from nemo.collections.common.parts.batch_norm import batch_norm
+from nemo.collections.common.parts.graph_capture import capturing_graph
+from nemo.collections.common.parts.packed_conv import conv_norm_act, fused_activation
 
 __all__ = [
     "GroupShuffle",
@@ -132,12 +135,17 @@ class MaskedConv1d(nn.Module):
     def get_seq_len(self, lens: torch.Tensor) -> torch.Tensor:
         return _conv_out_len(self.conv, lens)
 
-    def forward(self, x: torch.Tensor, lens: Optional[torch.Tensor]) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    def _masked_input(self, x: torch.Tensor, lens: Optional[torch.Tensor]):
+        """``x`` with the frames past ``lens`` zeroed (``use_mask``) and the output lengths."""
         if lens is not None:
             lens = lens.to(torch.long)
             if self.use_mask:
                 x = zero_beyond(x, lens)
             lens = self.get_seq_len(lens)
+        return x, lens
+
+    def forward(self, x: torch.Tensor, lens: Optional[torch.Tensor]) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        x, lens = self._masked_input(x, lens)
         shape = x.shape
         if self.heads != -1:
             x = x.reshape(-1, self.heads, shape[-1])
@@ -326,17 +334,10 @@ class JasperBlock(nn.Module):
         return [activation, nn.Dropout(p=drop_prob)]
 
     @staticmethod
-    def _run(layers: Iterable[nn.Module], x: torch.Tensor, lens: Optional[torch.Tensor]):
-        for layer in layers:
-            if isinstance(layer, MaskedConv1d):
-                x, lens = layer(x, lens)
-            elif isinstance(layer, SqueezeExcite):
-                x = layer(x, lens)
-            else:
-                x = layer(x)
-                if isinstance(layer, nn.Conv1d) and lens is not None:
-                    lens = _conv_out_len(layer, lens)
-        return x, lens
+    def _run(layers: Sequence[nn.Module], x: torch.Tensor, lens: Optional[torch.Tensor]):
+        if not torch.is_grad_enabled() and not capturing_graph():
+            return _run_fused(layers, x, lens)
+        return _run_recorded(layers, x, lens)
 
     def forward(self, input_: Tuple[List[torch.Tensor], Optional[torch.Tensor]]):
         xs, lens_orig = input_[0], (input_[1] if len(input_) == 2 else None)
@@ -345,10 +346,99 @@ class JasperBlock(nn.Module):
             for pane, layers in zip(xs, self.res):
                 res_out, _ = self._run(layers, pane, lens_orig)
                 out = torch.max(out, res_out) if self.residual_mode == "max" else out + res_out
-        out = self.mout(out)
+        if torch.is_grad_enabled() and not capturing_graph():
+            out, _ = _run_recorded(self.mout, out, None, fresh=True)
+        else:
+            out = self.mout(out)
         if self.res is not None and self.dense_residual:
             return xs + [out], lens
         return [out], lens
+
+
+def _run_one(layer: nn.Module, x: torch.Tensor, lens: Optional[torch.Tensor]):
+    """One layer of a block on ``(x, lens)``."""
+    if isinstance(layer, MaskedConv1d):
+        return layer(x, lens)
+    if isinstance(layer, SqueezeExcite):
+        return layer(x, lens), lens
+    x = layer(x)
+    if isinstance(layer, nn.Conv1d) and lens is not None:
+        lens = _conv_out_len(layer, lens)
+    return x, lens
+
+
+def _run_recorded(layers: Sequence[nn.Module], x: torch.Tensor, lens: Optional[torch.Tensor], fresh: bool = False):
+    """The layers of a block under autograd: batch norms through ``batch_norm`` (faster training statistics), and a
+    ReLU or Hardtanh right after one in place (no backward reads a batch norm's output; both activations' backward
+    reads their own output, as out of place). ``fresh``: no backward reads ``x`` either (the residual sum), so a
+    leading ReLU or Hardtanh runs in place too."""
+    if capturing_graph():  # a traced or scripted graph records the modules themselves
+        for layer in layers:
+            x, lens = _run_one(layer, x, lens)
+        return x, lens
+    after_norm, masked = fresh, False
+    for index, layer in enumerate(layers):
+        if masked and isinstance(layer, MaskedConv1d):  # its input is already zero past ``lens``
+            x, _ = layer(x, None)
+            lens = layer.get_seq_len(lens.to(torch.long))
+        elif after_norm and type(layer) is nn.ReLU and _masks_next(layers, index, lens):
+            x, masked = relu_zero_beyond(x, lens, inplace=True), True
+        elif after_norm and type(layer) in (nn.ReLU, nn.Hardtanh):
+            x = torch.relu_(x) if type(layer) is nn.ReLU else nn.functional.hardtanh_(x, layer.min_val, layer.max_val)
+        elif isinstance(layer, nn.BatchNorm1d):
+            x = batch_norm(layer, x)
+        else:
+            x, lens = _run_one(layer, x, lens)
+        after_norm = isinstance(layer, nn.BatchNorm1d)
+        masked = masked and isinstance(layer, (nn.ReLU, nn.Dropout))
+    return x, lens
+
+
+def _masks_next(layers: Sequence[nn.Module], index: int, lens: Optional[torch.Tensor]) -> bool:
+    """Whether the layer after ``layers[index]`` and its dropouts is a ``MaskedConv1d`` that masks its input by
+    ``lens``: the ReLU then zeroes those frames itself (``relu_zero_beyond``, in place) and the convolution skips its
+    mask (dropout keeps zeros zero)."""
+    if lens is None:
+        return False
+    for layer in layers[index + 1 :]:
+        if isinstance(layer, MaskedConv1d):
+            return layer.use_mask
+        if not isinstance(layer, nn.Dropout):
+            return False
+    return False
+
+
+def _fusable_conv(layer: nn.Module) -> Optional[nn.Conv1d]:
+    """The convolution of ``layer`` that ``conv_norm_act`` may run: a plain ``Conv1d``, or a ``MaskedConv1d``'s
+    without shared heads, forward hooks or a depthwise kernel of its own."""
+    if type(layer) is nn.Conv1d:
+        return layer
+    if isinstance(layer, MaskedConv1d) and layer.heads == -1 and not layer._depthwise_stride1:
+        return None if layer._forward_hooks or layer._forward_pre_hooks else layer.conv
+    return None
+
+
+def _run_fused(layers: Sequence[nn.Module], x: torch.Tensor, lens: Optional[torch.Tensor]):
+    """``JasperBlock._run`` without gradients: each convolution followed by a batch norm (and an activation) runs
+    through ``conv_norm_act`` (prepacked weight, norm folded, activation fused where it measured faster)."""
+    index = 0
+    while index < len(layers):
+        layer, conv = layers[index], _fusable_conv(layers[index])
+        norm = layers[index + 1] if conv is not None and index + 1 < len(layers) else None
+        if not isinstance(norm, nn.BatchNorm1d):
+            x, lens = _run_one(layer, x, lens)
+            index += 1
+            continue
+        activation = layers[index + 2] if index + 2 < len(layers) else None
+        if activation is not None and fused_activation(activation) is None:
+            activation = None
+        if isinstance(layer, MaskedConv1d):
+            x, lens = layer._masked_input(x, lens)
+        elif lens is not None:
+            lens = _conv_out_len(conv, lens)
+        x = conv_norm_act(conv, x, norm, activation)
+        index += 2 if activation is None else 3
+    return x, lens
 
 
 def _conv_out_len(conv: nn.Conv1d, lens: torch.Tensor) -> torch.Tensor:

@@ -4,4 +4,8 @@
   ASR transcript cleaning, TTS text normalization and the toy translation corpus.
 - ``graph_capture``: ``capturing_graph``, whether a graph is being captured (then no data-dependent shortcuts).
 - ``dropout``: ``Dropout``, ``nn.Dropout`` with a cheaper CPU mask, used by the ASR, TTS and NLP transformer blocks.
+- ``batch_norm``: ``batch_norm``, a ``BatchNorm1d``'s training step on CPU with faster statistics (ASR Jasper blocks).
+- ``packed_conv``: ``conv_norm_act``, inference-only CPU conv1d (+ folded batch norm, + fused activation) as one
+  oneDNN call on a cached, optionally prepacked weight, per layer shape where measured faster (Jasper blocks,
+  FastPitch's feed-forward).
 """

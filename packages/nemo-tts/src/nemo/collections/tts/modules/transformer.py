@@ -14,6 +14,8 @@ from torch import nn
 
 from nemo.collections.common.data.masks import lengths_to_mask
 from nemo.collections.common.parts.dropout import Dropout
+from nemo.collections.common.parts.graph_capture import capturing_graph
+from nemo.collections.common.parts.packed_conv import conv_norm_act
 from nemo.collections.tts.modules.conditioning import ConditionalInput, ConditionalLayerNorm
 from nemo.core.classes.module import NeuralModule
 
@@ -48,11 +50,20 @@ class PositionwiseConvFF(nn.Module):
         self.layer_norm = ConditionalLayerNorm(d_model, condition_dim=d_model, condition_types=condition_types)
         self.pre_lnorm = pre_lnorm
 
+    def _core(self, x: torch.Tensor) -> torch.Tensor:
+        """``CoreNet(x)``; without gradients each convolution (the first with its ReLU) is one oneDNN call on a
+        prepacked weight where that measured faster (``conv_norm_act``), in the ``[B, T, C]`` layout it gets."""
+        net = self.CoreNet
+        if torch.is_grad_enabled() or net.training or net._forward_hooks or net._forward_pre_hooks or capturing_graph():
+            return net(x)
+        conv1, relu, conv2, drop = net
+        return drop(conv_norm_act(conv2, conv_norm_act(conv1, x, activation=relu)))
+
     def forward(self, inp: torch.Tensor, conditioning: Optional[torch.Tensor] = None) -> torch.Tensor:
         if self.pre_lnorm:
-            core = self.CoreNet(self.layer_norm(inp, conditioning).transpose(1, 2)).transpose(1, 2)
+            core = self._core(self.layer_norm(inp, conditioning).transpose(1, 2)).transpose(1, 2)
             return core + inp
-        core = self.CoreNet(inp.transpose(1, 2)).transpose(1, 2)
+        core = self._core(inp.transpose(1, 2)).transpose(1, 2)
         return self.layer_norm(inp + core, conditioning)
 
 

@@ -1,0 +1,241 @@
+"""Inference-only CPU convolutions through oneDNN with the batch norm and activation after the convolution fused into
+it, the weight optionally prepacked: ``activation(norm(conv(x)))`` in one primitive call.
+
+Evaluated on CPU in float32, a ``Conv1d`` spends part of its time outside the arithmetic: ``F.conv1d`` hands oneDNN
+a plain weight that it reorders into its blocked layout on every call, routes 1x1 kernels to a GEMM instead of
+oneDNN, and the batch norm and activation after it are two more passes over memory. Here, in evaluation without
+gradients, the norm is folded into the weight and bias (``W * s``, ``(b - mean) * s + beta`` with ``s = gamma /
+sqrt(var + eps)``), the weight reordered once by ``mkldnn_reorder_conv2d_weight`` and the activation run as the
+primitive's post-op (``mkldnn._convolution_pointwise``, the op ``torch.compile`` emits for the same fusion).
+
+Which of the two forms a layer takes is a fixed rule of its shape (:func:`packed_weight_preferred`), never of
+timings, so a model computes the same numbers on every run. Measured per layer on the shapes the shipped models feed
+it (torch 2.13, AMD EPYC, batch 4, 1 and 2 threads, medians of 15 interleaved calls, time relative to the modules):
+the fused call on the plain folded weight 0.88-1.03 everywhere (1x1 convolutions 0.88-0.97); the packed weight, on
+which oneDNN picks other kernels and answers channels last, 0.82-0.96 on FastPitch's feed-forward (its input a
+``[B, T, C]`` view, which the packed call takes without copies) and 0.85-0.97 on Jasper's undilated kernels of 17-25
+taps, but 1.05-1.09 at 13 taps, 1.15-1.20 on the dilated 29 taps and up to 1.2 on 1x1 convolutions. So: the packed
+weight for inputs that are not contiguous and for undilated kernels of at least ``MIN_PACKED_KERNEL`` taps, the plain
+folded weight otherwise; layers of fewer than ``MIN_MULTIPLY_ADDS`` keep the modules (there the fused call measured
+within timing noise of them in a whole model).
+
+The folded (and packed) weight is cached per convolution (a weak map, so state dicts, archives, ``deepcopy`` and
+pickling never see it) and keyed by the storage, in-place version, dtype and device of every tensor it reads: an
+optimizer step, ``load_state_dict`` or ``.to()`` repacks. Edits through ``.data`` bump no version; a call in train
+mode drops the cache. The fused path runs only where it cannot change what autograd or a captured graph sees: the
+modules in eval mode (the norm a ``BatchNorm1d`` with running statistics), gradients disabled, eager mode
+(:func:`~nemo.collections.common.parts.graph_capture.capturing_graph`), no forward hooks, float32 CPU tensors outside
+autocast, oneDNN available. Results equal the unfused layers up to float rounding. ``NEMO_PACKED_CONV=0`` in the
+environment (read at import) or ``packed_conv.ENABLED = False`` turns it off.
+"""
+
+import os
+import weakref
+from typing import List, Optional, Tuple
+
+import torch
+from torch import nn
+
+from nemo.collections.common.parts.graph_capture import capturing_graph
+
+__all__ = [
+    "ENABLED",
+    "MIN_MULTIPLY_ADDS",
+    "MIN_PACKED_KERNEL",
+    "conv_norm_act",
+    "fused_activation",
+    "packed_weight_preferred",
+    "packing_possible",
+]
+
+ENABLED = (os.environ.get("NEMO_PACKED_CONV") or "1").strip().lower() not in ("0", "false", "no", "off")
+"""``False`` sends every call of :func:`conv_norm_act` to the plain modules (default from ``NEMO_PACKED_CONV``)."""
+
+MIN_MULTIPLY_ADDS = 1 << 27
+"""Layers with fewer multiply-adds per call (batch x output steps x weight elements) keep the plain modules: there
+(e.g. 1x1 convolutions of 256 channels over 4 x 201 frames, 53M) the fused call measured within timing noise of them
+in the shipped ASR models."""
+
+MIN_PACKED_KERNEL = 17
+"""Undilated kernels of at least this many taps take the prepacked weight on contiguous inputs (Jasper's 17-25 taps:
+0.85-0.97 of the modules' time; 13 taps: 1.05-1.09, so those keep the plain folded weight)."""
+
+# conv -> [key, folded weight, folded bias, packed weight]; weak, so a dropped model frees its weights.
+_PACKED: "weakref.WeakKeyDictionary[nn.Conv1d, list]" = weakref.WeakKeyDictionary()
+
+
+def fused_activation(activation: Optional[nn.Module]) -> Optional[Tuple[str, List[float], str]]:
+    """oneDNN's post-op ``(name, scalars, algorithm)`` computing ``activation`` (``None``: no activation), or
+    ``None`` when it has none (the caller applies the module)."""
+    if activation is None or type(activation) is nn.Identity:
+        return "none", [], ""
+    kind = type(activation)
+    if kind is nn.ReLU:
+        return "relu", [], ""
+    if kind is nn.Hardtanh:
+        return "hardtanh", [float(activation.min_val), float(activation.max_val)], ""
+    if kind is nn.LeakyReLU:
+        return "leaky_relu", [float(activation.negative_slope)], ""
+    if kind is nn.SiLU:
+        return "swish", [], ""
+    if kind is nn.GELU:
+        return "gelu", [], activation.approximate
+    return None
+
+
+def _autocast_on() -> bool:
+    try:
+        return torch.is_autocast_enabled("cpu")
+    except TypeError:  # torch < 2.4 names it per device
+        return torch.is_autocast_cpu_enabled()
+
+
+def _hooked(module: Optional[nn.Module]) -> bool:
+    return module is not None and bool(module._forward_hooks or module._forward_pre_hooks)
+
+
+def packing_possible(
+    conv: nn.Conv1d, x: torch.Tensor, norm: Optional[nn.Module] = None, activation: Optional[nn.Module] = None
+) -> bool:
+    """Whether :func:`conv_norm_act` may run ``conv`` (and ``norm``) on ``x`` through the fused path right now (it
+    still times it against the plain modules before using it)."""
+    if conv.training or (norm is not None and norm.training):
+        _PACKED.pop(conv, None)
+        return False
+    return (
+        ENABLED
+        and not torch.is_grad_enabled()
+        and type(conv) is nn.Conv1d
+        and conv.padding_mode == "zeros"
+        and not isinstance(conv.padding, str)
+        and x.dim() == 3
+        and x.shape[1] == conv.in_channels
+        and x.device.type == "cpu"
+        and x.dtype == conv.weight.dtype == torch.float32
+        and conv.weight.device.type == "cpu"
+        and (norm is None or _foldable(norm))
+        and not (_hooked(conv) or _hooked(norm) or _hooked(activation))
+        and torch.backends.mkldnn.is_available()
+        and torch.backends.mkldnn.enabled
+        and not _autocast_on()
+        and not capturing_graph()
+    )
+
+
+def _foldable(norm: nn.Module) -> bool:
+    return type(norm) is nn.BatchNorm1d and norm.running_mean is not None and norm.running_var is not None
+
+
+def _key(tensors: Tuple[Optional[torch.Tensor], ...]) -> tuple:
+    return tuple(None if t is None else (t.data_ptr(), t._version, t.dtype, t.device, tuple(t.shape)) for t in tensors)
+
+
+def _folded(conv: nn.Conv1d, norm: Optional[nn.BatchNorm1d]) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """``conv``'s weight, as (out, in / groups, 1, k), and bias with ``norm`` folded in."""
+    weight, bias = conv.weight, conv.bias
+    if norm is not None:
+        scale = torch.rsqrt(norm.running_var + norm.eps)
+        if norm.weight is not None:
+            scale = scale * norm.weight
+        bias = (-norm.running_mean if bias is None else bias - norm.running_mean) * scale
+        if norm.bias is not None:
+            bias = bias + norm.bias
+        weight = weight * scale[:, None, None]
+    return weight.unsqueeze(2).contiguous(), bias
+
+
+def _weights(conv: nn.Conv1d, norm: Optional[nn.BatchNorm1d], x: torch.Tensor, packed: bool):
+    """``(weight, bias)`` of ``conv`` with ``norm`` folded in, the weight plain or packed for oneDNN (for inputs
+    shaped as ``x``; it serves later shapes too), from the cache while the tensors they come from are unchanged.
+    Only the form asked for is built (a packed weight costs as much memory as the plain one)."""
+    tensors = (conv.weight, conv.bias)
+    if norm is not None:
+        tensors += (norm.weight, norm.bias, norm.running_mean, norm.running_var)
+    key = _key(tensors) + (None if norm is None else norm.eps,)
+    cached = _PACKED.get(conv)
+    if cached is None or cached[0] != key:
+        cached = _PACKED[conv] = [key, None, None, None]  # key, plain weight, bias, packed weight
+    slot = 3 if packed else 1
+    if cached[slot] is None:
+        weight, cached[2] = _folded(conv, norm)
+        if packed:
+            weight = torch._C._nn.mkldnn_reorder_conv2d_weight(
+                weight.to_mkldnn(),
+                [0, conv.padding[0]],
+                [1, conv.stride[0]],
+                [1, conv.dilation[0]],
+                conv.groups,
+                [x.shape[0], x.shape[1], 1, x.shape[2]],
+            )
+        cached[slot] = weight
+    return cached[slot], cached[2]
+
+
+def _fused(conv: nn.Conv1d, x: torch.Tensor, norm, post_op: Tuple[str, List[float], str], packed: bool):
+    """One oneDNN call; the result is contiguous when ``x`` is (on a packed weight oneDNN answers channels last)."""
+    weight, bias = _weights(conv, norm, x, packed)
+    name, scalars, algorithm = post_op
+    out = torch.ops.mkldnn._convolution_pointwise(
+        x.unsqueeze(2),
+        weight,
+        bias,
+        [0, conv.padding[0]],
+        [1, conv.stride[0]],
+        [1, conv.dilation[0]],
+        conv.groups,
+        name,
+        scalars,
+        algorithm,
+    ).squeeze(2)
+    return out.contiguous() if x.is_contiguous() else out
+
+
+def _plain(conv: nn.Conv1d, x: torch.Tensor, norm: Optional[nn.Module], activation: Optional[nn.Module]):
+    out = conv(x)
+    if norm is not None:
+        out = norm(out)
+    return out if activation is None else activation(out)
+
+
+_PLAIN, _FUSED, _FUSED_PACKED = 0, 1, 2
+"""The ways :func:`conv_norm_act` can run a layer: the modules, one oneDNN call on the plain folded weight, or on
+the packed one."""
+
+
+def _run(way: int, conv: nn.Conv1d, x: torch.Tensor, norm, activation, post_op) -> torch.Tensor:
+    if way == _PLAIN:
+        return _plain(conv, x, norm, activation)
+    return _fused(conv, x, norm, post_op, packed=way == _FUSED_PACKED)
+
+
+def packed_weight_preferred(conv: nn.Conv1d, x: torch.Tensor) -> bool:
+    """Whether the fused call on ``x`` takes ``conv``'s prepacked weight (else the plain folded one): for inputs
+    that are not contiguous (a ``[B, T, C]`` view) and undilated kernels of ``MIN_PACKED_KERNEL`` taps or more."""
+    return not x.is_contiguous() or (conv.dilation[0] == 1 and conv.kernel_size[0] >= MIN_PACKED_KERNEL)
+
+
+def _way(conv: nn.Conv1d, x: torch.Tensor) -> int:
+    """How :func:`conv_norm_act` runs ``conv`` on ``x`` once :func:`packing_possible` holds."""
+    weight = conv.weight
+    steps = (x.shape[2] + 2 * conv.padding[0] - conv.dilation[0] * (weight.shape[2] - 1) - 1) // conv.stride[0] + 1
+    if x.shape[0] * steps * weight.numel() < MIN_MULTIPLY_ADDS:
+        return _PLAIN
+    return _FUSED_PACKED if packed_weight_preferred(conv, x) else _FUSED
+
+
+def conv_norm_act(
+    conv: nn.Conv1d, x: torch.Tensor, norm: Optional[nn.Module] = None, activation: Optional[nn.Module] = None
+) -> torch.Tensor:
+    """``activation(norm(conv(x)))`` (``norm``, ``activation`` optional): one fused oneDNN call on the norm-folded
+    weight, plain or prepacked (:func:`packed_weight_preferred`), where :func:`packing_possible` holds and the layer
+    has at least ``MIN_MULTIPLY_ADDS``, else the modules themselves. An activation without a oneDNN post-op
+    (:func:`fused_activation`) runs after the call."""
+    if not packing_possible(conv, x, norm, activation):
+        return _plain(conv, x, norm, activation)
+    way = _way(conv, x)
+    if way == _PLAIN:
+        return _plain(conv, x, norm, activation)
+    post_op = fused_activation(activation)
+    if post_op is None:
+        return activation(_fused(conv, x, norm, ("none", [], ""), packed=way == _FUSED_PACKED))
+    return _fused(conv, x, norm, post_op, packed=way == _FUSED_PACKED)
