@@ -176,14 +176,6 @@ def test_rule_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not use_depthwise_kernel(1 << 24, 28, 2, needs_grad=False)
 
 
-@pytest.mark.parametrize(
-    "value,enabled",
-    [(None, True), ("", True), ("1", True), ("yes", True), ("0", False), (" Off ", False), ("false", False)],
-)
-def test_env_flag(value, enabled: bool) -> None:
-    assert depthwise_conv._env_flag(value) is enabled
-
-
 def _spy(monkeypatch: pytest.MonkeyPatch) -> list:
     """Record the inputs ``MaskedConv1d`` sends to ``depthwise_conv1d``; thresholds independent of the thread count."""
     monkeypatch.setattr(depthwise_conv, "MIN_ELEMENTS_WITH_GRAD_PER_THREAD", 0)

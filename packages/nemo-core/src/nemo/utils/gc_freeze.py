@@ -12,14 +12,15 @@ before forking (DataLoader workers share more pages). ``NEMO_GC_FREEZE=0`` in th
 """
 
 import gc
-import os
+
+from nemo.utils.env_flag import env_flag
 
 __all__ = ["freeze_import_state"]
 
 
 def freeze_import_state() -> bool:
     """``gc.freeze()`` unless ``NEMO_GC_FREEZE`` is ``0``/``false``/``no``/``off``; whether it froze."""
-    if (os.environ.get("NEMO_GC_FREEZE") or "1").strip().lower() in ("0", "false", "no", "off"):
+    if not env_flag("NEMO_GC_FREEZE"):
         return False
     gc.freeze()
     return True

@@ -29,13 +29,14 @@ the EPYC, batches of 1-16). ``NEMO_ASR_DEPTHWISE_CONV=0`` in the environment (re
 ``depthwise_conv.ENABLED = False`` sends every layer to ``nn.Conv1d``.
 """
 
-import os
 from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
+from nemo.collections.common.parts.cpu_autocast import cpu_autocast_dtype
 from nemo.collections.common.parts.graph_capture import capturing_graph
+from nemo.utils.env_flag import env_flag
 
 __all__ = [
     "COMPUTE_DTYPES",
@@ -61,12 +62,7 @@ at the same paddings (measured, AMD EPYC with AVX512-BF16, 1 thread, forward + b
 channels 3.9 ms vs 12.3 ms; 33 taps 4.2 vs 6.5 ms; 13 taps, padding 6, 3.8 vs 2.1 ms: ``conv1d`` keeps those)."""
 
 
-def _env_flag(value: Optional[str]) -> bool:
-    """``NEMO_ASR_DEPTHWISE_CONV``: unset or anything but ``0``/``false``/``no``/``off`` means enabled."""
-    return (value or "1").strip().lower() not in ("0", "false", "no", "off")
-
-
-ENABLED = _env_flag(os.environ.get("NEMO_ASR_DEPTHWISE_CONV"))
+ENABLED = env_flag("NEMO_ASR_DEPTHWISE_CONV")
 """``False`` makes :func:`use_depthwise_kernel` always answer ``False`` (default from ``NEMO_ASR_DEPTHWISE_CONV``)."""
 
 MAX_FAST_CONV1D_PADDING = 6
@@ -139,12 +135,7 @@ def compute_dtype(x: torch.Tensor) -> torch.dtype:
     """The dtype a convolution of ``x`` runs in: the autocast dtype under CPU autocast (floating ``x``), else
     ``x``'s."""
     if x.device.type == "cpu" and x.is_floating_point():
-        try:
-            enabled, dtype = torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu")
-        except (TypeError, AttributeError):  # torch < 2.4 spells them per device
-            enabled, dtype = torch.is_autocast_cpu_enabled(), torch.get_autocast_cpu_dtype()
-        if enabled:
-            return dtype
+        return cpu_autocast_dtype() or x.dtype
     return x.dtype
 
 

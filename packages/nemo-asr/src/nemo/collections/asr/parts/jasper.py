@@ -346,7 +346,7 @@ class JasperBlock(nn.Module):
             for pane, layers in zip(xs, self.res):
                 res_out, _ = self._run(layers, pane, lens_orig)
                 out = torch.max(out, res_out) if self.residual_mode == "max" else out + res_out
-        if torch.is_grad_enabled() and not capturing_graph():
+        if torch.is_grad_enabled() and not capturing_graph():  # a captured graph records ``mout`` itself, either way
             out, _ = _run_recorded(self.mout, out, None, fresh=True)
         else:
             out = self.mout(out)
@@ -420,7 +420,7 @@ def _fusable_conv(layer: nn.Module) -> Optional[nn.Conv1d]:
 
 def _run_fused(layers: Sequence[nn.Module], x: torch.Tensor, lens: Optional[torch.Tensor]):
     """``JasperBlock._run`` without gradients: each convolution followed by a batch norm (and an activation) runs
-    through ``conv_norm_act`` (prepacked weight, norm folded, activation fused where it measured faster)."""
+    through ``conv_norm_act`` (norm folded, activation fused, the weight prepacked where its shape rule says so)."""
     index = 0
     while index < len(layers):
         layer, conv = layers[index], _fusable_conv(layers[index])

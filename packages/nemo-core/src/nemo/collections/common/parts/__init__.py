@@ -6,6 +6,7 @@
 - ``dropout``: ``Dropout``, ``nn.Dropout`` with a cheaper CPU mask, used by the ASR, TTS and NLP transformer blocks.
 - ``batch_norm``: ``batch_norm``, a ``BatchNorm1d``'s training step on CPU with faster statistics (ASR Jasper blocks).
 - ``packed_conv``: ``conv_norm_act``, inference-only CPU conv1d (+ folded batch norm, + fused activation) as one
-  oneDNN call on a cached, optionally prepacked weight, per layer shape where measured faster (Jasper blocks,
-  FastPitch's feed-forward).
+  oneDNN call on a cached weight, prepacked where a fixed shape rule says so (Jasper blocks, FastPitch's
+  feed-forward).
+- ``cpu_autocast``: ``cpu_autocast_dtype``, the CPU autocast dtype or ``None`` (the shortcuts above run outside it).
 """

@@ -15,6 +15,7 @@ from typing import Optional, Tuple
 import torch
 from torch import nn
 
+from nemo.collections.common.parts.cpu_autocast import cpu_autocast_dtype
 from nemo.collections.common.parts.graph_capture import capturing_graph
 
 __all__ = ["batch_norm"]
@@ -51,13 +52,6 @@ class _BatchNormTrain(torch.autograd.Function):
         return grad_x, grad_w, grad_b, None
 
 
-def _cpu_autocast() -> bool:
-    try:
-        return torch.is_autocast_enabled("cpu")
-    except TypeError:  # torch < 2.4 names it per device
-        return torch.is_autocast_cpu_enabled()
-
-
 def _applies(module: nn.BatchNorm1d, x: torch.Tensor) -> bool:
     return (
         module.training
@@ -66,7 +60,7 @@ def _applies(module: nn.BatchNorm1d, x: torch.Tensor) -> bool:
         and x.dtype in (torch.float32, torch.float64)
         and (module.weight is None or module.weight.dtype == x.dtype)
         and x.shape[0] * x.shape[2] > 1  # one value per channel: let the module raise its error
-        and not _cpu_autocast()
+        and cpu_autocast_dtype() is None
         and not capturing_graph()
     )
 

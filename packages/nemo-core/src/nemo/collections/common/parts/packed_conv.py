@@ -29,14 +29,15 @@ autocast, oneDNN available. Results equal the unfused layers up to float roundin
 environment (read at import) or ``packed_conv.ENABLED = False`` turns it off.
 """
 
-import os
 import weakref
 from typing import List, Optional, Tuple
 
 import torch
 from torch import nn
 
+from nemo.collections.common.parts.cpu_autocast import cpu_autocast_dtype
 from nemo.collections.common.parts.graph_capture import capturing_graph
+from nemo.utils.env_flag import env_flag
 
 __all__ = [
     "ENABLED",
@@ -48,7 +49,7 @@ __all__ = [
     "packing_possible",
 ]
 
-ENABLED = (os.environ.get("NEMO_PACKED_CONV") or "1").strip().lower() not in ("0", "false", "no", "off")
+ENABLED = env_flag("NEMO_PACKED_CONV")
 """``False`` sends every call of :func:`conv_norm_act` to the plain modules (default from ``NEMO_PACKED_CONV``)."""
 
 MIN_MULTIPLY_ADDS = 1 << 27
@@ -83,13 +84,6 @@ def fused_activation(activation: Optional[nn.Module]) -> Optional[Tuple[str, Lis
     return None
 
 
-def _autocast_on() -> bool:
-    try:
-        return torch.is_autocast_enabled("cpu")
-    except TypeError:  # torch < 2.4 names it per device
-        return torch.is_autocast_cpu_enabled()
-
-
 def _hooked(module: Optional[nn.Module]) -> bool:
     return module is not None and bool(module._forward_hooks or module._forward_pre_hooks)
 
@@ -117,7 +111,7 @@ def packing_possible(
         and not (_hooked(conv) or _hooked(norm) or _hooked(activation))
         and torch.backends.mkldnn.is_available()
         and torch.backends.mkldnn.enabled
-        and not _autocast_on()
+        and cpu_autocast_dtype() is None
         and not capturing_graph()
     )
 
@@ -232,10 +226,7 @@ def conv_norm_act(
     (:func:`fused_activation`) runs after the call."""
     if not packing_possible(conv, x, norm, activation):
         return _plain(conv, x, norm, activation)
-    way = _way(conv, x)
-    if way == _PLAIN:
-        return _plain(conv, x, norm, activation)
     post_op = fused_activation(activation)
-    if post_op is None:
-        return activation(_fused(conv, x, norm, ("none", [], ""), packed=way == _FUSED_PACKED))
-    return _fused(conv, x, norm, post_op, packed=way == _FUSED_PACKED)
+    if post_op is None:  # no oneDNN post-op: the activation runs after the call
+        return activation(_run(_way(conv, x), conv, x, norm, None, ("none", [], "")))
+    return _run(_way(conv, x), conv, x, norm, activation, post_op)

@@ -52,7 +52,7 @@ class PositionwiseConvFF(nn.Module):
 
     def _core(self, x: torch.Tensor) -> torch.Tensor:
         """``CoreNet(x)``; without gradients each convolution (the first with its ReLU) is one oneDNN call on a
-        prepacked weight where that measured faster (``conv_norm_act``), in the ``[B, T, C]`` layout it gets."""
+        prepacked weight (``conv_norm_act``), in the ``[B, T, C]`` layout it gets."""
         net = self.CoreNet
         if torch.is_grad_enabled() or net.training or net._forward_hooks or net._forward_pre_hooks or capturing_graph():
             return net(x)
