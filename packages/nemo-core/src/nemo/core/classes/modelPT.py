@@ -56,6 +56,7 @@ from nemo.utils import logging
 from nemo.utils.app_state import AppState
 from nemo.utils.gc_freeze import freeze_import_state
 from nemo.utils.get_rank import is_global_rank_zero
+from nemo.utils.malloc_tuning import tune_allocator
 from nemo.utils.model_utils import convert_model_config_to_dict_config, maybe_update_config_version
 
 __all__ = ["ModelPT"]
@@ -680,3 +681,4 @@ class ModelPT(pl.LightningModule, Model):
 
 ModelPT.__init__ = _set_up_data_after(ModelPT.__init__)  # subclasses without an __init__ of their own
 freeze_import_state()  # the import-time objects of torch and Lightning: out of every later collection's walk
+tune_allocator()  # glibc keeps freed activations in the heap: no fresh zero-filled pages every step
