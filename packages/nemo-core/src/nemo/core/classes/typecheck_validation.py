@@ -7,7 +7,7 @@ the ``"Class.method"`` label that every error message starts with.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, NoReturn, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, NoReturn, Optional, Tuple
 
 import torch
 
@@ -60,6 +60,8 @@ class TypecheckMetadata:
     ranks: Dict[str, Optional[int]] = field(init=False, repr=False)
     memo: Dict[str, Dict[int, NeuralType]] = field(init=False, repr=False)
     plain_outputs: Optional[Tuple[Tuple[Optional[int], NeuralType], ...]] = field(init=False, repr=False)
+    fast_inputs: Optional[Callable[[Dict[str, Any], bool], bool]] = field(init=False, repr=False)
+    fast_outputs: Optional[Callable[[Any], bool]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.base_types, self.container_depth = {}, {}
@@ -77,6 +79,7 @@ class TypecheckMetadata:
         # (rank, type) per port when a method returns a tuple of plain tensors, one per port: check_outputs' fast path
         plain = len(self.names) > 1 and not self.has_container_types
         self.plain_outputs = tuple((self.ranks[n], self.base_types[n]) for n in self.names) if plain else None
+        self.fast_inputs, self.fast_outputs = _unrolled_inputs(self), _unrolled_outputs(self)
 
     def accepts(self, name: str, provided: Any) -> bool:
         """Whether port ``name`` accepts a value of neural type ``provided``; memoised by the identity of ``provided``."""
@@ -90,6 +93,87 @@ class TypecheckMetadata:
             memo.clear()
         memo[id(provided)] = provided  # holding the object keeps its id from being reused
         return True
+
+
+def _unrollable(metadata: TypecheckMetadata) -> bool:
+    """One or two ports, no containers, every port ranked: the shape of most modules' types, which the checks below
+    unroll (a loop over the ports costs about as much as the checks themselves)."""
+    names = metadata.names
+    return 1 <= len(names) <= 2 and not metadata.has_container_types and None not in metadata.ranks.values()
+
+
+def _unrolled_inputs(metadata: TypecheckMetadata) -> Optional[Callable[[Dict[str, Any], bool], bool]]:
+    """``check_inputs``' fast path for an unrollable port list: True when ``kwargs`` holds every port as a plain
+    tensor of its rank whose neural type, if it carries one, the port accepted before; else False (the general checks
+    decide)."""
+    if not _unrollable(metadata):
+        return None
+    if len(metadata.names) == 1:
+        (n0,) = metadata.names
+        r0, m0 = metadata.ranks[n0], metadata.memo[n0]
+
+        def one(kwargs: Dict[str, Any], full: bool) -> bool:
+            if len(kwargs) != 1:
+                return False
+            a = kwargs.get(n0)
+            if type(a) is not _Tensor or a.ndim != r0:
+                return False
+            if full:
+                p = getattr(a, "neural_type", None)
+                if p is not None and m0.get(id(p)) is not p:
+                    return False
+            return True
+
+        return one
+    n0, n1 = metadata.names
+    r0, r1, m0, m1 = metadata.ranks[n0], metadata.ranks[n1], metadata.memo[n0], metadata.memo[n1]
+
+    def two(kwargs: Dict[str, Any], full: bool) -> bool:
+        if len(kwargs) != 2:
+            return False
+        a, b = kwargs.get(n0), kwargs.get(n1)
+        if type(a) is not _Tensor or type(b) is not _Tensor or a.ndim != r0 or b.ndim != r1:
+            return False
+        if full:
+            p = getattr(a, "neural_type", None)
+            if p is not None and m0.get(id(p)) is not p:
+                return False
+            p = getattr(b, "neural_type", None)
+            if p is not None and m1.get(id(p)) is not p:
+                return False
+        return True
+
+    return two
+
+
+def _unrolled_outputs(metadata: TypecheckMetadata) -> Optional[Callable[[Any], bool]]:
+    """``check_outputs``' fast path for an unrollable port list: tags and returns True when the method returned one
+    plain tensor of its rank (one port) or a 2-tuple of them (two ports); else False (the general checks decide)."""
+    if not _unrollable(metadata):
+        return None
+    n0 = metadata.names[0]
+    r0, t0 = metadata.ranks[n0], metadata.base_types[n0]
+    if len(metadata.names) == 1:
+
+        def one(outputs: Any) -> bool:
+            if type(outputs) is _Tensor and outputs.ndim == r0:
+                outputs.neural_type = t0
+                return True
+            return False
+
+        return one
+    n1 = metadata.names[1]
+    r1, t1 = metadata.ranks[n1], metadata.base_types[n1]
+
+    def two(outputs: Any) -> bool:
+        if type(outputs) is tuple and len(outputs) == 2:
+            a, b = outputs
+            if type(a) is _Tensor and type(b) is _Tensor and a.ndim == r0 and b.ndim == r1:
+                a.neural_type, b.neural_type = t0, t1
+                return True
+        return False
+
+    return two
 
 
 def _fingerprint(types: Dict[str, Any]) -> Optional[Tuple[Any, ...]]:
@@ -217,7 +301,8 @@ def _raise_names(metadata: TypecheckMetadata, kwargs: Dict[str, Any], where: str
 
 
 def check_inputs(metadata: TypecheckMetadata, kwargs: Dict[str, Any], full: bool, where: str) -> None:
-    """Names (unknown and missing mandatory ports), container depths, ranks and, if ``full``, neural types."""
+    """Names (unknown and missing mandatory ports), container depths, ranks and, if ``full``, neural types (the
+    ``@typecheck()`` wrapper tries ``metadata.fast_inputs`` before calling this)."""
     ranks, memo = metadata.ranks, metadata.memo
     for name, value in kwargs.items():  # fast path: known names, plain tensors of the right rank, types seen before
         rank = ranks.get(name, _UNKNOWN)
@@ -277,7 +362,8 @@ def _check_output(metadata: TypecheckMetadata, name: str, value: Any, where: str
 
 
 def check_outputs(metadata: TypecheckMetadata, outputs: Any, where: str) -> None:
-    """Count, container depths and ranks of what a method returned; tags every leaf with its ``.neural_type``."""
+    """Count, container depths and ranks of what a method returned; tags every leaf with its ``.neural_type`` (the
+    ``@typecheck()`` wrapper tries ``metadata.fast_outputs`` before calling this)."""
     plain = metadata.plain_outputs
     if plain is not None and type(outputs) is tuple and len(outputs) == len(plain):
         for (rank, neural_type), item in zip(plain, outputs):
