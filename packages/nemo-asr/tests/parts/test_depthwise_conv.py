@@ -107,6 +107,57 @@ def test_rule_keeps_conv1d_on_its_fast_kernel() -> None:
         assert use_depthwise_kernel(big, padding, dilation, needs_grad=False)
 
 
+def test_rule_takes_stride_2_past_conv1d_fast_padding() -> None:
+    """Stride 2: forward only from padding 7, with a gradient from MIN_STRIDED_GRAD_PADDING on one thread; never
+    dilated, never at padding <= 6 (conv1d's fast kernel) or other strides."""
+    big = 1 << 20
+    grad_from = depthwise_conv.MIN_STRIDED_GRAD_PADDING
+    for padding in range(7):
+        assert not use_depthwise_kernel(big, padding, 1, needs_grad=False, stride=2)
+    for padding in (7, grad_from - 1, grad_from, 16):
+        assert use_depthwise_kernel(big, padding, 1, needs_grad=False, threads=2, stride=2)
+        assert use_depthwise_kernel(big, padding, 1, needs_grad=True, threads=1, stride=2) is (padding >= grad_from)
+        assert not use_depthwise_kernel(big, padding, 1, needs_grad=True, threads=2, stride=2)
+    assert not use_depthwise_kernel(big, 16, 2, needs_grad=False, stride=2)
+    assert not use_depthwise_kernel(big, 16, 1, needs_grad=False, stride=3)
+
+
+@pytest.mark.parametrize("kernel,padding,steps", [(15, 7, 40), (19, 9, 41), (33, 16, 97), (19, 3, 40)])
+def test_stride_2_matches_conv1d_values_and_gradients(kernel, padding, steps) -> None:
+    torch.manual_seed(1)
+    x = torch.randn(3, 6, steps, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(6, 1, kernel, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(6, dtype=torch.float64, requires_grad=True)
+    ours = depthwise_conv1d(x, w, b, padding, 1, 2)
+    ref = F.conv1d(x, w, b, 2, padding, 1, 6)
+    assert ours.shape == ref.shape
+    torch.testing.assert_close(ours, ref)
+    grad = torch.randn_like(ref)
+    for got, want in zip(torch.autograd.grad(ours, (x, w, b), grad), torch.autograd.grad(ref, (x, w, b), grad)):
+        torch.testing.assert_close(got, want)
+
+
+def test_masked_conv_takes_the_stride_1_layer_for_stride_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A separable block's strided depthwise layer (QuartzNet's first, Citrinet's): conv1d's outputs, gradients and
+    lengths through this module where the rule says so (13 taps, padding 6: conv1d)."""
+    calls = _spy(monkeypatch)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    torch.manual_seed(2)
+    x, lens = torch.randn(2, 64, 301, requires_grad=True), torch.tensor([301, 250])
+    layer = MaskedConv1d(64, 64, 33, stride=2, padding=16, groups=64)
+    out, out_lens = layer(x, lens)
+    ref = layer.conv(jasper.zero_beyond(x, lens))
+    assert len(calls) == 1
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(out_lens, layer.get_seq_len(lens))
+    grad = torch.randn_like(ref)
+    params = (x, layer.conv.weight)
+    for got, want in zip(torch.autograd.grad(out, params, grad), torch.autograd.grad(ref, params, grad)):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-4)  # float32 sums of 600 products, another order
+    MaskedConv1d(64, 64, 13, stride=2, padding=6, groups=64)(x, lens)
+    assert len(calls) == 1
+
+
 def test_rule_swaps_the_backward_at_small_padding_on_one_thread() -> None:
     """Padding 2-6 with a gradient: mid-sized float inputs on one thread take this module (conv1d's forward, the
     per-tap weight gradient); 3-tap kernels, other sizes, more threads and bfloat16 keep conv1d."""
@@ -203,7 +254,7 @@ def test_masked_conv_fast_path_equals_its_conv(monkeypatch: pytest.MonkeyPatch, 
     calls = _spy(monkeypatch)
     padding = dilation * (kernel - 1) // 2
     layer = MaskedConv1d(64, 64, kernel, padding=padding, dilation=dilation, groups=64, heads=heads).double()
-    assert layer._depthwise_stride1
+    assert layer._depthwise
     x = torch.randn(8, 64, 70, dtype=torch.float64, requires_grad=True)  # 35,840 elements: over both thresholds
     lens = torch.tensor([70, 41, 70, 9, 70, 70, 55, 70])
     out, out_lens = layer(x, lens)
@@ -236,9 +287,10 @@ def test_masked_conv_takes_conv1d_where_the_rule_says(monkeypatch: pytest.Monkey
     assert len(calls) == 1
 
 
-def test_strided_or_dense_convs_keep_the_plain_path() -> None:
-    assert not MaskedConv1d(8, 8, 7, stride=2, padding=3, groups=8)._depthwise_stride1
-    assert not MaskedConv1d(8, 16, 1)._depthwise_stride1
+def test_dense_convs_keep_the_plain_path() -> None:
+    assert MaskedConv1d(8, 8, 7, stride=2, padding=3, groups=8)._depthwise
+    assert not MaskedConv1d(8, 16, 1)._depthwise
+    assert not MaskedConv1d(8, 8, 7, padding=3, groups=4)._depthwise
 
 
 @pytest.mark.parametrize("kernel, dilation", [(31, 1), (29, 2)])

@@ -1,5 +1,6 @@
-"""Stride-1 depthwise 1D convolution for CPU, routed through the oneDNN primitives that are fast there, and the rule
-that picks it over ``F.conv1d`` for a layer.
+"""Depthwise 1D convolution for CPU, routed through the oneDNN primitives that are fast there, and the rule that
+picks it over ``F.conv1d`` for a layer. Stride 1 is computed directly; stride 2 keeps every second output of the
+stride-1 layer, where that beats oneDNN's strided kernels (``MIN_STRIDED_GRAD_PADDING``).
 
 oneDNN (PyTorch's CPU convolution backend) has a fast depthwise forward kernel, but ``conv1d`` reaches it only with
 at most 6 steps of implicit zero padding (with "same" padding: kernels of at most 13 taps) and no dilation;
@@ -17,7 +18,7 @@ QuartzNet's kernels of 15 to 87 taps fall to a path about 10x slower (measured: 
   at once as one correlation on oneDNN's fast depthwise forward kernel (another 2-2.5x); else oneDNN's own kernel.
 
 :func:`use_depthwise_kernel` is the rule ``MaskedConv1d`` and ``CausalConv1D`` apply (through
-:func:`prefer_depthwise_kernel`) to each stride-1 depthwise layer on CPU (float32, float64, or bfloat16 also under
+:func:`prefer_depthwise_kernel`) to each depthwise layer on CPU (float32, float64, or bfloat16 also under
 autocast; eager mode; CUDA, TorchScript, tracing, ``torch.compile`` and ONNX export keep ``nn.Conv1d``): this module
 where ``conv1d`` leaves its fast forward kernel (padding > 6 or dilation > 1) and the input is large enough to repay
 the extra calls; with a gradient on one thread also at padding 2-6 for mid-sized inputs (only the backward differs
@@ -47,6 +48,7 @@ __all__ = [
     "MIN_ELEMENTS_WITH_GRAD_PER_THREAD",
     "MIN_ELEMENTS_NO_GRAD",
     "MIN_SMALL_PADDING_ELEMENTS",
+    "MIN_STRIDED_GRAD_PADDING",
     "MIN_TAP_LOOP_ELEMENTS_PER_THREAD",
     "MIN_TAP_LOOP_PADDING",
     "compute_dtype",
@@ -86,6 +88,16 @@ is 1.2-2.7x faster than oneDNN on 1-4 threads; on 8-16 threads each op's fork-jo
 loop only wins from about 50,000 elements per thread (measured on a 16-core Xeon)."""
 
 
+MIN_STRIDED_GRAD_PADDING = 9
+"""A stride-2 depthwise layer whose ``conv1d`` leaves the fast forward kernel (padding > 6) runs as the stride-1
+layer here with every second output kept: the same sums, and oneDNN's stride-2 depthwise kernels are the slow ones
+(measured interleaved in three processes, AMD EPYC, one thread, batch 4: forward 3-7x faster at 15-33 taps and
+64-512 channels, e.g. 0.66 -> 0.17 ms at 19 taps x 192 channels x 104 steps). With a gradient the stride-1 layer's
+backward does twice the work; it won on one thread from this padding on (19 taps 1.7 -> 0.8 ms, 25 taps 5.1 -> 4.5, 33 taps at
+64 channels 3.2 -> 2.2) and lost at 15 taps (2.5 -> 2.7-3.2 ms); on two threads the forward still won 3-5x, forward
+plus backward was mixed (0.74-1.08x). So: without a gradient from padding 7, with one from this padding on one
+thread; else, and for other strides, ``conv1d``."""
+
 MIN_TAP_LOOP_PADDING = 2
 MIN_SMALL_PADDING_ELEMENTS = 1 << 16
 MAX_SMALL_PADDING_ELEMENTS = 1 << 19
@@ -106,17 +118,23 @@ def use_depthwise_kernel(
     needs_grad: bool,
     threads: Optional[int] = None,
     dtype: torch.dtype = torch.float32,
+    stride: int = 1,
 ) -> bool:
-    """Whether :func:`depthwise_conv1d` beats ``F.conv1d`` for a stride-1 depthwise layer on CPU.
+    """Whether :func:`depthwise_conv1d` beats ``F.conv1d`` for a depthwise layer on CPU.
 
     ``elements`` is the input's ``numel()``, ``needs_grad`` whether autograd will record the call, ``threads`` the
-    intra-op thread count (default ``torch.get_num_threads()``) and ``dtype`` the one computed in (the padding 2-6
-    window is float32/float64 only: in bfloat16 it tied, 0.7-1.07x). The answer depends on these only, never on
-    timings, so a model takes the same path on every run with the same settings.
+    intra-op thread count (default ``torch.get_num_threads()``), ``dtype`` the one computed in (the padding 2-6
+    window is float32/float64 only: in bfloat16 it tied, 0.7-1.07x) and ``stride`` the layer's (2: see
+    ``MIN_STRIDED_GRAD_PADDING``). The answer depends on these only, never on timings, so a model takes the same path
+    on every run with the same settings.
     """
-    if not ENABLED:
+    if not ENABLED or stride > 2:
+        return False
+    if stride == 2 and (dilation != 1 or padding <= MAX_FAST_CONV1D_PADDING):
         return False
     threads = torch.get_num_threads() if threads is None else threads
+    if stride == 2 and needs_grad and (padding < MIN_STRIDED_GRAD_PADDING or threads != 1):
+        return False
     if dilation == 1 and padding <= MAX_FAST_CONV1D_PADDING:
         # conv1d's forward is fast here but its weight gradient is not: the autograd function keeps that forward.
         return (
@@ -139,8 +157,10 @@ def compute_dtype(x: torch.Tensor) -> torch.dtype:
     return x.dtype
 
 
-def prefer_depthwise_kernel(x: torch.Tensor, weight: torch.Tensor, padding: int, dilation: int) -> bool:
-    """:func:`use_depthwise_kernel` for a stride-1 depthwise layer's input ``x`` and ``weight``: only on CPU, in
+def prefer_depthwise_kernel(
+    x: torch.Tensor, weight: torch.Tensor, padding: int, dilation: int, stride: int = 1
+) -> bool:
+    """:func:`use_depthwise_kernel` for a depthwise layer's input ``x`` and ``weight``: only on CPU, in
     :data:`COMPUTE_DTYPES`, in eager mode (a captured graph keeps ``conv1d``)."""
     dtype = compute_dtype(x)
     return (
@@ -153,6 +173,7 @@ def prefer_depthwise_kernel(x: torch.Tensor, weight: torch.Tensor, padding: int,
             dilation,
             torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad),
             dtype=dtype,
+            stride=stride,
         )
     )
 
@@ -251,9 +272,15 @@ class _DepthwiseConv1d(torch.autograd.Function):
 
 
 def depthwise_conv1d(
-    x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None, padding: int = 0, dilation: int = 1
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: Optional[torch.Tensor] = None,
+    padding: int = 0,
+    dilation: int = 1,
+    stride: int = 1,
 ) -> torch.Tensor:
-    """``F.conv1d(x, weight, bias, padding=padding, dilation=dilation, groups=channels)`` for ``weight`` (C, 1, k)."""
+    """``F.conv1d(x, weight, bias, stride, padding, dilation, groups=channels)`` for ``weight`` (C, 1, k); a stride
+    above 1 keeps every ``stride``-th output of the stride-1 layer (a strided view)."""
     if weight.shape[1] != 1 or x.shape[1] != weight.shape[0]:
         raise ValueError(
             f"depthwise_conv1d expects weight (channels, 1, kernel) matching x's {x.shape[1]} channels, "
@@ -262,7 +289,7 @@ def depthwise_conv1d(
     span = dilation * (weight.shape[-1] - 1)
     if x.shape[-1] + 2 * padding <= span:
         # Too short for even one output step: let conv1d raise its usual error.
-        return F.conv1d(x, weight, bias, padding=padding, dilation=dilation, groups=weight.shape[0])
+        return F.conv1d(x, weight, bias, stride, padding, dilation, weight.shape[0])
     dtype = compute_dtype(x)
     if dtype != x.dtype or weight.dtype != dtype:
         # Autocast's cast, done here: the backward then sees one dtype (autocast does not reach into it).
@@ -273,4 +300,6 @@ def depthwise_conv1d(
             out = _DepthwiseConv1d.apply(x, weight, padding, dilation)
         else:
             out = _forward(x, weight, padding, dilation)
+        if stride > 1:
+            out = out[..., ::stride]
         return out if bias is None else out + bias.unsqueeze(-1)

@@ -119,17 +119,17 @@ class MaskedConv1d(nn.Module):
         self.use_mask = use_mask
         self.heads = heads
         conv = self.conv
-        self._depthwise_stride1 = (
+        self._depthwise = (
             conv.groups == conv.in_channels == conv.out_channels
-            and conv.stride == (1,)
             and conv.padding_mode == "zeros"
             and isinstance(conv.padding, tuple)
         )
 
     def _convolve(self, x: torch.Tensor) -> torch.Tensor:
         conv = self.conv
-        if self._depthwise_stride1 and prefer_depthwise_kernel(x, conv.weight, conv.padding[0], conv.dilation[0]):
-            return depthwise_conv1d(x, conv.weight, conv.bias, padding=conv.padding[0], dilation=conv.dilation[0])
+        padding, dilation, stride = conv.padding[0], conv.dilation[0], conv.stride[0]
+        if self._depthwise and prefer_depthwise_kernel(x, conv.weight, padding, dilation, stride):
+            return depthwise_conv1d(x, conv.weight, conv.bias, padding, dilation, stride)
         return conv(x)
 
     def get_seq_len(self, lens: torch.Tensor) -> torch.Tensor:
@@ -413,7 +413,7 @@ def _fusable_conv(layer: nn.Module) -> Optional[nn.Conv1d]:
     without shared heads, forward hooks or a depthwise kernel of its own."""
     if type(layer) is nn.Conv1d:
         return layer
-    if isinstance(layer, MaskedConv1d) and layer.heads == -1 and not layer._depthwise_stride1:
+    if isinstance(layer, MaskedConv1d) and layer.heads == -1 and not layer._depthwise:
         return None if layer._forward_hooks or layer._forward_pre_hooks else layer.conv
     return None
 
