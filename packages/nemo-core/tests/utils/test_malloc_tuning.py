@@ -21,7 +21,7 @@ class _FakeLibc:
 
 @pytest.fixture
 def libc(monkeypatch):
-    for name in ("NEMO_MALLOC_TUNING", *malloc_tuning._GLIBC_SETTINGS):
+    for name in ("NEMO_MALLOC_TUNING", *malloc_tuning._ALLOCATOR_SETTINGS):
         monkeypatch.delenv(name, raising=False)
     fake = _FakeLibc()
     monkeypatch.setattr(malloc_tuning, "_glibc", lambda: fake)
@@ -71,7 +71,7 @@ print(ctypes.c_size_t.from_address(block.data_ptr() - 8).value & 2)  # IS_MMAPPE
 @pytest.mark.skipif(malloc_tuning._glibc() is None, reason="glibc's malloc only")
 @pytest.mark.parametrize("setting,mmapped", [(None, False), ("0", True)])
 def test_importing_model_pt_keeps_mid_sized_blocks_in_the_heap(setting, mmapped):
-    env = {k: v for k, v in os.environ.items() if k not in ("NEMO_MALLOC_TUNING", *malloc_tuning._GLIBC_SETTINGS)}
+    env = {k: v for k, v in os.environ.items() if k not in ("NEMO_MALLOC_TUNING", *malloc_tuning._ALLOCATOR_SETTINGS)}
     if setting is not None:
         env["NEMO_MALLOC_TUNING"] = setting
     out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True)

@@ -31,7 +31,7 @@ MMAP_THRESHOLD = 32 << 20
 
 # mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_GLIBC_SETTINGS = (
+_ALLOCATOR_SETTINGS = (
     "MALLOC_MMAP_THRESHOLD_",
     "MALLOC_TRIM_THRESHOLD_",
     "MALLOC_TOP_PAD_",
@@ -55,7 +55,7 @@ def tune_allocator() -> bool:
     """Set glibc's mmap threshold to ``MMAP_THRESHOLD`` and switch heap trimming off, unless ``NEMO_MALLOC_TUNING``
     is ``0``/``false``/``no``/``off``, the environment already configures the allocator, or it is not glibc's;
     whether both settings took."""
-    if not env_flag("NEMO_MALLOC_TUNING") or any(os.environ.get(name) for name in _GLIBC_SETTINGS):
+    if not env_flag("NEMO_MALLOC_TUNING") or any(os.environ.get(name) for name in _ALLOCATOR_SETTINGS):
         return False
     libc = _glibc()
     if libc is None:

@@ -76,10 +76,11 @@ class TypecheckMetadata:
         self.ranks = {name: None if nt.axes is None else len(nt.axes) for name, nt in self.base_types.items()}
         # Per port: id(provided NeuralType) -> that object, for the provided types found acceptable.
         self.memo = {name: {} for name in self.base_types}
-        # (rank, type) per port when a method returns a tuple of plain tensors, one per port: check_outputs' fast path
-        plain = len(self.names) > 1 and not self.has_container_types
-        self.plain_outputs = tuple((self.ranks[n], self.base_types[n]) for n in self.names) if plain else None
         self.fast_inputs, self.fast_outputs = _unrolled_inputs(self), _unrolled_outputs(self)
+        # (rank, type) per port when a method returns a tuple of plain tensors, one per port: check_outputs' fast path
+        # for the port lists ``fast_outputs`` does not unroll (it accepts exactly what this would)
+        plain = len(self.names) > 1 and not self.has_container_types and self.fast_outputs is None
+        self.plain_outputs = tuple((self.ranks[n], self.base_types[n]) for n in self.names) if plain else None
 
     def accepts(self, name: str, provided: Any) -> bool:
         """Whether port ``name`` accepts a value of neural type ``provided``; memoised by the identity of ``provided``."""

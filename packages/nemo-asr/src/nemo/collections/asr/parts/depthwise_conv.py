@@ -128,13 +128,13 @@ def use_depthwise_kernel(
     ``MIN_STRIDED_GRAD_PADDING``). The answer depends on these only, never on timings, so a model takes the same path
     on every run with the same settings.
     """
-    if not ENABLED or stride > 2:
-        return False
-    if stride == 2 and (dilation != 1 or padding <= MAX_FAST_CONV1D_PADDING):
+    if not ENABLED:
         return False
     threads = torch.get_num_threads() if threads is None else threads
-    if stride == 2 and needs_grad and (padding < MIN_STRIDED_GRAD_PADDING or threads != 1):
-        return False
+    if stride != 1:  # stride 2 as the stride-1 layer, only past conv1d's fast padding (MIN_STRIDED_GRAD_PADDING)
+        strided_ok = stride == 2 and dilation == 1 and padding > MAX_FAST_CONV1D_PADDING
+        if not strided_ok or (needs_grad and (padding < MIN_STRIDED_GRAD_PADDING or threads != 1)):
+            return False
     if dilation == 1 and padding <= MAX_FAST_CONV1D_PADDING:
         # conv1d's forward is fast here but its weight gradient is not: the autograd function keeps that forward.
         return (

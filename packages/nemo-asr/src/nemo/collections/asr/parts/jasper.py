@@ -127,9 +127,10 @@ class MaskedConv1d(nn.Module):
 
     def _convolve(self, x: torch.Tensor) -> torch.Tensor:
         conv = self.conv
-        padding, dilation, stride = conv.padding[0], conv.dilation[0], conv.stride[0]
-        if self._depthwise and prefer_depthwise_kernel(x, conv.weight, padding, dilation, stride):
-            return depthwise_conv1d(x, conv.weight, conv.bias, padding, dilation, stride)
+        if self._depthwise:
+            padding, dilation, stride = conv.padding[0], conv.dilation[0], conv.stride[0]
+            if prefer_depthwise_kernel(x, conv.weight, padding, dilation, stride):
+                return depthwise_conv1d(x, conv.weight, conv.bias, padding, dilation, stride)
         return conv(x)
 
     def get_seq_len(self, lens: torch.Tensor) -> torch.Tensor:

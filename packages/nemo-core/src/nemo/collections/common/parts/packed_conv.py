@@ -91,8 +91,8 @@ def _hooked(module: Optional[nn.Module]) -> bool:
 def packing_possible(
     conv: nn.Conv1d, x: torch.Tensor, norm: Optional[nn.Module] = None, activation: Optional[nn.Module] = None
 ) -> bool:
-    """Whether :func:`conv_norm_act` may run ``conv`` (and ``norm``) on ``x`` through the fused path right now (it
-    still times it against the plain modules before using it)."""
+    """Whether :func:`conv_norm_act` may run ``conv`` (and ``norm``) on ``x`` through the fused path right now (its
+    size and :func:`packed_weight_preferred` then pick the way)."""
     if conv.training or (norm is not None and norm.training):
         _PACKED.pop(conv, None)
         return False
