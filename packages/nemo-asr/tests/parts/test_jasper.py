@@ -2,6 +2,7 @@ import pytest
 import torch
 from torch import nn
 
+from nemo.collections.asr.parts import jasper
 from nemo.collections.asr.parts.jasper import (
     GroupShuffle,
     JasperBlock,
@@ -43,6 +44,28 @@ def test_masked_conv_heads_share_depthwise_kernels():
     assert out.shape == (3, 8, 10)
     with pytest.raises(ValueError, match="depthwise"):
         MaskedConv1d(8, 8, 3, heads=2)
+
+
+def test_masked_conv_takes_the_spectral_kernel_where_its_rule_says(monkeypatch):
+    """A dense stride-1 layer of 256 channels and 11 taps runs through ``spectral_conv1d``, with ``conv1d``'s outputs
+    and gradients up to float rounding; a narrower one keeps the module."""
+    calls = []
+    spectral = jasper.spectral_conv1d
+    monkeypatch.setattr(jasper, "spectral_conv1d", lambda *args: calls.append(args[0].shape) or spectral(*args))
+    torch.manual_seed(0)
+    conv = MaskedConv1d(256, 256, 11, padding=5, bias=True)
+    x = torch.randn(2, 256, 40, requires_grad=True)
+    out, _ = conv(x, None)
+    want = conv.conv(x)
+    assert calls == [(2, 256, 40)]
+    scale = want.abs().max().item()
+    torch.testing.assert_close(out, want, rtol=0, atol=1e-5 * scale)
+    grad = torch.randn_like(want)
+    params = [x, conv.conv.weight, conv.conv.bias]
+    for got, expected in zip(torch.autograd.grad(out, params, grad), torch.autograd.grad(want, params, grad)):
+        torch.testing.assert_close(got, expected, rtol=0, atol=1e-5 * expected.abs().max().item())
+    MaskedConv1d(128, 128, 11, padding=5)(torch.randn(1, 128, 20), None)
+    assert len(calls) == 1
 
 
 def test_group_shuffle_interleaves_channels():
@@ -192,7 +215,7 @@ def test_training_block_matches_its_modules_run_one_by_one(activation, se, dropo
         torch.testing.assert_close(got, expected, msg=name)
 
 
-@pytest.mark.parametrize("way", [0, 1, 2])  # packed_conv's ways: the modules, fused, fused on the packed weight
+@pytest.mark.parametrize("way", [0, 1, 2, 3])  # packed_conv's ways: the modules, fused (plain, packed), spectral
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -208,7 +231,12 @@ def test_eval_block_through_packed_convolutions_equals_the_modules(monkeypatch, 
     picks, outputs and lengths equal the plain modules' (padded frames included)."""
     monkeypatch.setattr(packed_conv, "MIN_MULTIPLY_ADDS", 0)
     routed = []
-    monkeypatch.setattr(packed_conv, "_way", lambda conv, x: routed.append(conv) or way)
+
+    def forced_way(conv, x):  # the spectral way only where its rule could take it (one group, stride 1)
+        routed.append(conv)
+        return way if way != 3 or (conv.stride[0] == 1 and conv.groups == 1) else 1
+
+    monkeypatch.setattr(packed_conv, "_way", forced_way)
     torch.manual_seed(0)
     panes = kwargs.get("residual_panes")
     block = JasperBlock(6 if not panes else 8, 8, conv_mask=True, dropout=0.1, **kwargs)

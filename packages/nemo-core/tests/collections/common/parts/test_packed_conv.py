@@ -1,6 +1,7 @@
-"""conv_norm_act: every way (modules, fused on the plain folded weight, fused on the packed one) equals the modules
-within float rounding; the cached weights follow parameter and buffer changes; the fused path never runs with
-gradients, in train mode, under tracing or autocast, or off float32; state dicts and copies are untouched."""
+"""conv_norm_act: every way (modules, fused on the plain folded weight or on the packed one, the folded weight through
+spectral_conv1d) equals the modules within float rounding; the cached weights follow parameter and buffer changes;
+the fused path never runs with gradients, in train mode, under tracing or autocast, or off float32; state dicts and
+copies are untouched."""
 
 import copy
 
@@ -50,7 +51,9 @@ def _every_layer_routed(monkeypatch):
     monkeypatch.setattr(packed_conv, "MIN_MULTIPLY_ADDS", 0)
 
 
-@pytest.mark.parametrize("way", [packed_conv._PLAIN, packed_conv._FUSED, packed_conv._FUSED_PACKED])
+@pytest.mark.parametrize(
+    "way", [packed_conv._PLAIN, packed_conv._FUSED, packed_conv._FUSED_PACKED, packed_conv._SPECTRAL]
+)
 @pytest.mark.parametrize("activation", ACTIVATIONS, ids=lambda a: type(a).__name__)
 @pytest.mark.parametrize("with_norm", [True, False])
 def test_every_way_equals_the_modules(way, activation, with_norm):
@@ -184,3 +187,5 @@ def test_the_way_is_a_rule_of_shapes_never_of_timings(monkeypatch):
     assert packed_conv._way(narrow, x) == packed_conv._PLAIN
     monkeypatch.setattr(packed_conv, "MIN_MULTIPLY_ADDS", 665_600)
     assert packed_conv._way(narrow, x) == packed_conv._FUSED
+    wide, _ = _layers(kernel=11, cin=256, cout=256)  # spectral_conv's rule, whatever its size
+    assert packed_conv._way(wide, torch.randn(1, 256, 20)) == packed_conv._SPECTRAL

@@ -23,7 +23,7 @@ autocast; eager mode; CUDA, TorchScript, tracing, ``torch.compile`` and ONNX exp
 where ``conv1d`` leaves its fast forward kernel (padding > 6 or dilation > 1) and the input is large enough to repay
 the extra calls; with a gradient on one thread also at padding 2-6 for mid-sized inputs (only the backward differs
 there: oneDNN's weight gradient is slow); else ``conv1d``. It is a function of shapes and the thread count, never of
-timings. It was checked on every depthwise shape of the shipped example configs (``benchmarks/asr_depthwise_conv.py``
+timings. It was checked on every depthwise shape of the shipped example configs (``benchmarks/asr_conv_kernels.py``
 prints them): forward plus backward and forward only, batches of 8 and 32, 1-16 threads, on an AMD EPYC (2 cores) and
 an Intel Xeon (16 cores); wherever it picks this module, this module was faster (the padding 2-6 window: measured on
 the EPYC, batches of 1-16). ``NEMO_ASR_DEPTHWISE_CONV=0`` in the environment (read at import) or

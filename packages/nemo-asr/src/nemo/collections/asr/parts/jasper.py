@@ -14,6 +14,7 @@ from nemo.collections.asr.parts.time_mask import relu_zero_beyond, zero_beyond
 from nemo.collections.common.parts.batch_norm import batch_norm
 from nemo.collections.common.parts.graph_capture import capturing_graph
 from nemo.collections.common.parts.packed_conv import conv_norm_act, fused_activation
+from nemo.collections.common.parts.spectral_conv import spectral_conv1d, spectral_preferred
 
 __all__ = [
     "GroupShuffle",
@@ -131,6 +132,8 @@ class MaskedConv1d(nn.Module):
             padding, dilation, stride = conv.padding[0], conv.dilation[0], conv.stride[0]
             if prefer_depthwise_kernel(x, conv.weight, padding, dilation, stride):
                 return depthwise_conv1d(x, conv.weight, conv.bias, padding, dilation, stride)
+        elif spectral_preferred(conv, x):
+            return spectral_conv1d(x, conv.weight, conv.bias, conv.padding[0], conv.dilation[0])
         return conv(x)
 
     def get_seq_len(self, lens: torch.Tensor) -> torch.Tensor:

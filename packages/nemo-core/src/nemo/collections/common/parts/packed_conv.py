@@ -37,6 +37,7 @@ from torch import nn
 
 from nemo.collections.common.parts.cpu_autocast import cpu_autocast_dtype
 from nemo.collections.common.parts.graph_capture import capturing_graph
+from nemo.collections.common.parts.spectral_conv import spectral_conv1d, spectral_preferred
 from nemo.utils.env_flag import env_flag
 
 __all__ = [
@@ -191,14 +192,23 @@ def _plain(conv: nn.Conv1d, x: torch.Tensor, norm: Optional[nn.Module], activati
     return out if activation is None else activation(out)
 
 
-_PLAIN, _FUSED, _FUSED_PACKED = 0, 1, 2
-"""The ways :func:`conv_norm_act` can run a layer: the modules, one oneDNN call on the plain folded weight, or on
-the packed one."""
+def _spectral(conv: nn.Conv1d, x: torch.Tensor, norm, activation: Optional[nn.Module]) -> torch.Tensor:
+    """The folded weight through :func:`spectral_conv1d`, then the activation."""
+    weight, bias = _weights(conv, norm, x, packed=False)
+    out = spectral_conv1d(x, weight.squeeze(2), bias, conv.padding[0], conv.dilation[0])
+    return out if activation is None else activation(out)
+
+
+_PLAIN, _FUSED, _FUSED_PACKED, _SPECTRAL = 0, 1, 2, 3
+"""The ways :func:`conv_norm_act` can run a layer: the modules, one oneDNN call on the plain folded weight or on
+the packed one, or the folded weight through :func:`spectral_conv1d`."""
 
 
 def _run(way: int, conv: nn.Conv1d, x: torch.Tensor, norm, activation, post_op) -> torch.Tensor:
     if way == _PLAIN:
         return _plain(conv, x, norm, activation)
+    if way == _SPECTRAL:
+        return _spectral(conv, x, norm, activation)
     return _fused(conv, x, norm, post_op, packed=way == _FUSED_PACKED)
 
 
@@ -210,6 +220,8 @@ def packed_weight_preferred(conv: nn.Conv1d, x: torch.Tensor) -> bool:
 
 def _way(conv: nn.Conv1d, x: torch.Tensor) -> int:
     """How :func:`conv_norm_act` runs ``conv`` on ``x`` once :func:`packing_possible` holds."""
+    if spectral_preferred(conv, x):
+        return _SPECTRAL
     weight = conv.weight
     steps = (x.shape[2] + 2 * conv.padding[0] - conv.dilation[0] * (weight.shape[2] - 1) - 1) // conv.stride[0] + 1
     if x.shape[0] * steps * weight.numel() < MIN_MULTIPLY_ADDS:

@@ -1,17 +1,18 @@
-"""Stride-1 depthwise convolutions of each shipped example config on CPU: the kernel ``MaskedConv1d`` chooses
-(``nemo.collections.asr.parts.depthwise_conv.use_depthwise_kernel``: ``depthwise_conv1d`` or ``conv1d``) against plain
-``nn.Conv1d``, forward plus backward (input and weight gradients) by default, forward only under ``no_grad`` with
-``--forward-only``.
+"""The convolutions of each shipped example config where ``MaskedConv1d`` may take a kernel of its own, on CPU: the
+kernel it chooses against plain ``nn.Conv1d``, forward plus backward (input and weight gradients) by default, forward
+only under ``no_grad`` with ``--forward-only``. Depthwise layers choose between ``depthwise_conv1d`` and ``conv1d``
+(``nemo.collections.asr.parts.depthwise_conv.prefer_depthwise_kernel``), dense stride-1 layers spanning at least
+``spectral_conv.MIN_SPAN`` steps between ``spectral_conv1d`` and ``conv1d``
+(``nemo.collections.common.parts.spectral_conv.spectral_preferred``).
 
-Each config's encoder is built from its YAML; one forward pass records every depthwise layer's input shape (batch
+Each config's encoder is built from its YAML; one forward pass records every such layer's input shape (batch
 ``--batch`` of ``--seconds`` of audio; frames from the preprocessor's ``window_stride``, halved by stride-2
 prologues). Each distinct shape is timed on random inputs, both variants interleaved, the median over ``--repeat``
 rounds of ``--iters`` calls, then weighted by its number of layers. Prints one JSON line per config: total
 milliseconds per step for the chosen kernels and for ``nn.Conv1d``, the speed-up (conv1d / chosen), the 1-minute load
 average before and after, and per shape the path taken, both times and the max absolute output difference.
-Configs without depthwise layers (Jasper 10x5 is not separable) print zero layers and a null speed-up.
 
-Usage: python benchmarks/asr_depthwise_conv.py [--batch 8] [--seconds 2.2] [--repeat 5] [--iters 3] [--threads N]
+Usage: python benchmarks/asr_conv_kernels.py [--batch 8] [--seconds 2.2] [--repeat 5] [--iters 3] [--threads N]
        [--forward-only] [--configs conf/config.yaml ...]
 """
 
@@ -30,8 +31,9 @@ import torch
 from omegaconf import OmegaConf
 
 from nemo.collections.asr.modules import ConvASREncoder
-from nemo.collections.asr.parts.depthwise_conv import use_depthwise_kernel
+from nemo.collections.asr.parts.depthwise_conv import prefer_depthwise_kernel
 from nemo.collections.asr.parts.jasper import MaskedConv1d
+from nemo.collections.common.parts.spectral_conv import MIN_SPAN, spectral_preferred
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "examples" / "asr" / "conf"
 CONFIGS = [
@@ -50,19 +52,27 @@ def _encoder_and_frames(path: Path, seconds: float) -> Tuple[ConvASREncoder, int
     return ConvASREncoder(**encoder_cfg), int(round(seconds / window_stride))
 
 
-def _depthwise_shapes(encoder: ConvASREncoder, batch: int, frames: int) -> Dict[tuple, Tuple[MaskedConv1d, int]]:
-    """(input shape, padding, dilation) -> (a layer with that shape, number of such layers)."""
+def _own_kernel_possible(layer: MaskedConv1d) -> bool:
+    """Depthwise layers, and dense stride-1 ones spanning at least ``MIN_SPAN`` steps."""
+    conv = layer.conv
+    span = conv.dilation[0] * (conv.kernel_size[0] - 1) + 1
+    return layer._depthwise or (conv.groups == 1 and conv.stride[0] == 1 and span >= MIN_SPAN)
+
+
+def _kernel_shapes(encoder: ConvASREncoder, batch: int, frames: int) -> Dict[tuple, Tuple[MaskedConv1d, int]]:
+    """(input shape, geometry, output channels) -> (a layer with that shape, number of such layers)."""
     seen: Dict[tuple, Tuple[MaskedConv1d, int]] = {}
 
     def record(layer: MaskedConv1d, args: tuple) -> None:
         shape = tuple(args[0].shape)
         if layer.heads != -1:
             shape = (shape[0] * shape[1] // layer.heads, layer.heads, shape[2])
-        key = (shape, layer.conv.kernel_size[0], layer.conv.padding[0], layer.conv.dilation[0])
+        conv = layer.conv
+        key = (shape, conv.kernel_size[0], conv.padding[0], conv.dilation[0], conv.stride[0], conv.out_channels)
         first, count = seen.get(key, (layer, 0))
         seen[key] = (first, count + 1)
 
-    layers = [m for m in encoder.modules() if isinstance(m, MaskedConv1d) and m._depthwise_stride1]
+    layers = [m for m in encoder.modules() if isinstance(m, MaskedConv1d) and _own_kernel_possible(m)]
     handles = [m.register_forward_pre_hook(record) for m in layers]
     with torch.no_grad():
         encoder.eval()(audio_signal=torch.randn(batch, encoder._feat_in, frames), length=torch.full((batch,), frames))
@@ -88,6 +98,12 @@ def _time_shape(layer: MaskedConv1d, shape: tuple, forward_only: bool, repeat: i
     with torch.no_grad():
         diff = float((layer._convolve(x) - layer.conv(x)).abs().max())
     grad = torch.randn_like(layer.conv(x))
+    conv = layer.conv
+    if layer._depthwise:
+        own = prefer_depthwise_kernel(x, weight, conv.padding[0], conv.dilation[0], conv.stride[0])
+        path = "depthwise_conv1d" if own else "conv1d"
+    else:
+        path = "spectral_conv1d" if spectral_preferred(conv, x) else "conv1d"
 
     def step(fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[], None]:
         if forward_only:
@@ -106,7 +122,7 @@ def _time_shape(layer: MaskedConv1d, shape: tuple, forward_only: bool, repeat: i
     steps = {"chosen": step(layer._convolve), "conv1d": step(layer.conv)}
     for run in steps.values():  # warm-up (oneDNN primitive creation)
         run()
-    return {**_median_ms(steps, repeat, iters), "max_abs_diff": diff}
+    return {**_median_ms(steps, repeat, iters), "max_abs_diff": diff, "path": path}
 
 
 def _config_line(name: str, args: argparse.Namespace) -> dict:
@@ -114,34 +130,36 @@ def _config_line(name: str, args: argparse.Namespace) -> dict:
     encoder, frames = _encoder_and_frames(CONF_DIR / name, args.seconds)
     load_before = os.getloadavg()[0]
     shapes, chosen_total, conv_total, layers_total = [], 0.0, 0.0, 0
-    for (shape, kernel, padding, dilation), (layer, count) in _depthwise_shapes(encoder, args.batch, frames).items():
-        numel = shape[0] * shape[1] * shape[2]
+    for (shape, kernel, _, dilation, stride, out), (layer, count) in _kernel_shapes(
+        encoder, args.batch, frames
+    ).items():
         timed = _time_shape(layer, shape, args.forward_only, args.repeat, args.iters)
         chosen_total += count * timed["chosen"]
         conv_total += count * timed["conv1d"]
         layers_total += count
-        path = use_depthwise_kernel(numel, padding, dilation, needs_grad=not args.forward_only)
         shapes.append(
             {
                 "channels": shape[1],
+                "out_channels": out,
                 "kernel": kernel,
                 "dilation": dilation,
+                "stride": stride,
                 "steps": shape[2],
                 "layers": count,
-                "path": "depthwise_conv1d" if path else "conv1d",
+                "path": timed["path"],
                 "chosen_ms": round(timed["chosen"], 3),
                 "conv1d_ms": round(timed["conv1d"], 3),
                 "max_abs_diff": timed["max_abs_diff"],
             }
         )
     return {
-        "benchmark": "asr_depthwise_conv",
+        "benchmark": "asr_conv_kernels",
         "config": name,
         "what": "forward only (no_grad)" if args.forward_only else "forward+backward (input and weight gradients)",
         "batch": args.batch,
         "input_frames": frames,
         "threads": torch.get_num_threads(),
-        "depthwise_layers": layers_total,
+        "layers": layers_total,
         "chosen_ms": round(chosen_total, 2),
         "conv1d_ms": round(conv_total, 2),
         "speedup": round(conv_total / chosen_total, 2) if chosen_total else None,

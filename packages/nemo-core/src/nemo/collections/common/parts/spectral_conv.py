@@ -1,0 +1,174 @@
+"""``spectral_conv1d``: a dense stride-1 ``conv1d`` with long kernels computed block by block in the frequency domain.
+
+A convolution of ``C`` to ``O`` channels with ``K`` taps spanning ``S`` steps does ``K`` multiply-adds per channel
+pair and output step. Cut the padded input into overlapping blocks of ``L`` steps (overlap-save: each block yields
+``N = L - S + 1`` outputs), take each block's real DFT, and the convolution becomes one complex product per channel
+pair and frequency (``L / 2 + 1`` of them per ``N`` outputs): about ``2 L / N`` real multiply-adds instead of ``K``,
+4-7x fewer at Jasper's 13-29 taps (the weight's own transform aside). All three transforms are small matrix products rather than FFTs (``L`` is a
+few dozen: one GEMM does them all at BLAS speed, any ``L``), and the per-frequency product runs over chunks of output
+channels whose weight spectrum is built, used and dropped in cache (:class:`_SpectralProduct`: the full spectrum,
+``(L + 2) / S`` times the weight, is never stored, so it costs no memory and needs no invalidation). The backward is
+the same products transposed, so training gets the saving too.
+
+Measured on Jasper 10x5's layers (``benchmarks/asr_conv_kernels.py``: torch 2.13, AMD EPYC, batch 4 x 200 steps;
+time relative to ``F.conv1d``): forward 0.44-0.58 at 384-768 channels with 13-29 taps, 0.74 at 256 channels with 11
+taps; forward plus backward (both gradients) 0.51-0.69 and 0.84 on one thread, 0.46-0.76 and 0.98 on two. Results
+equal ``conv1d``'s up to float rounding (relative differences ~1e-6, from the transforms' sums). Autograd keeps the
+blocks' spectra (2-3x the input) where ``conv1d`` keeps the input. ``NEMO_SPECTRAL_CONV=0`` in the environment (read
+at import) or ``spectral_conv.ENABLED = False`` turns it off.
+"""
+
+import math
+from functools import cache
+from typing import Optional, Tuple
+
+import torch
+from torch import nn
+
+from nemo.collections.common.parts.cpu_autocast import cpu_autocast_dtype
+from nemo.collections.common.parts.graph_capture import capturing_graph
+from nemo.utils.env_flag import env_flag
+
+__all__ = [
+    "ENABLED",
+    "MIN_CHANNELS",
+    "MIN_SPAN",
+    "block_length",
+    "spectral_conv1d",
+    "spectral_preferred",
+]
+
+ENABLED = env_flag("NEMO_SPECTRAL_CONV")
+"""``False`` keeps every convolution on ``conv1d`` (default from ``NEMO_SPECTRAL_CONV``)."""
+
+MIN_SPAN = 11
+"""Kernels spanning fewer steps (``dilation * (kernel - 1) + 1``) keep ``conv1d``: the saving is ``K`` against
+``~2 L / N`` multiply-adds, and the transforms' fixed cost outweighs it below this."""
+
+MIN_CHANNELS = 256
+"""Both channel counts at least this: the per-frequency products are ``[2 x chunk, C] @ [C, 2 x blocks]`` GEMMs,
+which run well below BLAS speed on fewer channels (measured range: 256-896)."""
+
+_CHUNK_BYTES = 2 << 20
+"""Size of one chunk's weight spectrum (``2 (L/2 + 1) x chunk x C`` floats): 16-32 output channels at Jasper's
+sizes, where a chunk's spectrum stays in cache between its transform and its product (1.05-1.2x faster than 64-128)."""
+
+
+def block_length(span: int) -> int:
+    """The block length ``L`` for a kernel spanning ``span`` steps: about ``1.7 x span`` in multiples of 16, at
+    least 32 (measured best or within 5% of it at spans 11-57: more outputs per block cost more frequencies)."""
+    return max(32, 16 * math.ceil(1.7 * span / 16))
+
+
+@cache
+def _transforms(length: int, outputs: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The three real transform matrices for blocks of ``length`` steps yielding ``outputs`` each, built in float64.
+
+    ``forward`` ``[2F, L]``: rows ``(frequency, real/imaginary)`` of the input blocks' DFT; ``kernel`` ``[2F, L]``:
+    the kernel's conjugate DFT (a correlation, as ``conv1d``); ``inverse`` ``[N, 4F]``: the first ``N`` steps of
+    the inverse real DFT read straight off the four real products ``(kernel part, input part)``, so the complex
+    product's sum and difference are folded into it.
+    """
+    freqs = length // 2 + 1
+    angle = 2 * math.pi * torch.outer(torch.arange(freqs, dtype=torch.float64), torch.arange(length)) / length
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    forward = torch.stack([cos, -sin], 1).reshape(2 * freqs, length)
+    kernel = torch.stack([cos, sin], 1).reshape(2 * freqs, length)
+    weight = torch.full((freqs, 1), 2.0 / length, dtype=torch.float64)
+    weight[0] = weight[-1 if length % 2 == 0 else 0] = 1.0 / length  # DC (and Nyquist) appear once in a real DFT
+    real, imag = cos[:, :outputs] * weight, -sin[:, :outputs] * weight
+    inverse = torch.stack([real, imag, imag, -real], 1).reshape(4 * freqs, outputs).T
+    return forward.float(), kernel.float(), inverse.float().contiguous()
+
+
+def _chunk(freqs: int, in_channels: int) -> int:
+    return max(8, _CHUNK_BYTES // (8 * freqs * in_channels))
+
+
+class _SpectralProduct(torch.autograd.Function):
+    """``Y[f] = G[f] @ X[f]`` per frequency, ``G`` the weight's spectrum built chunk by chunk of output channels.
+
+    ``spectrum`` ``[F, 2M, C]`` (rows: real parts of the ``M`` blocks, then imaginary), ``weight`` ``[O, C, K]``,
+    ``kernel`` ``[2F, K]`` (the kernel transform's columns at the taps) -> ``[F, 2, O, 2M]`` (kernel part, output
+    channel, input part and block). The backward recomputes each chunk's spectrum instead of keeping it.
+    """
+
+    @staticmethod
+    def forward(ctx, spectrum: torch.Tensor, weight: torch.Tensor, kernel: torch.Tensor, chunk: int):
+        freqs, rows, channels = spectrum.shape
+        out_channels, taps = weight.shape[0], weight.shape[2]
+        product = spectrum.new_empty(freqs, 2, out_channels, rows)
+        columns = spectrum.transpose(1, 2)
+        for start in range(0, out_channels, chunk):
+            stop = min(out_channels, start + chunk)
+            part = torch.mm(kernel, weight[start:stop].reshape(-1, taps).t()).view(freqs, 2 * (stop - start), -1)
+            product[:, :, start:stop] = torch.bmm(part, columns).view(freqs, 2, stop - start, rows)
+        ctx.save_for_backward(spectrum, weight, kernel)
+        ctx.chunk = chunk
+        return product
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        spectrum, weight, kernel = ctx.saved_tensors
+        freqs, rows, channels = spectrum.shape
+        out_channels, taps = weight.shape[0], weight.shape[2]
+        grad_columns = spectrum.new_zeros(freqs, channels, rows)
+        grad_weight = torch.empty_like(weight)
+        for start in range(0, out_channels, ctx.chunk):
+            stop = min(out_channels, start + ctx.chunk)
+            part = torch.mm(kernel, weight[start:stop].reshape(-1, taps).t()).view(freqs, 2 * (stop - start), -1)
+            grad_part = grad[:, :, start:stop].reshape(freqs, 2 * (stop - start), rows)
+            grad_columns.baddbmm_(part.transpose(1, 2), grad_part)
+            grad_spectrum = torch.bmm(grad_part, spectrum).view(2 * freqs, -1)
+            torch.mm(grad_spectrum.t(), kernel, out=grad_weight[start:stop].view(-1, taps))
+        return grad_columns.transpose(1, 2), grad_weight, None, None
+
+
+def spectral_conv1d(
+    x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None, padding: int = 0, dilation: int = 1
+) -> torch.Tensor:
+    """``F.conv1d(x, weight, bias, padding=padding, dilation=dilation)`` (stride 1, one group) through overlap-save
+    blocks in the frequency domain; differentiable in ``x``, ``weight`` and ``bias``. ``x`` ``[B, C, T]``."""
+    batch, channels, steps = x.shape
+    out_channels, _, taps = weight.shape
+    span = dilation * (taps - 1) + 1
+    out_steps = steps + 2 * padding - span + 1
+    if out_steps < 1:
+        raise ValueError(f"spectral_conv1d: {steps} input steps + 2 x padding {padding} < kernel span {span}")
+    length = block_length(span)
+    outputs = length - span + 1
+    blocks = -(-out_steps // outputs)
+    rows = batch * blocks
+    forward, kernel, inverse = _transforms(length, outputs)
+    padded = nn.functional.pad(x, (padding, (blocks - 1) * outputs + length - steps - padding))
+    windows = padded.unfold(2, length, outputs).permute(3, 0, 2, 1).reshape(length, rows * channels)
+    freqs = length // 2 + 1
+    spectrum = torch.mm(forward, windows).view(freqs, 2 * rows, channels)
+    product = _SpectralProduct.apply(spectrum, weight, kernel[:, :span:dilation], _chunk(freqs, channels))
+    terms = product.view(freqs, 2, out_channels, 2, rows).permute(0, 1, 3, 2, 4).reshape(4 * freqs, -1)
+    out = torch.mm(inverse, terms).view(outputs, out_channels, batch, blocks).permute(2, 1, 3, 0)
+    out = out.reshape(batch, out_channels, blocks * outputs)[..., :out_steps]
+    return out if bias is None else out + bias[:, None]
+
+
+def spectral_preferred(conv: nn.Conv1d, x: torch.Tensor) -> bool:
+    """Whether ``conv`` on ``x`` runs faster through :func:`spectral_conv1d`: a plain one-group stride-1
+    ``Conv1d`` (zero padding given as a number) spanning at least ``MIN_SPAN`` steps between at least
+    ``MIN_CHANNELS`` channels each way, on float32 CPU tensors, outside autocast and graph capture (a traced or
+    exported graph records ``conv1d``)."""
+    return (
+        ENABLED
+        and conv.groups == 1
+        and conv.stride[0] == 1
+        and conv.in_channels >= MIN_CHANNELS
+        and conv.out_channels >= MIN_CHANNELS
+        and conv.dilation[0] * (conv.kernel_size[0] - 1) + 1 >= MIN_SPAN
+        and conv.padding_mode == "zeros"
+        and not isinstance(conv.padding, str)
+        and x.dim() == 3
+        and x.device.type == "cpu"
+        and x.dtype == conv.weight.dtype == torch.float32
+        and x.shape[2] + 2 * conv.padding[0] >= conv.dilation[0] * (conv.kernel_size[0] - 1) + 1
+        and cpu_autocast_dtype() is None
+        and not capturing_graph()
+    )

@@ -1,0 +1,108 @@
+"""spectral_conv1d equals conv1d (outputs and all three gradients) within float rounding on every geometry it takes;
+spectral_preferred takes exactly the layers its rule names."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from nemo.collections.common.parts import spectral_conv
+from nemo.collections.common.parts.graph_capture import capturing_graph
+from nemo.collections.common.parts.spectral_conv import (
+    block_length,
+    spectral_conv1d,
+    spectral_preferred,
+)
+
+
+@pytest.mark.parametrize(
+    "batch, cin, cout, steps, kernel, dilation, padding",
+    [
+        (2, 24, 20, 97, 11, 1, 5),  # "same" padding, ragged last block
+        (3, 16, 37, 50, 13, 1, 0),  # no padding; output channels not a multiple of the chunk
+        (1, 12, 10, 40, 29, 2, 28),  # dilated: span 57, one block longer than the input
+        (2, 8, 8, 13, 11, 1, 5),  # fewer steps than one block yields
+        (2, 8, 8, 11, 11, 1, 0),  # one output step
+        (4, 32, 48, 200, 17, 1, 8),
+    ],
+)
+@pytest.mark.parametrize("bias", [True, False])
+def test_equals_conv1d_with_gradients(batch, cin, cout, steps, kernel, dilation, padding, bias, monkeypatch):
+    monkeypatch.setattr(spectral_conv, "_CHUNK_BYTES", 8 * 17 * cin * 3)  # several chunks, the last one ragged
+    torch.manual_seed(0)
+    x = torch.randn(batch, cin, steps, requires_grad=True)
+    weight = (torch.randn(cout, cin, kernel) / math.sqrt(cin * kernel)).requires_grad_()
+    b = torch.randn(cout, requires_grad=True) if bias else None
+    expected = nn.functional.conv1d(x, weight, b, padding=padding, dilation=dilation)
+    out = spectral_conv1d(x, weight, b, padding, dilation)
+    assert out.shape == expected.shape
+    _close(out, expected)
+    grad = torch.randn_like(expected)
+    inputs = (x, weight) + ((b,) if bias else ())
+    for got, want in zip(
+        torch.autograd.grad(out, inputs, grad), torch.autograd.grad(expected, inputs, grad), strict=True
+    ):
+        _close(got, want)
+
+
+def _close(got: torch.Tensor, want: torch.Tensor) -> None:
+    """Equal up to float rounding of sums over hundreds of terms: 1e-5 of the largest magnitude."""
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-5 * want.abs().max().item())
+
+
+def test_transforms_invert_each_other_at_odd_and_even_lengths():
+    for length, outputs in [(32, 22), (33, 20), (112, 56)]:
+        forward, _, inverse = spectral_conv._transforms(length, outputs)
+        x = torch.randn(length, 5, dtype=torch.float32)
+        spectrum = (forward @ x).view(-1, 2, 5)  # (frequency, real/imaginary)
+        # an all-ones kernel part times the input part: rows (kernel part, input part) = (real, *) only
+        terms = torch.zeros(spectrum.shape[0], 2, 2, 5)
+        terms[:, 0] = spectrum
+        back = inverse @ terms.reshape(-1, 5)
+        torch.testing.assert_close(back, x[:outputs], rtol=1e-4, atol=1e-5)
+
+
+def test_block_length_rule():
+    assert [block_length(span) for span in (11, 13, 17, 21, 25, 57)] == [32, 32, 32, 48, 48, 112]
+
+
+def test_too_short_an_input_is_refused():
+    with pytest.raises(ValueError, match="4 input steps .* kernel span 11"):
+        spectral_conv1d(torch.randn(1, 2, 4), torch.randn(3, 2, 11))
+
+
+def _conv(cin=256, cout=256, kernel=11, **kwargs):
+    return nn.Conv1d(cin, cout, kernel, padding=kernel // 2, bias=False, **kwargs)
+
+
+def test_preferred_only_where_the_rule_says(monkeypatch):
+    x = torch.randn(2, 256, 30)
+    assert spectral_preferred(_conv(), x)
+    assert spectral_preferred(_conv(kernel=6, dilation=2), x)  # span 11
+    assert not spectral_preferred(_conv(kernel=9), x)  # span 9 < MIN_SPAN
+    assert not spectral_preferred(_conv(cout=128), x)
+    assert not spectral_preferred(_conv(cin=128), torch.randn(2, 128, 30))
+    assert not spectral_preferred(_conv(stride=2), x)
+    assert not spectral_preferred(_conv(groups=2), x)
+    assert not spectral_preferred(_conv(padding_mode="reflect"), x)
+    assert not spectral_preferred(nn.Conv1d(256, 256, 11, padding="same"), x)
+    assert not spectral_preferred(_conv().double(), x.double())
+    assert spectral_preferred(_conv(), x[..., :1])  # 1 + 2 x 5 steps padded: one output
+    assert not spectral_preferred(nn.Conv1d(256, 256, 11, bias=False), x[..., :10])  # unpadded: none
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not spectral_preferred(_conv(), x)
+    monkeypatch.setattr(spectral_conv, "ENABLED", False)
+    assert not spectral_preferred(_conv(), x)
+
+
+def test_not_preferred_while_a_graph_is_captured():
+    conv, x = _conv().requires_grad_(False), torch.randn(1, 256, 30)
+    seen = []
+
+    def forward(inputs):
+        seen.append((capturing_graph(), spectral_preferred(conv, inputs)))
+        return conv(inputs)
+
+    torch.jit.trace(forward, x, check_trace=False)
+    assert seen == [(True, False)]
