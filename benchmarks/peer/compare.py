@@ -51,10 +51,10 @@ SCRIPTS = [
     "typecheck.py --number 1000 --repeat 10",
     "asr_train_step.py --repeat 2 --threads 1",
 ]
-# Configs with depthwise convolutions, and the switch that sends ours to nn.Conv1d (nemo.collections.asr.parts.
-# depthwise_conv).
-DEPTHWISE = {"config", "quartznet5x5", "citrinet_small", "conformer_ctc_small"}
-CONV1D_ENV = {"NEMO_ASR_DEPTHWISE_CONV": "0"}
+# Configs with layers on kernels of our own (depthwise: nemo.collections.asr.parts.depthwise_conv; dense long
+# kernels: nemo.collections.common.parts.spectral_conv), and the switches that send ours to nn.Conv1d.
+OWN_KERNELS = {"config", "quartznet5x5", "citrinet_small", "conformer_ctc_small", "jasper10x1"}
+CONV1D_ENV = {"NEMO_ASR_DEPTHWISE_CONV": "0", "NEMO_SPECTRAL_CONV": "0"}
 PREPARED = {"cold_start", "transcribe_rtf", "restore_100m"}
 
 
@@ -181,7 +181,7 @@ def main() -> None:
             for python, _ in sides.values():
                 run_one(python, [*command, "--prepare"], args.threads)
         # Where our depthwise rule may pick its own kernel, the same step forced onto plain nn.Conv1d beside it.
-        conv1d = {"ours_conv1d": (args.ours, CONV1D_ENV)} if figure.split(":")[-1] in DEPTHWISE else {}
+        conv1d = {"ours_conv1d": (args.ours, CONV1D_ENV)} if figure.split(":")[-1] in OWN_KERNELS else {}
         results = alternate({**sides, **conv1d}, command, args.repeat, args.threads)
         if results["ours"] and results["nemo"]:
             line = summarize(figure, results["ours"], results["nemo"], args.precision)

@@ -47,24 +47,24 @@ def test_masked_conv_heads_share_depthwise_kernels():
 
 
 def test_masked_conv_takes_the_spectral_kernel_where_its_rule_says(monkeypatch):
-    """A dense stride-1 layer of 256 channels and 11 taps runs through ``spectral_conv1d``, with ``conv1d``'s outputs
-    and gradients up to float rounding; a narrower one keeps the module."""
+    """A dense stride-1 layer of 384 channels and 13 taps over 512 output rows runs through ``spectral_conv1d``, with
+    ``conv1d``'s outputs and gradients up to float rounding; a narrower one keeps the module."""
     calls = []
     spectral = jasper.spectral_conv1d
     monkeypatch.setattr(jasper, "spectral_conv1d", lambda *args: calls.append(args[0].shape) or spectral(*args))
     torch.manual_seed(0)
-    conv = MaskedConv1d(256, 256, 11, padding=5, bias=True)
-    x = torch.randn(2, 256, 40, requires_grad=True)
+    conv = MaskedConv1d(384, 384, 13, padding=6, bias=True)
+    x = torch.randn(2, 384, 256, requires_grad=True)
     out, _ = conv(x, None)
     want = conv.conv(x)
-    assert calls == [(2, 256, 40)]
+    assert calls == [(2, 384, 256)]
     scale = want.abs().max().item()
     torch.testing.assert_close(out, want, rtol=0, atol=1e-5 * scale)
     grad = torch.randn_like(want)
     params = [x, conv.conv.weight, conv.conv.bias]
     for got, expected in zip(torch.autograd.grad(out, params, grad), torch.autograd.grad(want, params, grad)):
         torch.testing.assert_close(got, expected, rtol=0, atol=1e-5 * expected.abs().max().item())
-    MaskedConv1d(128, 128, 11, padding=5)(torch.randn(1, 128, 20), None)
+    MaskedConv1d(256, 256, 13, padding=6)(torch.randn(2, 256, 256), None)
     assert len(calls) == 1
 
 

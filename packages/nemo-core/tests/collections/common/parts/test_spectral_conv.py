@@ -72,24 +72,25 @@ def test_too_short_an_input_is_refused():
         spectral_conv1d(torch.randn(1, 2, 4), torch.randn(3, 2, 11))
 
 
-def _conv(cin=256, cout=256, kernel=11, **kwargs):
+def _conv(cin=384, cout=384, kernel=13, **kwargs):
     return nn.Conv1d(cin, cout, kernel, padding=kernel // 2, bias=False, **kwargs)
 
 
 def test_preferred_only_where_the_rule_says(monkeypatch):
-    x = torch.randn(2, 256, 30)
+    x = torch.randn(2, 384, 256)  # 512 output rows
     assert spectral_preferred(_conv(), x)
-    assert spectral_preferred(_conv(kernel=6, dilation=2), x)  # span 11
-    assert not spectral_preferred(_conv(kernel=9), x)  # span 9 < MIN_SPAN
-    assert not spectral_preferred(_conv(cout=128), x)
-    assert not spectral_preferred(_conv(cin=128), torch.randn(2, 128, 30))
+    assert spectral_preferred(nn.Conv1d(384, 384, 7, padding=6, dilation=2), x)  # span 13
+    assert not spectral_preferred(_conv(kernel=11), x)  # span 11 < MIN_SPAN
+    assert not spectral_preferred(_conv(cout=256), x)
+    assert not spectral_preferred(_conv(cin=256), torch.randn(2, 256, 256))
     assert not spectral_preferred(_conv(stride=2), x)
     assert not spectral_preferred(_conv(groups=2), x)
     assert not spectral_preferred(_conv(padding_mode="reflect"), x)
-    assert not spectral_preferred(nn.Conv1d(256, 256, 11, padding="same"), x)
+    assert not spectral_preferred(nn.Conv1d(384, 384, 13, padding="same"), x)
     assert not spectral_preferred(_conv().double(), x.double())
-    assert spectral_preferred(_conv(), x[..., :1])  # 1 + 2 x 5 steps padded: one output
-    assert not spectral_preferred(nn.Conv1d(256, 256, 11, bias=False), x[..., :10])  # unpadded: none
+    assert spectral_preferred(_conv(), torch.randn(1, 384, 512))
+    assert not spectral_preferred(_conv(), torch.randn(1, 384, 511))  # 511 rows < MIN_ROWS
+    assert not spectral_preferred(nn.Conv1d(384, 384, 13, bias=False), torch.randn(1, 384, 523))  # unpadded: 511
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert not spectral_preferred(_conv(), x)
     monkeypatch.setattr(spectral_conv, "ENABLED", False)
@@ -97,7 +98,7 @@ def test_preferred_only_where_the_rule_says(monkeypatch):
 
 
 def test_not_preferred_while_a_graph_is_captured():
-    conv, x = _conv().requires_grad_(False), torch.randn(1, 256, 30)
+    conv, x = _conv().requires_grad_(False), torch.randn(2, 384, 256)
     seen = []
 
     def forward(inputs):
@@ -106,3 +107,11 @@ def test_not_preferred_while_a_graph_is_captured():
 
     torch.jit.trace(forward, x, check_trace=False)
     assert seen == [(True, False)]
+
+
+def test_a_double_backward_is_refused_not_wrong():
+    x = torch.randn(1, 4, 20, requires_grad=True)
+    weight = torch.randn(3, 4, 11, requires_grad=True)
+    (grad_x,) = torch.autograd.grad(spectral_conv1d(x, weight).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable|does not require grad"):
+        torch.autograd.grad(grad_x.sum(), weight)

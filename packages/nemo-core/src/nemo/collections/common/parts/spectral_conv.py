@@ -4,18 +4,19 @@ A convolution of ``C`` to ``O`` channels with ``K`` taps spanning ``S`` steps do
 pair and output step. Cut the padded input into overlapping blocks of ``L`` steps (overlap-save: each block yields
 ``N = L - S + 1`` outputs), take each block's real DFT, and the convolution becomes one complex product per channel
 pair and frequency (``L / 2 + 1`` of them per ``N`` outputs): about ``2 L / N`` real multiply-adds instead of ``K``,
-4-7x fewer at Jasper's 13-29 taps (the weight's own transform aside). All three transforms are small matrix products rather than FFTs (``L`` is a
-few dozen: one GEMM does them all at BLAS speed, any ``L``), and the per-frequency product runs over chunks of output
-channels whose weight spectrum is built, used and dropped in cache (:class:`_SpectralProduct`: the full spectrum,
-``(L + 2) / S`` times the weight, is never stored, so it costs no memory and needs no invalidation). The backward is
-the same products transposed, so training gets the saving too.
+4-7x fewer at Jasper's 13-29 taps (the weight's own transform aside). All three transforms are small matrix products
+rather than FFTs (``L`` is a few dozen: one GEMM does them all at BLAS speed, any ``L``), and the per-frequency
+product runs over chunks of output channels whose weight spectrum is built, used and dropped in cache
+(:class:`_SpectralProduct`: the full spectrum, ``(L + 2) / K`` times the weight, is never stored, so it costs no
+memory and needs no invalidation). The backward is the same products transposed, so training gets the saving too.
 
 Measured on Jasper 10x5's layers (``benchmarks/asr_conv_kernels.py``: torch 2.13, AMD EPYC, batch 4 x 200 steps;
-time relative to ``F.conv1d``): forward 0.44-0.58 at 384-768 channels with 13-29 taps, 0.74 at 256 channels with 11
-taps; forward plus backward (both gradients) 0.51-0.69 and 0.84 on one thread, 0.46-0.76 and 0.98 on two. Results
-equal ``conv1d``'s up to float rounding (relative differences ~1e-6, from the transforms' sums). Autograd keeps the
-blocks' spectra (2-3x the input) where ``conv1d`` keeps the input. ``NEMO_SPECTRAL_CONV=0`` in the environment (read
-at import) or ``spectral_conv.ENABLED = False`` turns it off.
+time relative to ``F.conv1d``) at 384-768 channels with 13-29 taps: forward 0.43-0.62, forward plus backward (both
+gradients) 0.44-0.60 on one thread, 0.42-0.73 on two; shorter inputs and narrower layers lose (see ``MIN_ROWS``,
+``MIN_CHANNELS``), and :func:`spectral_preferred` leaves those to ``conv1d``. Results equal ``conv1d``'s up to float
+rounding (relative differences ~1e-6, from the transforms' sums). Autograd keeps the blocks' spectra (1.5-2x the
+input) where ``conv1d`` keeps the input. ``NEMO_SPECTRAL_CONV=0`` in the environment (read at import) or
+``spectral_conv.ENABLED = False`` turns it off.
 """
 
 import math
@@ -24,6 +25,7 @@ from typing import Optional, Tuple
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from nemo.collections.common.parts.cpu_autocast import cpu_autocast_dtype
 from nemo.collections.common.parts.graph_capture import capturing_graph
@@ -32,6 +34,7 @@ from nemo.utils.env_flag import env_flag
 __all__ = [
     "ENABLED",
     "MIN_CHANNELS",
+    "MIN_ROWS",
     "MIN_SPAN",
     "block_length",
     "spectral_conv1d",
@@ -41,13 +44,20 @@ __all__ = [
 ENABLED = env_flag("NEMO_SPECTRAL_CONV")
 """``False`` keeps every convolution on ``conv1d`` (default from ``NEMO_SPECTRAL_CONV``)."""
 
-MIN_SPAN = 11
+MIN_SPAN = 13
 """Kernels spanning fewer steps (``dilation * (kernel - 1) + 1``) keep ``conv1d``: the saving is ``K`` against
-``~2 L / N`` multiply-adds, and the transforms' fixed cost outweighs it below this."""
+``~2 L / N`` multiply-adds, and the transforms' fixed cost outweighs it below this (measured range: 13-57)."""
 
-MIN_CHANNELS = 256
-"""Both channel counts at least this: the per-frequency products are ``[2 x chunk, C] @ [C, 2 x blocks]`` GEMMs,
-which run well below BLAS speed on fewer channels (measured range: 256-896)."""
+MIN_CHANNELS = 384
+"""Both channel counts at least this: the per-frequency products are ``[2 x chunk, C] @ [C, 2 x blocks]`` GEMMs and
+the input and output transforms cost per channel; at 256 channels and 11 taps the layer measured 0.74-0.84 of
+``conv1d`` at 800 output rows but 0.9-1.17 at 384-512, so narrower layers keep ``conv1d`` (measured: 384-896)."""
+
+MIN_ROWS = 512
+"""Batch x output steps at least this: the weight's transform (``2 (L/2 + 1) x K`` multiply-adds per channel pair,
+three times in training) is paid once per call however few the rows, so short inputs keep ``conv1d`` (at 128 rows
+1.4-2.3x its time, at 256 0.6-1.55x, at 512 0.53-0.73x on one thread and 0.52-0.92x on two on every Jasper shape
+it takes)."""
 
 _CHUNK_BYTES = 2 << 20
 """Size of one chunk's weight spectrum (``2 (L/2 + 1) x chunk x C`` floats): 16-32 output channels at Jasper's
@@ -90,7 +100,8 @@ class _SpectralProduct(torch.autograd.Function):
 
     ``spectrum`` ``[F, 2M, C]`` (rows: real parts of the ``M`` blocks, then imaginary), ``weight`` ``[O, C, K]``,
     ``kernel`` ``[2F, K]`` (the kernel transform's columns at the taps) -> ``[F, 2, O, 2M]`` (kernel part, output
-    channel, input part and block). The backward recomputes each chunk's spectrum instead of keeping it.
+    channel, input part and block). The backward recomputes each chunk's spectrum instead of keeping it; it is not
+    itself differentiable (a double backward raises).
     """
 
     @staticmethod
@@ -108,6 +119,7 @@ class _SpectralProduct(torch.autograd.Function):
         return product
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad: torch.Tensor):
         spectrum, weight, kernel = ctx.saved_tensors
         freqs, rows, channels = spectrum.shape
@@ -154,21 +166,23 @@ def spectral_conv1d(
 def spectral_preferred(conv: nn.Conv1d, x: torch.Tensor) -> bool:
     """Whether ``conv`` on ``x`` runs faster through :func:`spectral_conv1d`: a plain one-group stride-1
     ``Conv1d`` (zero padding given as a number) spanning at least ``MIN_SPAN`` steps between at least
-    ``MIN_CHANNELS`` channels each way, on float32 CPU tensors, outside autocast and graph capture (a traced or
-    exported graph records ``conv1d``)."""
+    ``MIN_CHANNELS`` channels each way, over at least ``MIN_ROWS`` output rows (batch x steps), on float32 CPU
+    tensors, outside autocast and graph capture (a traced or exported graph records ``conv1d``). A rule of shapes,
+    never of timings."""
+    span = conv.dilation[0] * (conv.kernel_size[0] - 1) + 1
     return (
         ENABLED
         and conv.groups == 1
         and conv.stride[0] == 1
         and conv.in_channels >= MIN_CHANNELS
         and conv.out_channels >= MIN_CHANNELS
-        and conv.dilation[0] * (conv.kernel_size[0] - 1) + 1 >= MIN_SPAN
+        and span >= MIN_SPAN
         and conv.padding_mode == "zeros"
         and not isinstance(conv.padding, str)
         and x.dim() == 3
         and x.device.type == "cpu"
         and x.dtype == conv.weight.dtype == torch.float32
-        and x.shape[2] + 2 * conv.padding[0] >= conv.dilation[0] * (conv.kernel_size[0] - 1) + 1
+        and x.shape[0] * (x.shape[2] + 2 * conv.padding[0] - span + 1) >= MIN_ROWS
         and cpu_autocast_dtype() is None
         and not capturing_graph()
     )
