@@ -187,6 +187,6 @@ def test_the_way_is_a_rule_of_shapes_never_of_timings(monkeypatch):
     assert packed_conv._way(narrow, x) == packed_conv._PLAIN
     monkeypatch.setattr(packed_conv, "MIN_MULTIPLY_ADDS", 665_600)
     assert packed_conv._way(narrow, x) == packed_conv._FUSED
-    wide, _ = _layers(kernel=13, cin=384, cout=384)  # spectral_conv's rule
-    assert packed_conv._way(wide, torch.randn(1, 384, 512)) == packed_conv._SPECTRAL
+    wide, _ = _layers(kernel=13, cin=384, cout=384)  # spectral_conv's rule, 512 output rows per thread
+    assert packed_conv._way(wide, torch.randn(torch.get_num_threads(), 384, 512)) == packed_conv._SPECTRAL
     assert packed_conv._way(wide, torch.randn(1, 384, 200)) == packed_conv._FUSED

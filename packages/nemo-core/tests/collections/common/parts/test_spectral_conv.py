@@ -21,7 +21,9 @@ from nemo.collections.common.parts.spectral_conv import (
     [
         (2, 24, 20, 97, 11, 1, 5),  # "same" padding, ragged last block
         (3, 16, 37, 50, 13, 1, 0),  # no padding; output channels not a multiple of the chunk
-        (1, 12, 10, 40, 29, 2, 28),  # dilated: span 57, one block longer than the input
+        (1, 12, 10, 40, 29, 2, 28),  # dilated: span 57, run over two phases of 48 steps
+        (2, 12, 10, 37, 5, 3, 6),  # dilated 3, 49 padded steps: phases of 17 (the last one padded)
+        (3, 12, 10, 30, 7, 2, 1),  # dilated, less padding than "same": 20 outputs
         (2, 8, 8, 13, 11, 1, 5),  # fewer steps than one block yields
         (2, 8, 8, 11, 11, 1, 0),  # one output step
         (4, 32, 48, 200, 17, 1, 8),
@@ -72,11 +74,20 @@ def test_too_short_an_input_is_refused():
         spectral_conv1d(torch.randn(1, 2, 4), torch.randn(3, 2, 11))
 
 
+@pytest.fixture
+def threads():
+    """Sets torch's intra-op thread count for one test (the rule's row count is per thread)."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
 def _conv(cin=384, cout=384, kernel=13, **kwargs):
     return nn.Conv1d(cin, cout, kernel, padding=kernel // 2, bias=False, **kwargs)
 
 
-def test_preferred_only_where_the_rule_says(monkeypatch):
+def test_preferred_only_where_the_rule_says(monkeypatch, threads):
+    threads(1)
     x = torch.randn(2, 384, 256)  # 512 output rows
     assert spectral_preferred(_conv(), x)
     assert spectral_preferred(nn.Conv1d(384, 384, 7, padding=6, dilation=2), x)  # span 13
@@ -97,7 +108,14 @@ def test_preferred_only_where_the_rule_says(monkeypatch):
     assert not spectral_preferred(_conv(), x)
 
 
-def test_not_preferred_while_a_graph_is_captured():
+def test_the_row_count_is_per_thread(threads):
+    threads(2)
+    assert not spectral_preferred(_conv(), torch.randn(2, 384, 256))
+    assert spectral_preferred(_conv(), torch.randn(2, 384, 512))
+
+
+def test_not_preferred_while_a_graph_is_captured(threads):
+    threads(1)
     conv, x = _conv().requires_grad_(False), torch.randn(2, 384, 256)
     seen = []
 

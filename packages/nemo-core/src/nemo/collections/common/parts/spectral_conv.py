@@ -10,13 +10,13 @@ product runs over chunks of output channels whose weight spectrum is built, used
 (:class:`_SpectralProduct`: the full spectrum, ``(L + 2) / K`` times the weight, is never stored, so it costs no
 memory and needs no invalidation). The backward is the same products transposed, so training gets the saving too.
 
-Measured on Jasper 10x5's layers (``benchmarks/asr_conv_kernels.py``: torch 2.13, AMD EPYC, batch 4 x 200 steps;
-time relative to ``F.conv1d``) at 384-768 channels with 13-29 taps: forward 0.43-0.62, forward plus backward (both
-gradients) 0.44-0.60 on one thread, 0.42-0.73 on two; shorter inputs and narrower layers lose (see ``MIN_ROWS``,
-``MIN_CHANNELS``), and :func:`spectral_preferred` leaves those to ``conv1d``. Results equal ``conv1d``'s up to float
-rounding (relative differences ~1e-6, from the transforms' sums). Autograd keeps the blocks' spectra (1.5-2x the
-input) where ``conv1d`` keeps the input. ``NEMO_SPECTRAL_CONV=0`` in the environment (read at import) or
-``spectral_conv.ENABLED = False`` turns it off.
+Measured on Jasper 10x5's layers (``benchmarks/asr_conv_kernels.py``: torch 2.13, AMD EPYC, one thread, batch 4 x
+200 steps; time relative to ``F.conv1d``) at 384-768 channels with 13-29 taps: forward 0.39-0.57, forward plus
+backward (both gradients) 0.45-0.58; shorter inputs and narrower layers lose (see ``MIN_ROWS``, ``MIN_CHANNELS``),
+and :func:`spectral_preferred` leaves those to ``conv1d``. Results equal ``conv1d``'s up to float rounding (relative
+differences ~1e-6, from the transforms' sums). Autograd keeps the blocks' spectra (1.5-2x the input) where
+``conv1d`` keeps the input. ``NEMO_SPECTRAL_CONV=0`` in the environment (read at import) or ``spectral_conv.ENABLED =
+False`` turns it off.
 """
 
 import math
@@ -54,13 +54,15 @@ the input and output transforms cost per channel; at 256 channels and 11 taps th
 ``conv1d`` at 800 output rows but 0.9-1.17 at 384-512, so narrower layers keep ``conv1d`` (measured: 384-896)."""
 
 MIN_ROWS = 512
-"""Batch x output steps at least this: the weight's transform (``2 (L/2 + 1) x K`` multiply-adds per channel pair,
-three times in training) is paid once per call however few the rows, so short inputs keep ``conv1d`` (at 128 rows
-1.4-2.3x its time, at 256 0.6-1.55x, at 512 0.53-0.73x on one thread and 0.52-0.92x on two on every Jasper shape
-it takes)."""
+"""Batch x output steps at least this per intra-op thread: the weight's transform (``2 (L/2 + 1) x K`` multiply-adds
+per channel pair, three times in training) is paid once per call however few the rows, so short inputs keep
+``conv1d`` (one thread, every Jasper shape it takes: 128 rows 1.4-2.3x its time, 256 rows 0.6-1.55x, 512 rows
+0.45-0.73x). On two threads ``conv1d`` gains more than the many small products here (512 rows read 0.56-1.21x between
+runs, 1024 rows 0.44-0.70x), hence the count per thread; more threads were not measured, and the rule keeps their
+short inputs on ``conv1d``."""
 
 _CHUNK_BYTES = 2 << 20
-"""Size of one chunk's weight spectrum (``2 (L/2 + 1) x chunk x C`` floats): 16-32 output channels at Jasper's
+"""Size of one chunk's weight spectrum (``2 (L/2 + 1) x chunk x C`` floats): 8-32 output channels at Jasper's
 sizes, where a chunk's spectrum stays in cache between its transform and its product (1.05-1.2x faster than 64-128)."""
 
 
@@ -140,13 +142,25 @@ def spectral_conv1d(
     x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None, padding: int = 0, dilation: int = 1
 ) -> torch.Tensor:
     """``F.conv1d(x, weight, bias, padding=padding, dilation=dilation)`` (stride 1, one group) through overlap-save
-    blocks in the frequency domain; differentiable in ``x``, ``weight`` and ``bias``. ``x`` ``[B, C, T]``."""
+    blocks in the frequency domain; differentiable in ``x``, ``weight`` and ``bias``. ``x`` ``[B, C, T]``.
+
+    A dilated kernel runs undilated over the input's ``dilation`` phases as a batch ``dilation`` times larger (output
+    ``d u + r`` reads only phase ``r``): blocks sized for the kernel's taps rather than its span, so fewer frequencies
+    and no transform of the zeros between taps (Jasper's 29 taps dilated 2: 0.62 -> 0.45 of ``conv1d``'s time)."""
     batch, channels, steps = x.shape
     out_channels, _, taps = weight.shape
     span = dilation * (taps - 1) + 1
     out_steps = steps + 2 * padding - span + 1
     if out_steps < 1:
         raise ValueError(f"spectral_conv1d: {steps} input steps + 2 x padding {padding} < kernel span {span}")
+    if dilation > 1:
+        phase_steps = -(-(steps + 2 * padding) // dilation)
+        padded = nn.functional.pad(x, (padding, phase_steps * dilation - steps - padding))
+        phases = padded.view(batch, channels, phase_steps, dilation).permute(0, 3, 1, 2)
+        out = spectral_conv1d(phases.reshape(batch * dilation, channels, phase_steps), weight)
+        out = out.view(batch, dilation, out_channels, -1).permute(0, 2, 3, 1).reshape(batch, out_channels, -1)
+        out = out[..., :out_steps]
+        return out if bias is None else out + bias[:, None]
     length = block_length(span)
     outputs = length - span + 1
     blocks = -(-out_steps // outputs)
@@ -156,7 +170,7 @@ def spectral_conv1d(
     windows = padded.unfold(2, length, outputs).permute(3, 0, 2, 1).reshape(length, rows * channels)
     freqs = length // 2 + 1
     spectrum = torch.mm(forward, windows).view(freqs, 2 * rows, channels)
-    product = _SpectralProduct.apply(spectrum, weight, kernel[:, :span:dilation], _chunk(freqs, channels))
+    product = _SpectralProduct.apply(spectrum, weight, kernel[:, :span], _chunk(freqs, channels))
     terms = product.view(freqs, 2, out_channels, 2, rows).permute(0, 1, 3, 2, 4).reshape(4 * freqs, -1)
     out = torch.mm(inverse, terms).view(outputs, out_channels, batch, blocks).permute(2, 1, 3, 0)
     out = out.reshape(batch, out_channels, blocks * outputs)[..., :out_steps]
@@ -166,9 +180,9 @@ def spectral_conv1d(
 def spectral_preferred(conv: nn.Conv1d, x: torch.Tensor) -> bool:
     """Whether ``conv`` on ``x`` runs faster through :func:`spectral_conv1d`: a plain one-group stride-1
     ``Conv1d`` (zero padding given as a number) spanning at least ``MIN_SPAN`` steps between at least
-    ``MIN_CHANNELS`` channels each way, over at least ``MIN_ROWS`` output rows (batch x steps), on float32 CPU
-    tensors, outside autocast and graph capture (a traced or exported graph records ``conv1d``). A rule of shapes,
-    never of timings."""
+    ``MIN_CHANNELS`` channels each way, over at least ``MIN_ROWS`` output rows (batch x steps) per intra-op thread,
+    on float32 CPU tensors, outside autocast and graph capture (a traced or exported graph records ``conv1d``). A
+    rule of shapes and the thread count, never of timings."""
     span = conv.dilation[0] * (conv.kernel_size[0] - 1) + 1
     return (
         ENABLED
@@ -182,7 +196,7 @@ def spectral_preferred(conv: nn.Conv1d, x: torch.Tensor) -> bool:
         and x.dim() == 3
         and x.device.type == "cpu"
         and x.dtype == conv.weight.dtype == torch.float32
-        and x.shape[0] * (x.shape[2] + 2 * conv.padding[0] - span + 1) >= MIN_ROWS
+        and x.shape[0] * (x.shape[2] + 2 * conv.padding[0] - span + 1) >= MIN_ROWS * torch.get_num_threads()
         and cpu_autocast_dtype() is None
         and not capturing_graph()
     )
