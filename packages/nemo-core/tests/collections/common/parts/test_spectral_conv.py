@@ -53,6 +53,18 @@ def _close(got: torch.Tensor, want: torch.Tensor) -> None:
     torch.testing.assert_close(got, want, rtol=0, atol=1e-5 * want.abs().max().item())
 
 
+def test_a_strided_weight_and_input():
+    base = torch.randn(12, 10, 11, requires_grad=True)  # used as [10, 12, 11]: the weight's strides are permuted
+    x = torch.randn(3, 30, 12).transpose(1, 2).requires_grad_()  # [B, T, C] memory as [B, C, T]
+    weight = base.transpose(0, 1)
+    expected = nn.functional.conv1d(x, weight, padding=5)
+    out = spectral_conv1d(x, weight, None, 5)
+    _close(out, expected)
+    grad = torch.randn_like(expected)
+    for got, want in zip(torch.autograd.grad(out, (x, base), grad), torch.autograd.grad(expected, (x, base), grad)):
+        _close(got, want)
+
+
 def test_transforms_invert_each_other_at_odd_and_even_lengths():
     for length, outputs in [(32, 22), (33, 20), (112, 56)]:
         forward, _, inverse = spectral_conv._transforms(length, outputs)

@@ -127,7 +127,7 @@ class _SpectralProduct(torch.autograd.Function):
         freqs, rows, channels = spectrum.shape
         out_channels, taps = weight.shape[0], weight.shape[2]
         grad_columns = spectrum.new_zeros(freqs, channels, rows)
-        grad_weight = torch.empty_like(weight)
+        grad_weight = weight.new_empty(weight.shape)  # contiguous, whatever the strides of weight
         for start in range(0, out_channels, ctx.chunk):
             stop = min(out_channels, start + ctx.chunk)
             part = torch.mm(kernel, weight[start:stop].reshape(-1, taps).t()).view(freqs, 2 * (stop - start), -1)
