@@ -157,10 +157,9 @@ def spectral_conv1d(
         phase_steps = -(-(steps + 2 * padding) // dilation)
         padded = nn.functional.pad(x, (padding, phase_steps * dilation - steps - padding))
         phases = padded.view(batch, channels, phase_steps, dilation).permute(0, 3, 1, 2)
-        out = spectral_conv1d(phases.reshape(batch * dilation, channels, phase_steps), weight)
+        out = spectral_conv1d(phases.reshape(batch * dilation, channels, phase_steps), weight, bias)
         out = out.view(batch, dilation, out_channels, -1).permute(0, 2, 3, 1).reshape(batch, out_channels, -1)
-        out = out[..., :out_steps]
-        return out if bias is None else out + bias[:, None]
+        return out[..., :out_steps]
     length = block_length(span)
     outputs = length - span + 1
     blocks = -(-out_steps // outputs)
