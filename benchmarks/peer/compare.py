@@ -51,10 +51,11 @@ SCRIPTS = [
     "typecheck.py --number 1000 --repeat 10",
     "asr_train_step.py --repeat 2 --threads 1",
 ]
-# Configs with layers on kernels of our own (depthwise: nemo.collections.asr.parts.depthwise_conv; dense long
-# kernels: nemo.collections.common.parts.spectral_conv), and the switches that send ours to nn.Conv1d.
-OWN_KERNELS = {"config", "quartznet5x5", "citrinet_small", "conformer_ctc_small", "jasper10x1"}
-CONV1D_ENV = {"NEMO_ASR_DEPTHWISE_CONV": "0", "NEMO_SPECTRAL_CONV": "0"}
+# Models with layers on kernels of our own (depthwise: nemo.collections.asr.parts.depthwise_conv; dense long
+# kernels: nemo.collections.common.parts.spectral_conv; three taps: nemo.collections.common.parts.winograd_conv), and
+# the switches that send ours to nn.Conv1d.
+OWN_KERNELS = {"config", "quartznet5x5", "citrinet_small", "conformer_ctc_small", "jasper10x1", "fastpitch"}
+CONV1D_ENV = {"NEMO_ASR_DEPTHWISE_CONV": "0", "NEMO_SPECTRAL_CONV": "0", "NEMO_WINOGRAD_CONV": "0"}
 PREPARED = {"cold_start", "transcribe_rtf", "restore_100m"}
 
 

@@ -36,7 +36,9 @@ def test_decoder_keys_are_nemos_and_conditioning_adds_speakers():
     assert not torch.allclose(out, decoder(x, lengths, conditioning=-speaker)[0])
 
 
-@pytest.mark.parametrize("way", [0, 1, 2])  # packed_conv's ways: the modules, fused, fused on the packed weight
+@pytest.mark.parametrize(
+    "way", [packed_conv._PLAIN, packed_conv._FUSED, packed_conv._FUSED_PACKED, packed_conv._WINOGRAD]
+)
 @pytest.mark.parametrize("pre_lnorm", [False, True])
 def test_feed_forward_without_gradients_through_packed_convolutions_equals_the_modules(monkeypatch, way, pre_lnorm):
     """Without gradients the feed-forward's convolutions (the first with its ReLU) run through ``conv_norm_act`` on
@@ -54,3 +56,28 @@ def test_feed_forward_without_gradients_through_packed_convolutions_equals_the_m
         want = ff(inp)
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(ff(inp), want)  # with gradients: the modules
+
+
+def test_feed_forward_in_training_runs_winograd_where_the_rule_says(monkeypatch):
+    """FastPitch's three-tap feed-forward convolutions on the ``[B, T, C]`` layout they get take ``winograd_conv1d``
+    with gradients too (``channels_last.Conv1d``), and equal ``conv1d``'s outputs and gradients."""
+    from nemo.collections.common.parts import winograd_conv
+    from nemo.collections.tts.parts import channels_last
+
+    calls = []
+    monkeypatch.setattr(channels_last, "winograd_preferred", lambda conv, x: x.stride(1) == 1)
+    monkeypatch.setattr(
+        channels_last, "winograd_conv1d", lambda *a: calls.append(a) or winograd_conv.winograd_conv1d(*a)
+    )
+    torch.manual_seed(0)
+    ff = PositionwiseConvFF(16, 48, 3, dropout=0.0).train()
+    inp = torch.randn(2, 11, 16, requires_grad=True)
+    got = ff(inp)
+    assert len(calls) == 2
+    (grad_got,) = torch.autograd.grad(got.sum(), inp)
+    monkeypatch.setattr(channels_last, "winograd_preferred", lambda conv, x: False)
+    want = ff(inp)
+    (grad_want,) = torch.autograd.grad(want.sum(), inp)
+    assert len(calls) == 2
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(grad_got, grad_want, rtol=1e-5, atol=1e-5)

@@ -1,5 +1,5 @@
 """conv_norm_act: every way (modules, fused on the plain folded weight or on the packed one, the folded weight through
-spectral_conv1d) equals the modules within float rounding; the cached weights follow parameter and buffer changes;
+spectral_conv1d or winograd_conv1d) equals the modules within float rounding; the cached weights follow parameter and buffer changes;
 the fused path never runs with gradients, in train mode, under tracing or autocast, or off float32; state dicts and
 copies are untouched."""
 
@@ -52,12 +52,13 @@ def _every_layer_routed(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "way", [packed_conv._PLAIN, packed_conv._FUSED, packed_conv._FUSED_PACKED, packed_conv._SPECTRAL]
+    "way",
+    [packed_conv._PLAIN, packed_conv._FUSED, packed_conv._FUSED_PACKED, packed_conv._SPECTRAL, packed_conv._WINOGRAD],
 )
 @pytest.mark.parametrize("activation", ACTIVATIONS, ids=lambda a: type(a).__name__)
 @pytest.mark.parametrize("with_norm", [True, False])
 def test_every_way_equals_the_modules(way, activation, with_norm):
-    conv, norm = _layers()
+    conv, norm = _layers(kernel=3 if way == packed_conv._WINOGRAD else 5)
     norm = norm if with_norm else None
     x = torch.randn(3, 8, 37)
     post_op = fused_activation(activation)
@@ -190,3 +191,7 @@ def test_the_way_is_a_rule_of_shapes_never_of_timings(monkeypatch):
     wide, _ = _layers(kernel=13, cin=384, cout=384)  # spectral_conv's rule, 512 output rows per thread
     assert packed_conv._way(wide, torch.randn(torch.get_num_threads(), 384, 512)) == packed_conv._SPECTRAL
     assert packed_conv._way(wide, torch.randn(1, 384, 200)) == packed_conv._FUSED
+    three, _ = _layers(kernel=3, cin=256, cout=1024)  # winograd_conv's rule: [B, T, C] memory, 160 rows per thread
+    tokens = torch.randn(torch.get_num_threads(), 160, 256).transpose(1, 2)
+    assert packed_conv._way(three, tokens) == packed_conv._WINOGRAD
+    assert packed_conv._way(three, tokens.contiguous()) == packed_conv._FUSED

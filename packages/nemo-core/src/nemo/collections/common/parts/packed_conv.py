@@ -38,6 +38,7 @@ from torch import nn
 from nemo.collections.common.parts.cpu_autocast import cpu_autocast_dtype
 from nemo.collections.common.parts.graph_capture import capturing_graph
 from nemo.collections.common.parts.spectral_conv import spectral_conv1d, spectral_preferred
+from nemo.collections.common.parts.winograd_conv import winograd_conv1d, winograd_preferred
 from nemo.utils.env_flag import env_flag
 
 __all__ = [
@@ -199,9 +200,16 @@ def _spectral(conv: nn.Conv1d, x: torch.Tensor, norm, activation: Optional[nn.Mo
     return out if activation is None else activation(out)
 
 
-_PLAIN, _FUSED, _FUSED_PACKED, _SPECTRAL = 0, 1, 2, 3
+def _winograd(conv: nn.Conv1d, x: torch.Tensor, norm, activation: Optional[nn.Module]) -> torch.Tensor:
+    """The folded weight through :func:`winograd_conv1d`, then the activation."""
+    weight, bias = _weights(conv, norm, x, packed=False)
+    out = winograd_conv1d(x, weight.squeeze(2), bias, conv.padding[0])
+    return out if activation is None else activation(out)
+
+
+_PLAIN, _FUSED, _FUSED_PACKED, _SPECTRAL, _WINOGRAD = 0, 1, 2, 3, 4
 """The ways :func:`conv_norm_act` can run a layer: the modules, one oneDNN call on the plain folded weight or on
-the packed one, or the folded weight through :func:`spectral_conv1d`."""
+the packed one, or the folded weight through :func:`spectral_conv1d` or :func:`winograd_conv1d`."""
 
 
 def _run(way: int, conv: nn.Conv1d, x: torch.Tensor, norm, activation, post_op) -> torch.Tensor:
@@ -209,6 +217,8 @@ def _run(way: int, conv: nn.Conv1d, x: torch.Tensor, norm, activation, post_op) 
         return _plain(conv, x, norm, activation)
     if way == _SPECTRAL:
         return _spectral(conv, x, norm, activation)
+    if way == _WINOGRAD:
+        return _winograd(conv, x, norm, activation)
     return _fused(conv, x, norm, post_op, packed=way == _FUSED_PACKED)
 
 
@@ -222,6 +232,8 @@ def _way(conv: nn.Conv1d, x: torch.Tensor) -> int:
     """How :func:`conv_norm_act` runs ``conv`` on ``x`` once :func:`packing_possible` holds."""
     if spectral_preferred(conv, x):
         return _SPECTRAL
+    if winograd_preferred(conv, x):
+        return _WINOGRAD
     weight = conv.weight
     steps = (x.shape[2] + 2 * conv.padding[0] - conv.dilation[0] * (weight.shape[2] - 1) - 1) // conv.stride[0] + 1
     if x.shape[0] * steps * weight.numel() < MIN_MULTIPLY_ADDS:
@@ -234,7 +246,8 @@ def conv_norm_act(
 ) -> torch.Tensor:
     """``activation(norm(conv(x)))`` (``norm``, ``activation`` optional): one fused oneDNN call on the norm-folded
     weight, plain or prepacked (:func:`packed_weight_preferred`), where :func:`packing_possible` holds and the layer
-    has at least ``MIN_MULTIPLY_ADDS``, else the modules themselves. An activation without a oneDNN post-op
+    has at least ``MIN_MULTIPLY_ADDS``, else the modules themselves; layers that ``spectral_preferred`` or
+    ``winograd_preferred`` take run the folded weight through that kernel instead. An activation without a oneDNN post-op
     (:func:`fused_activation`) runs after the call."""
     if not packing_possible(conv, x, norm, activation):
         return _plain(conv, x, norm, activation)
