@@ -168,11 +168,12 @@ def test_init_weights_modes():
     assert torch.all(bn.running_mean == 0)
 
 
-def _module_by_module(block: JasperBlock, x: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
-    """The block's training forward with each layer's own module (nn.BatchNorm1d, out-of-place activations)."""
+def _module_by_module(block: JasperBlock, x: torch.Tensor, lens: torch.Tensor, panes=None) -> torch.Tensor:
+    """The block's forward with each layer's own module (nn.BatchNorm1d, out-of-place activations and masks);
+    ``panes``: a dense residual block's earlier outputs (``x`` the last)."""
     out, _ = _run_modules(block.mconv, x, lens)
-    for layers in block.res:
-        out = out + _run_modules(layers, x, lens)[0]
+    for pane, layers in zip(panes or [x], block.res or []):
+        out = out + _run_modules(layers, pane, lens)[0]
     return block.mout(out)
 
 
@@ -216,6 +217,20 @@ def test_training_block_matches_its_modules_run_one_by_one(activation, se, dropo
         torch.testing.assert_close(got, expected, msg=name)
 
 
+def _eval_block_and_inputs(kwargs):
+    """A masked block in eval mode with random running statistics, its input panes (two for a dense residual
+    block) and lengths that pad two of the three utterances."""
+    torch.manual_seed(0)
+    panes = kwargs.get("residual_panes")
+    block = JasperBlock(8 if panes else 6, 8, conv_mask=True, dropout=0.1, **kwargs)
+    for norm in block.modules():
+        if isinstance(norm, nn.BatchNorm1d):
+            norm.running_mean.uniform_(-1, 1)
+            norm.running_var.uniform_(0.5, 2.0)
+    xs = [torch.randn(3, 6, 30) * 8, torch.randn(3, 8, 30)] if panes else [torch.randn(3, 6, 30) * 8]
+    return block.eval(), xs, torch.tensor([30, 17, 25])
+
+
 @pytest.mark.parametrize("way", [0, 1, 2, 3])  # packed_conv's ways: the modules, fused (plain, packed), spectral
 @pytest.mark.parametrize(
     "kwargs",
@@ -238,16 +253,7 @@ def test_eval_block_through_packed_convolutions_equals_the_modules(monkeypatch, 
         return way if way != 3 or (conv.stride[0] == 1 and conv.groups == 1) else 1
 
     monkeypatch.setattr(packed_conv, "_way", forced_way)
-    torch.manual_seed(0)
-    panes = kwargs.get("residual_panes")
-    block = JasperBlock(6 if not panes else 8, 8, conv_mask=True, dropout=0.1, **kwargs)
-    for norm in block.modules():
-        if isinstance(norm, nn.BatchNorm1d):
-            norm.running_mean.uniform_(-1, 1)
-            norm.running_var.uniform_(0.5, 2.0)
-    block.eval()
-    xs = [torch.randn(3, 6, 30) * 8, torch.randn(3, 8, 30)] if panes else [torch.randn(3, 6, 30) * 8]
-    lens = torch.tensor([30, 17, 25])
+    block, xs, lens = _eval_block_and_inputs(kwargs)
     with torch.no_grad():
         got, got_lens = block((xs, lens))
         assert routed  # the convolutions went through conv_norm_act
@@ -255,3 +261,28 @@ def test_eval_block_through_packed_convolutions_equals_the_modules(monkeypatch, 
         want, want_lens = block((xs, lens))
     assert torch.equal(got_lens, want_lens)
     torch.testing.assert_close(got[-1], want[-1], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(repeat=2, kernel_size=7, separable=True, activation=nn.ReLU()),
+        dict(repeat=2, kernel_size=5, stride=2, stride_last=True, residual_mode="stride_add", separable=True),
+        dict(repeat=3, kernel_size=5, se=True, activation=None),
+        dict(repeat=2, kernel_size=3, residual_panes=[6, 8], separable=True),
+        dict(repeat=2, kernel_size=5, residual=False, heads=2, separable=True),
+    ],
+    ids=["separable", "stride_add", "se_hardtanh", "dense_residual", "no_residual_heads"],
+)
+def test_eval_block_masks_like_its_modules_and_leaves_its_inputs_alone(kwargs):
+    """Without gradients the block masks its own intermediate tensors in place (only the padded tails) and its
+    input once for both branches: outputs (padded frames included) equal the modules run one by one with their own
+    out-of-place masks, and the input panes, which the caller and later blocks keep, are untouched."""
+    block, xs, lens = _eval_block_and_inputs(kwargs)
+    kept = [x.clone() for x in xs]
+    with torch.no_grad():
+        got, _ = block((xs, lens))
+        want = _module_by_module(block, xs[-1], lens, xs if len(xs) > 1 else None)
+    torch.testing.assert_close(got[-1], want, rtol=1e-5, atol=1e-5)
+    for x, before in zip(xs, kept):
+        assert torch.equal(x, before)

@@ -1,9 +1,11 @@
-"""time_mask: frames past each length zeroed by a multiply, skipped when every length covers the batch."""
+"""time_mask: frames past each length zeroed by a multiply (or in place, the tails only), skipped when every length
+covers the batch."""
 
 import pytest
 import torch
 
-from nemo.collections.asr.parts.time_mask import keep_mask, lengths_cover, relu_zero_beyond, zero_beyond
+from nemo.collections.asr.parts import time_mask
+from nemo.collections.asr.parts.time_mask import keep_mask, lengths_cover, relu_zero_beyond, zero_beyond, zero_beyond_
 
 
 def test_zero_beyond_matches_masked_fill_on_any_time_axis():
@@ -15,6 +17,20 @@ def test_zero_beyond_matches_masked_fill_on_any_time_axis():
     assert torch.equal(
         zero_beyond(y, torch.tensor([6, 1, 3])), y * keep_mask(torch.tensor([6, 1, 3]), 6, y.dtype, y.device)[:, None]
     )
+
+
+@pytest.mark.parametrize("capturing", [False, True], ids=["tails", "multiply"])
+def test_zero_beyond_in_place_equals_zero_beyond(monkeypatch, capturing):
+    """In place: on CPU only the tails are written, under graph capture (as off the CPU) a multiply in place."""
+    monkeypatch.setattr(time_mask, "capturing_graph", lambda: capturing)
+    x = torch.randn(3, 4, 7, 5)
+    lengths = torch.tensor([7, 2, 0])
+    expected = zero_beyond(x, lengths, time_dim=2)
+    assert zero_beyond_(x, lengths, time_dim=2) is x
+    assert torch.equal(x, expected)
+    y = torch.randn(2, 3, 5)
+    before = y.clone()
+    assert zero_beyond_(y, torch.tensor([5, 6])) is y and torch.equal(y, before)
 
 
 def test_full_lengths_skip_the_mask():
@@ -43,4 +59,3 @@ def test_relu_zero_beyond_equals_relu_then_mask_forward_and_backward(inplace):
     assert torch.equal(relu_zero_beyond(x, full, time_dim=1), torch.relu(x))
     with pytest.raises(ValueError, match="batch axis"):
         relu_zero_beyond(x, lengths, time_dim=0)
-

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d, prefer_depthwise_kernel
-from nemo.collections.asr.parts.time_mask import relu_zero_beyond, zero_beyond
+from nemo.collections.asr.parts.time_mask import relu_zero_beyond, zero_beyond, zero_beyond_
 from nemo.collections.common.parts.batch_norm import batch_norm
 from nemo.collections.common.parts.graph_capture import capturing_graph
 from nemo.collections.common.parts.packed_conv import conv_norm_act, fused_activation
@@ -139,12 +139,13 @@ class MaskedConv1d(nn.Module):
     def get_seq_len(self, lens: torch.Tensor) -> torch.Tensor:
         return _conv_out_len(self.conv, lens)
 
-    def _masked_input(self, x: torch.Tensor, lens: Optional[torch.Tensor]):
-        """``x`` with the frames past ``lens`` zeroed (``use_mask``) and the output lengths."""
+    def _masked_input(self, x: torch.Tensor, lens: Optional[torch.Tensor], inplace: bool = False):
+        """``x`` with the frames past ``lens`` zeroed (``use_mask``; ``inplace``: in ``x`` itself, which nothing
+        else may read unmasked) and the output lengths."""
         if lens is not None:
             lens = lens.to(torch.long)
             if self.use_mask:
-                x = zero_beyond(x, lens)
+                x = zero_beyond_(x, lens) if inplace else zero_beyond(x, lens)
             lens = self.get_seq_len(lens)
         return x, lens
 
@@ -337,19 +338,24 @@ class JasperBlock(nn.Module):
         activation = activation if activation is not None else nn.Hardtanh(min_val=0.0, max_val=20.0)
         return [activation, nn.Dropout(p=drop_prob)]
 
-    @staticmethod
-    def _run(layers: Sequence[nn.Module], x: torch.Tensor, lens: Optional[torch.Tensor]):
-        if not torch.is_grad_enabled() and not capturing_graph():
-            return _run_fused(layers, x, lens)
-        return _run_recorded(layers, x, lens)
-
     def forward(self, input_: Tuple[List[torch.Tensor], Optional[torch.Tensor]]):
         xs, lens_orig = input_[0], (input_[1] if len(input_) == 2 else None)
-        out, lens = self._run(self.mconv, xs[-1], lens_orig)
-        if self.res is not None:
-            for pane, layers in zip(xs, self.res):
-                res_out, _ = self._run(layers, pane, lens_orig)
-                out = torch.max(out, res_out) if self.residual_mode == "max" else out + res_out
+        if torch.is_grad_enabled() or capturing_graph():
+            out, lens = _run_recorded(self.mconv, xs[-1], lens_orig)
+            res_outs = (_run_recorded(layers, pane, lens_orig)[0] for pane, layers in zip(xs, self.res or ()))
+        else:  # the block's input masked once for the main and residual branches whose first layer masks it
+            block_in, premasked = xs[-1], lens_orig is not None and _masks_input(self.mconv)
+            if premasked:
+                block_in = zero_beyond(block_in, lens_orig.to(torch.long))
+            out, lens = _run_fused(self.mconv, block_in, lens_orig, premasked)
+            res_outs = (
+                _run_fused(layers, block_in, lens_orig, True)[0]
+                if premasked and pane is xs[-1] and _masks_input(layers)
+                else _run_fused(layers, pane, lens_orig)[0]
+                for pane, layers in zip(xs, self.res or ())
+            )
+        for res_out in res_outs:
+            out = torch.max(out, res_out) if self.residual_mode == "max" else out + res_out
         if torch.is_grad_enabled() and not capturing_graph():  # a captured graph records ``mout`` itself, either way
             out, _ = _run_recorded(self.mout, out, None, fresh=True)
         else:
@@ -422,26 +428,45 @@ def _fusable_conv(layer: nn.Module) -> Optional[nn.Conv1d]:
     return None
 
 
-def _run_fused(layers: Sequence[nn.Module], x: torch.Tensor, lens: Optional[torch.Tensor]):
-    """``JasperBlock._run`` without gradients: each convolution followed by a batch norm (and an activation) runs
-    through ``conv_norm_act`` (norm folded, activation fused, the weight prepacked where its shape rule says so)."""
+def _hooked(layer: nn.Module) -> bool:
+    return bool(layer._forward_hooks or layer._forward_pre_hooks)
+
+
+def _masks_input(layers: Sequence[nn.Module]) -> bool:
+    """Whether the first of ``layers`` is a ``MaskedConv1d`` without hooks that masks its input."""
+    first = layers[0] if len(layers) else None
+    return isinstance(first, MaskedConv1d) and first.use_mask and not _hooked(first)
+
+
+def _run_fused(layers: Sequence[nn.Module], x: torch.Tensor, lens: Optional[torch.Tensor], masked: bool = False):
+    """The layers of a block without gradients: each convolution followed by a batch norm (and an activation) runs
+    through ``conv_norm_act`` (norm folded, activation fused, the weight prepacked where its shape rule says so).
+    A ``MaskedConv1d`` masks a tensor made here in place (``zero_beyond_``: the padded tails only) and ``x``, which
+    the caller and other branches keep, into a new one; ``masked``: ``x`` is zero past ``lens`` already."""
+    given = x.untyped_storage().data_ptr()
     index = 0
     while index < len(layers):
         layer, conv = layers[index], _fusable_conv(layers[index])
+        own_mask = isinstance(layer, MaskedConv1d) and not _hooked(layer)
+        if own_mask and masked:
+            lens = None if lens is None else layer.get_seq_len(lens.to(torch.long))
+        elif own_mask:
+            x, lens = layer._masked_input(x, lens, inplace=x.untyped_storage().data_ptr() != given)
+        masked = False
         norm = layers[index + 1] if conv is not None and index + 1 < len(layers) else None
-        if not isinstance(norm, nn.BatchNorm1d):
+        if isinstance(norm, nn.BatchNorm1d):
+            if not own_mask and lens is not None:  # a plain Conv1d
+                lens = _conv_out_len(conv, lens)
+            activation = layers[index + 2] if index + 2 < len(layers) else None
+            if activation is not None and fused_activation(activation) is None:
+                activation = None
+            x = conv_norm_act(conv, x, norm, activation)
+            index += 2 if activation is None else 3
+        elif own_mask:  # its own convolution (depthwise kernel, shared heads) on the input masked above
+            x, index = layer(x, None)[0], index + 1
+        else:
             x, lens = _run_one(layer, x, lens)
             index += 1
-            continue
-        activation = layers[index + 2] if index + 2 < len(layers) else None
-        if activation is not None and fused_activation(activation) is None:
-            activation = None
-        if isinstance(layer, MaskedConv1d):
-            x, lens = layer._masked_input(x, lens)
-        elif lens is not None:
-            lens = _conv_out_len(conv, lens)
-        x = conv_norm_act(conv, x, norm, activation)
-        index += 2 if activation is None else 3
     return x, lens
 
 
