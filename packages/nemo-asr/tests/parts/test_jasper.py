@@ -2,7 +2,6 @@ import pytest
 import torch
 from torch import nn
 
-from nemo.collections.asr.parts import jasper
 from nemo.collections.asr.parts.jasper import (
     GroupShuffle,
     JasperBlock,
@@ -12,7 +11,7 @@ from nemo.collections.asr.parts.jasper import (
     get_same_padding,
     init_weights,
 )
-from nemo.collections.common.parts import packed_conv
+from nemo.collections.common.parts import dense_conv, packed_conv
 
 
 def test_padding_and_kernel_helpers():
@@ -51,8 +50,8 @@ def test_masked_conv_takes_the_spectral_kernel_where_its_rule_says(monkeypatch):
     ``spectral_conv1d``, with ``conv1d``'s outputs and gradients up to float rounding; a narrower one keeps the
     module."""
     calls = []
-    spectral = jasper.spectral_conv1d
-    monkeypatch.setattr(jasper, "spectral_conv1d", lambda *args: calls.append(args[0].shape) or spectral(*args))
+    spectral = dense_conv.spectral_conv1d
+    monkeypatch.setattr(dense_conv, "spectral_conv1d", lambda *args: calls.append(args[0].shape) or spectral(*args))
     torch.manual_seed(0)
     conv = MaskedConv1d(384, 384, 13, padding=6, bias=True)
     x = torch.randn(2 * torch.get_num_threads(), 384, 256, requires_grad=True)  # 512 output rows per thread

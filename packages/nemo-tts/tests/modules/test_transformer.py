@@ -60,14 +60,14 @@ def test_feed_forward_without_gradients_through_packed_convolutions_equals_the_m
 
 def test_feed_forward_in_training_runs_winograd_where_the_rule_says(monkeypatch):
     """FastPitch's three-tap feed-forward convolutions on the ``[B, T, C]`` layout they get take ``winograd_conv1d``
-    with gradients too (``channels_last.Conv1d``), and equal ``conv1d``'s outputs and gradients."""
-    from nemo.collections.common.parts import winograd_conv
-    from nemo.collections.tts.parts import channels_last
+    with gradients too (through nemo-core's ``dense_conv1d``), with ``conv1d``'s outputs and gradients."""
+    from nemo.collections.common.parts import dense_conv, winograd_conv
 
     calls = []
-    monkeypatch.setattr(channels_last, "winograd_preferred", lambda conv, x: x.stride(1) == 1)
+    monkeypatch.setattr(winograd_conv, "MIN_CHANNELS", 1)
+    monkeypatch.setattr(winograd_conv, "MIN_ROWS", 1)
     monkeypatch.setattr(
-        channels_last, "winograd_conv1d", lambda *a: calls.append(a) or winograd_conv.winograd_conv1d(*a)
+        dense_conv, "winograd_conv1d", lambda *a: calls.append(a) or winograd_conv.winograd_conv1d(*a)
     )
     torch.manual_seed(0)
     ff = PositionwiseConvFF(16, 48, 3, dropout=0.0).train()
@@ -75,7 +75,7 @@ def test_feed_forward_in_training_runs_winograd_where_the_rule_says(monkeypatch)
     got = ff(inp)
     assert len(calls) == 2
     (grad_got,) = torch.autograd.grad(got.sum(), inp)
-    monkeypatch.setattr(channels_last, "winograd_preferred", lambda conv, x: False)
+    monkeypatch.setattr(winograd_conv, "ENABLED", False)
     want = ff(inp)
     (grad_want,) = torch.autograd.grad(want.sum(), inp)
     assert len(calls) == 2

@@ -4,13 +4,7 @@ import pytest
 import torch
 
 from nemo.collections.tts.modules.hifigan import _weight_norm
-from nemo.collections.tts.parts.channels_last import (
-    Conv1d,
-    ConvTranspose1d,
-    apply_conv1d,
-    from_channels_last,
-    to_channels_last,
-)
+from nemo.collections.tts.parts.channels_last import Conv1d, ConvTranspose1d, from_channels_last, to_channels_last
 
 ATOL = 1e-5
 
@@ -47,39 +41,3 @@ def test_channels_last_convolution_equals_the_1d_path(module):
     torch.testing.assert_close(last, plain, rtol=0, atol=ATOL)
     for ours, reference in zip(last_grads, plain_grads):
         torch.testing.assert_close(ours, reference, rtol=0, atol=ATOL)
-
-
-@pytest.mark.parametrize("layout", ["BTC", "BCT"])
-def test_apply_conv1d_takes_winograd_on_a_token_layout_with_the_same_results(monkeypatch, layout):
-    """A plain three-tap ``nn.Conv1d`` on a ``[B, C, T]`` view of ``[B, T, C]`` memory runs through
-    ``winograd_conv1d`` (nemo-core's rule, here with its size thresholds at 1), with ``conv1d``'s outputs and
-    gradients; a ``[B, C, T]`` input, a hooked or a subclassed convolution runs the module."""
-    from nemo.collections.common.parts import winograd_conv
-    from nemo.collections.tts.parts import channels_last
-
-    monkeypatch.setattr(winograd_conv, "MIN_CHANNELS", 1)
-    monkeypatch.setattr(winograd_conv, "MIN_ROWS", 1)
-    calls = []
-    monkeypatch.setattr(
-        channels_last, "winograd_conv1d", lambda *a: calls.append(a) or winograd_conv.winograd_conv1d(*a)
-    )
-    torch.manual_seed(0)
-    conv = torch.nn.Conv1d(6, 5, 3, padding=1)
-    x = torch.randn(3, 37, 6).transpose(1, 2) if layout == "BTC" else torch.randn(3, 6, 37)
-    results = []
-    for run in (lambda inp: apply_conv1d(conv, inp), conv):
-        conv.zero_grad()
-        inp = x.detach().clone().requires_grad_()
-        out = run(inp)
-        out.backward(torch.linspace(-1, 1, out.numel()).view_as(out))
-        results.append((out.detach(), [inp.grad, *(p.grad.clone() for p in conv.parameters())]))
-    assert len(calls) == (layout == "BTC")
-    (fast, fast_grads), (plain, plain_grads) = results
-    torch.testing.assert_close(fast, plain, rtol=0, atol=ATOL)
-    for ours, reference in zip(fast_grads, plain_grads):
-        torch.testing.assert_close(ours, reference, rtol=0, atol=ATOL * reference.abs().max().item())
-    handle = conv.register_forward_hook(lambda *args: None)
-    apply_conv1d(conv, x)
-    handle.remove()
-    apply_conv1d(Conv1d(6, 5, 3, padding=1), x)
-    assert len(calls) == (layout == "BTC")

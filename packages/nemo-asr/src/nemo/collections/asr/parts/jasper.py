@@ -12,9 +12,9 @@ from torch import nn
 from nemo.collections.asr.parts.depthwise_conv import depthwise_conv1d, prefer_depthwise_kernel
 from nemo.collections.asr.parts.time_mask import relu_zero_beyond, zero_beyond, zero_beyond_
 from nemo.collections.common.parts.batch_norm import batch_norm
+from nemo.collections.common.parts.dense_conv import dense_conv1d
 from nemo.collections.common.parts.graph_capture import capturing_graph
 from nemo.collections.common.parts.packed_conv import conv_norm_act, fused_activation
-from nemo.collections.common.parts.spectral_conv import spectral_conv1d, spectral_preferred
 
 __all__ = [
     "GroupShuffle",
@@ -132,9 +132,7 @@ class MaskedConv1d(nn.Module):
             padding, dilation, stride = conv.padding[0], conv.dilation[0], conv.stride[0]
             if prefer_depthwise_kernel(x, conv.weight, padding, dilation, stride):
                 return depthwise_conv1d(x, conv.weight, conv.bias, padding, dilation, stride)
-        elif spectral_preferred(conv, x):
-            return spectral_conv1d(x, conv.weight, conv.bias, conv.padding[0], conv.dilation[0])
-        return conv(x)
+        return dense_conv1d(conv, x)
 
     def get_seq_len(self, lens: torch.Tensor) -> torch.Tensor:
         return _conv_out_len(self.conv, lens)

@@ -13,10 +13,10 @@ import torch
 from torch import nn
 
 from nemo.collections.common.data.masks import lengths_to_mask
+from nemo.collections.common.parts.dense_conv import dense_conv1d
 from nemo.collections.common.parts.dropout import Dropout
 from nemo.collections.tts.modules.aligner import durations_from_alignment, mas
 from nemo.collections.tts.modules.conditioning import ConditionalInput, ConditionalLayerNorm
-from nemo.collections.tts.parts.channels_last import apply_conv1d
 from nemo.core.classes.module import NeuralModule
 
 __all__ = ["FastPitchModule", "TemporalPredictor", "average_features", "lengths_to_mask", "regulate_len"]
@@ -33,7 +33,7 @@ class ConvReLUNorm(nn.Module):
         self.dropout = Dropout(dropout)
 
     def forward(self, signal: torch.Tensor, conditioning: Optional[torch.Tensor] = None) -> torch.Tensor:
-        out = torch.relu(apply_conv1d(self.conv, signal))
+        out = torch.relu(dense_conv1d(self.conv, signal))
         return self.dropout(self.norm(out.transpose(1, 2), conditioning).transpose(1, 2))
 
 

@@ -13,11 +13,11 @@ import torch
 from torch import nn
 
 from nemo.collections.common.data.masks import lengths_to_mask
+from nemo.collections.common.parts.dense_conv import dense_conv1d
 from nemo.collections.common.parts.dropout import Dropout
 from nemo.collections.common.parts.graph_capture import capturing_graph
 from nemo.collections.common.parts.packed_conv import conv_norm_act
 from nemo.collections.tts.modules.conditioning import ConditionalInput, ConditionalLayerNorm
-from nemo.collections.tts.parts.channels_last import apply_conv1d
 from nemo.core.classes.module import NeuralModule
 
 __all__ = ["FFTransformerDecoder", "FFTransformerEncoder", "PositionalEmbedding", "TransformerLayer"]
@@ -53,14 +53,14 @@ class PositionwiseConvFF(nn.Module):
 
     def _core(self, x: torch.Tensor) -> torch.Tensor:
         """``CoreNet(x)`` on the ``[B, C, T]`` view of ``[B, T, C]`` it gets: with gradients each convolution through
-        ``apply_conv1d`` (three taps: Winograd's F(4, 3) where its rule says so), without them through
+        ``dense_conv1d`` (three taps: Winograd's F(4, 3) where its rule says so), without them through
         ``conv_norm_act`` (one oneDNN call, the first with its ReLU, or the Winograd form)."""
         net = self.CoreNet
         if net._forward_hooks or net._forward_pre_hooks or capturing_graph():
             return net(x)
         conv1, relu, conv2, drop = net
         if torch.is_grad_enabled() or net.training:
-            return drop(apply_conv1d(conv2, relu(apply_conv1d(conv1, x))))
+            return drop(dense_conv1d(conv2, relu(dense_conv1d(conv1, x))))
         return drop(conv_norm_act(conv2, conv_norm_act(conv1, x, activation=relu)))
 
     def forward(self, inp: torch.Tensor, conditioning: Optional[torch.Tensor] = None) -> torch.Tensor:

@@ -5,9 +5,6 @@ tens of thousands of samples; forward and backward, measured on every shipped ge
 ``modules.hifigan.Generator``), with the same sums to float32 rounding (<= 1e-7 on the waveform). ``Conv1d`` and
 ``ConvTranspose1d`` are ``torch.nn``'s with the same parameters, state-dict names and weight-norm hooks; a 3-D input
 takes torch's own path, a 4-D one (made by ``to_channels_last``) the 2-D kernel over the same weights.
-:func:`apply_conv1d` runs a plain ``nn.Conv1d`` on a ``[B, C, T]`` view of ``[B, T, C]`` memory (what FastPitch's
-transformer and predictors hand their three-tap convolutions) through nemo-core's ``winograd_conv1d`` where its
-rule (``winograd_preferred``) says so.
 """
 
 from typing import List, Optional
@@ -16,9 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nemo.collections.common.parts.winograd_conv import winograd_conv1d, winograd_preferred
-
-__all__ = ["Conv1d", "ConvTranspose1d", "apply_conv1d", "from_channels_last", "to_channels_last"]
+__all__ = ["Conv1d", "ConvTranspose1d", "from_channels_last", "to_channels_last"]
 
 
 def to_channels_last(x: torch.Tensor) -> torch.Tensor:
@@ -29,14 +24,6 @@ def to_channels_last(x: torch.Tensor) -> torch.Tensor:
 def from_channels_last(x: torch.Tensor) -> torch.Tensor:
     """``[B, C, 1, T]`` -> ``[B, C, T]`` (a view; contiguous when ``C`` is 1)."""
     return x[:, :, 0]
-
-
-def apply_conv1d(conv: nn.Conv1d, x: torch.Tensor) -> torch.Tensor:
-    """``conv(x)``; a plain ``nn.Conv1d`` without hooks runs through ``winograd_conv1d`` where
-    ``winograd_preferred`` (three taps, wide, ``[B, T, C]`` memory: the output keeps that layout)."""
-    if type(conv) is nn.Conv1d and not (conv._forward_hooks or conv._forward_pre_hooks) and winograd_preferred(conv, x):
-        return winograd_conv1d(x, conv.weight, conv.bias, conv.padding[0])
-    return conv(x)
 
 
 class Conv1d(nn.Conv1d):
