@@ -1,7 +1,7 @@
 """conv_norm_act: every way (modules, fused on the plain folded weight or on the packed one, the folded weight through
-spectral_conv1d or winograd_conv1d) equals the modules within float rounding; the cached weights follow parameter and buffer changes;
-the fused path never runs with gradients, in train mode, under tracing or autocast, or off float32; state dicts and
-copies are untouched."""
+spectral_conv1d or winograd_conv1d) equals the modules within float rounding; the cached weights follow parameter and
+buffer changes; the fused path never runs with gradients, in train mode, under tracing or autocast, or off float32;
+state dicts and copies are untouched."""
 
 import copy
 

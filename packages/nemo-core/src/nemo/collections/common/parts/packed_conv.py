@@ -247,8 +247,8 @@ def conv_norm_act(
     """``activation(norm(conv(x)))`` (``norm``, ``activation`` optional): one fused oneDNN call on the norm-folded
     weight, plain or prepacked (:func:`packed_weight_preferred`), where :func:`packing_possible` holds and the layer
     has at least ``MIN_MULTIPLY_ADDS``, else the modules themselves; layers that ``spectral_preferred`` or
-    ``winograd_preferred`` take run the folded weight through that kernel instead. An activation without a oneDNN post-op
-    (:func:`fused_activation`) runs after the call."""
+    ``winograd_preferred`` take run the folded weight through that kernel instead. An activation without a oneDNN
+    post-op (:func:`fused_activation`) runs after the call."""
     if not packing_possible(conv, x, norm, activation):
         return _plain(conv, x, norm, activation)
     post_op = fused_activation(activation)
