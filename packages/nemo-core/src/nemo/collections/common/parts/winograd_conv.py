@@ -144,9 +144,10 @@ class _WinogradConv(torch.autograd.Function):
         rows = batch * tiles
         whole = out_steps // TILE
         to_points, to_kernel, to_outputs = _transforms(grad.dtype, grad.device)
-        grad_tiles = grad.new_zeros(TILE, batch, tiles, out_channels)
+        grad_tiles = grad.new_empty(TILE, batch, tiles, out_channels)  # only a partial last tile needs zeros
         grad_tiles[:, :, :whole] = grad[..., : whole * TILE].unflatten(2, (whole, TILE)).permute(3, 0, 2, 1)
         if out_steps > whole * TILE:
+            grad_tiles[:, :, whole].zero_()
             grad_tiles[: out_steps - whole * TILE, :, whole] = grad[..., whole * TILE :].permute(2, 0, 1)
         grad_products = torch.mm(to_outputs.t(), grad_tiles.view(TILE, -1)).view(_POINTS, rows, out_channels)
         grad_x = grad_weight = grad_bias = None
