@@ -19,15 +19,13 @@ Usage: python benchmarks/asr_conv_kernels.py [--batch 8] [--seconds 2.2] [--repe
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import statistics
-import time
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Dict, Tuple
 
 import torch
+from _kernel_timing import compare_ms, run_configs  # this folder is sys.path[0]
 from omegaconf import OmegaConf
 
 from nemo.collections.asr.modules import ConvASREncoder
@@ -81,48 +79,19 @@ def _kernel_shapes(encoder: ConvASREncoder, batch: int, frames: int) -> Dict[tup
     return seen
 
 
-def _median_ms(steps: Dict[str, Callable[[], None]], repeat: int, iters: int) -> Dict[str, float]:
-    times: Dict[str, List[float]] = {name: [] for name in steps}
-    for rnd in range(repeat):
-        for name in steps if rnd % 2 == 0 else reversed(list(steps)):
-            start = time.perf_counter()
-            for _ in range(iters):
-                steps[name]()
-            times[name].append((time.perf_counter() - start) / iters * 1000.0)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
 def _time_shape(layer: MaskedConv1d, shape: tuple, forward_only: bool, repeat: int, iters: int) -> dict:
     weight = layer.conv.weight
     x = torch.randn(shape, requires_grad=not forward_only)
     with torch.no_grad():
         diff = float((layer._convolve(x) - layer.conv(x)).abs().max())
-    grad = torch.randn_like(layer.conv(x))
     conv = layer.conv
     if layer._depthwise:
         own = prefer_depthwise_kernel(x, weight, conv.padding[0], conv.dilation[0], conv.stride[0])
         path = "depthwise_conv1d" if own else "conv1d"
     else:
         path = "spectral_conv1d" if spectral_preferred(conv, x) else "conv1d"
-
-    def step(fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[], None]:
-        if forward_only:
-
-            def run() -> None:
-                with torch.no_grad():
-                    fn(x)
-
-        else:
-
-            def run() -> None:
-                torch.autograd.grad(fn(x), (x, weight), grad)
-
-        return run
-
-    steps = {"chosen": step(layer._convolve), "conv1d": step(layer.conv)}
-    for run in steps.values():  # warm-up (oneDNN primitive creation)
-        run()
-    return {**_median_ms(steps, repeat, iters), "max_abs_diff": diff, "path": path}
+    times = compare_ms(layer._convolve, layer.conv, x, weight, forward_only, repeat, iters)
+    return {**times, "max_abs_diff": diff, "path": path}
 
 
 def _config_line(name: str, args: argparse.Namespace) -> dict:
@@ -171,19 +140,7 @@ def _config_line(name: str, args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--configs", nargs="+", default=CONFIGS, help="paths under examples/asr/conf")
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=2.2)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--iters", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--forward-only", action="store_true")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    for name in args.configs:
-        print(json.dumps(_config_line(name, args)), flush=True)
+    run_configs(__doc__.split("\n\n")[0], CONFIGS, "examples/asr/conf", _config_line, batch=8, seconds=2.2)
 
 
 if __name__ == "__main__":

@@ -31,23 +31,29 @@ def cold_import_seconds() -> tuple[float, float]:
 
 
 def heavy_modules_loaded() -> list[str]:
-    code = ("import sys, nemo.core; print(','.join(m for m in ('pytorch_lightning', 'hydra', 'omegaconf', 'onnx', "
-            "'onnxruntime', 'librosa') if m in sys.modules))")
+    code = (
+        "import sys, nemo.core; print(','.join(m for m in ('pytorch_lightning', 'hydra', 'omegaconf', 'onnx', "
+        "'onnxruntime', 'librosa') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     return [m for m in out.split(",") if m]
 
 
 def main() -> None:
     torch_s, core_s = cold_import_seconds()
-    print(json.dumps({
-        "benchmark": "import_time",
-        "runs": RUNS,
-        "torch_s": round(torch_s, 4),
-        "nemo_core_after_torch_s": round(core_s, 4),
-        "ratio_vs_torch": round((torch_s + core_s) / torch_s, 3),
-        "heavy_modules_loaded_by_nemo_core": heavy_modules_loaded(),
-        "aim_s": 0.3,
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "import_time",
+                "runs": RUNS,
+                "torch_s": round(torch_s, 4),
+                "nemo_core_after_torch_s": round(core_s, 4),
+                "ratio_vs_torch": round((torch_s + core_s) / torch_s, 3),
+                "heavy_modules_loaded_by_nemo_core": heavy_modules_loaded(),
+                "aim_s": 0.3,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
