@@ -27,8 +27,7 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from nemo.collections.common.parts.cpu_autocast import cpu_autocast_dtype
-from nemo.collections.common.parts.graph_capture import capturing_graph
+from nemo.collections.common.parts.kernel_gate import own_kernel_rows
 from nemo.utils.env_flag import env_flag
 
 __all__ = [
@@ -185,17 +184,8 @@ def spectral_preferred(conv: nn.Conv1d, x: torch.Tensor) -> bool:
     span = conv.dilation[0] * (conv.kernel_size[0] - 1) + 1
     return (
         ENABLED
-        and conv.groups == 1
-        and conv.stride[0] == 1
+        and span >= MIN_SPAN
         and conv.in_channels >= MIN_CHANNELS
         and conv.out_channels >= MIN_CHANNELS
-        and span >= MIN_SPAN
-        and conv.padding_mode == "zeros"
-        and not isinstance(conv.padding, str)
-        and x.dim() == 3
-        and x.device.type == "cpu"
-        and x.dtype == conv.weight.dtype == torch.float32
-        and x.shape[0] * (x.shape[2] + 2 * conv.padding[0] - span + 1) >= MIN_ROWS * torch.get_num_threads()
-        and cpu_autocast_dtype() is None
-        and not capturing_graph()
+        and own_kernel_rows(conv, x) >= MIN_ROWS * torch.get_num_threads()
     )
