@@ -4,7 +4,9 @@ The model is the demo's small QuartzNet (``examples/asr/conf/config.yaml``, rand
 them). ``transcribe`` gets 32 WAV files of 2-8 s (16 kHz) and does everything a user waits for: reading the files,
 batching, features, the network, greedy CTC decoding to text. The baseline runs only the network on the same audio,
 already in memory, in the same batches. RTF = seconds spent / seconds of audio (lower is faster; 0.01 means 100x
-faster than real time); wall-clock time, best of several repeats. Prints exactly one JSON line.
+faster than real time); wall-clock time, best of several repeats. Both batch the clips longest first, as
+``transcribe`` does (``parts.buffered_transcription.longest_first``), so the overhead ratio counts no padding
+difference. Prints exactly one JSON line.
 
 Usage: python benchmarks/asr_transcribe.py [--files 32] [--batch-size 8] [--repeat 3] [--threads 2]
 """
@@ -23,6 +25,7 @@ import torch
 from omegaconf import OmegaConf
 
 from nemo.collections.asr.models import EncDecCTCModel
+from nemo.collections.asr.parts.buffered_transcription import longest_first
 from nemo.utils import logging
 
 CONFIG = Path(__file__).resolve().parents[1] / "examples" / "asr" / "conf" / "config.yaml"
@@ -61,10 +64,12 @@ def main() -> None:
             texts = model.transcribe(paths, batch_size=args.batch_size)
             assert len(texts) == len(paths)
 
+        ordered = [clips[i] for i in longest_first(range(len(clips)), clips)]
+
         def forward_only() -> None:
             with torch.inference_mode():
-                for start in range(0, len(clips), args.batch_size):
-                    batch = clips[start : start + args.batch_size]
+                for start in range(0, len(ordered), args.batch_size):
+                    batch = ordered[start : start + args.batch_size]
                     lengths = torch.tensor([len(clip) for clip in batch])
                     signal = torch.zeros(len(batch), int(lengths.max()))
                     for row, clip in enumerate(batch):

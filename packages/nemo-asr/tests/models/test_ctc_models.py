@@ -148,6 +148,24 @@ def test_transcribe_returns_texts_logprobs_and_hypotheses(model, text_corpus):
         model.transcribe(["nope.wav"])
 
 
+def test_transcribe_batches_longest_first_and_answers_in_input_order(model, text_corpus, monkeypatch):
+    files = manifest_paths(text_corpus)  # 0.4, 0.5, 0.6, 0.4, 0.5, 0.6 s
+    alone = [model.transcribe([path], batch_size=1, logprobs=True)[0] for path in files]
+    batches, forward = [], model.forward
+
+    def recording_forward(**kwargs):
+        batches.append(kwargs["input_signal_length"].tolist())
+        return forward(**kwargs)
+
+    monkeypatch.setattr(model, "forward", recording_forward)
+    batched = model.transcribe(files, batch_size=2, logprobs=True)
+    assert [len(set(lengths)) for lengths in batches] == [1, 1, 1]  # files of one length per batch
+    assert batches[0][0] > batches[1][0] > batches[2][0]  # longest first
+    assert [lp.shape for lp in batched] == [lp.shape for lp in alone]
+    for got, expected in zip(batched, alone):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+
+
 def test_transcribe_names_an_unreadable_file_and_the_reason_not_a_temporary_manifest(model, tmp_path):
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF----WAVEjunk")

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import soundfile
+import torch
 
 from nemo.collections.asr.parts import buffered_transcription as bt
 
@@ -81,3 +82,15 @@ def test_streamed_blocks_equal_the_file(tmp_path):
     np.testing.assert_array_equal(streamed, stereo.mean(axis=1, dtype=np.float32))
     resampled = np.concatenate(list(bt.iter_audio_blocks(str(path), 8000, block_frames=4096)))
     assert abs(resampled.size - 25_000) <= 1
+
+
+def test_longest_first_orders_by_length_and_keeps_ties_in_order(tmp_path):
+    paths = []
+    for index, seconds in enumerate([1.0, 3.0, 2.0, 3.0]):
+        paths.append(str(tmp_path / f"clip{index}.wav"))
+        soundfile.write(paths[-1], np.zeros(int(seconds * 8000), np.float32), 8000)
+    assert bt.longest_first(range(4), paths) == [1, 3, 2, 0]
+    assert bt.longest_first([0, 2], paths) == [2, 0]
+    assert bt.longest_first([0, 1], [paths[0], str(tmp_path / "missing.wav")]) == [0, 1]  # unreadable: length 0
+    arrays = [np.zeros(5), torch.zeros(9), np.zeros(7)]
+    assert bt.longest_first(range(3), arrays) == [1, 2, 0]

@@ -154,7 +154,8 @@ class EncDecCTCModel(ASRModel, ExportableEncDecModel):
         ``transcribe_long_audio_threshold_in_secs``, else 120 s; ``inf`` turns this off) are streamed from disk and
         decoded in overlapping windows of ``chunk_len_in_secs`` (default: ``transcribe_chunk_len_in_secs``, else 30 s)
         plus ``transcribe_chunk_context_in_secs`` (else 5 s) each side, with flat memory
-        (``parts.buffered_transcription``); shorter files are decoded whole. ``verbose=False`` hides the progress bars.
+        (``parts.buffered_transcription``); shorter files are decoded whole, batched longest first (files of similar
+        length pad little) and returned in the order given. ``verbose=False`` hides the progress bars.
 
         ``logprobs=True`` returns each file's ``(T, V+1)`` log-probabilities as numpy arrays instead;
         ``return_hypotheses=True`` returns ``Hypothesis`` objects whose ``y_sequence`` holds those log-probabilities.

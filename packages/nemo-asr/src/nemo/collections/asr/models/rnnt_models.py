@@ -228,7 +228,8 @@ class EncDecRNNTModel(ASRModel):
         ``transcribe_long_audio_threshold_in_secs``, else 120 s; ``inf`` turns this off) are streamed from disk in
         overlapping windows of ``chunk_len_in_secs`` (default: ``transcribe_chunk_len_in_secs``, else 30 s) plus
         ``transcribe_chunk_context_in_secs`` (else 5 s) each side and decoded greedily with the prediction network's
-        state carried across windows, with flat memory (``parts.buffered_transcription``).
+        state carried across windows, with flat memory (``parts.buffered_transcription``); shorter files are batched
+        longest first (files of similar length pad little) and returned in the order given.
         """
         if paths2audio_files is None or len(paths2audio_files) == 0:
             return {}

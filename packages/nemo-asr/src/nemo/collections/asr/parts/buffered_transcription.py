@@ -48,6 +48,7 @@ __all__ = [
     "BufferedCTCTranscriber",
     "BufferedRNNTTranscriber",
     "long_audio_indices",
+    "longest_first",
     "transcribe_files",
     "progress",
 ]
@@ -508,13 +509,27 @@ def transcribe_files(
     whole through ``decode_batch(signal, signal_len)``, longer ones streamed in chunks by ``transcriber`` (see
     ``transcribe_long_files`` for ``options``). Call it in the model's ``_inference_state``."""
     long_files = long_audio_indices(model, paths, long_audio_threshold_in_secs)
-    short_files = [path for i, path in enumerate(paths) if i not in long_files]
+    short = longest_first([i for i in range(len(paths)) if i not in long_files], paths)
     batch_size, verbose = options.get("batch_size", 4), options.get("verbose", True)
     results: List[Any] = []
-    batches = model._iterate_audio(short_files, batch_size, model._transcribe_config) if short_files else ()
-    total = -(-len(short_files) // max(1, batch_size))
+    batches = model._iterate_audio([paths[i] for i in short], batch_size, model._transcribe_config) if short else ()
+    total = -(-len(short) // max(1, batch_size))
     for signal, signal_len, *_ in progress(batches, verbose=verbose, total=total, desc="Transcribing"):
         results += decode_batch(signal, signal_len)
     chunked = transcribe_long_files(model, paths, long_files, options, transcriber)
-    whole = iter(results)
-    return [chunked[i] if i in chunked else next(whole) for i in range(len(paths))]
+    whole = dict(zip(short, results))
+    return [chunked[i] if i in chunked else whole[i] for i in range(len(paths))]
+
+
+def longest_first(indices: Sequence[int], items: Sequence[Any]) -> List[int]:
+    """``indices`` ordered by the length of ``items[i]``, longest first (a stable sort: equal lengths keep their
+    order), so that a batch holds files of similar length and pads little: 32 files of 2-8 s in batches of 8 are
+    otherwise padded to ~1.5x their audio. File lengths come from the headers; samples' from their size."""
+
+    def length(index: int) -> float:
+        item = items[index]
+        if isinstance(item, (str, os.PathLike)):
+            return _duration(item) if os.path.isfile(item) else 0.0
+        return float(item.numel() if isinstance(item, torch.Tensor) else np.asarray(item).size)
+
+    return sorted(indices, key=length, reverse=True)
