@@ -230,7 +230,7 @@ def _eval_block_and_inputs(kwargs):
     return block.eval(), xs, torch.tensor([30, 17, 25])
 
 
-@pytest.mark.parametrize("way", [0, 1, 2, 3])  # packed_conv's ways: the modules, fused (plain, packed), spectral
+@pytest.mark.parametrize("way", [0, 1, 2, 3, 5])  # the modules, fused (plain, packed), spectral, conv1d folded
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -247,7 +247,7 @@ def test_eval_block_through_packed_convolutions_equals_the_modules(monkeypatch, 
     monkeypatch.setattr(packed_conv, "MIN_MULTIPLY_ADDS", 0)
     routed = []
 
-    def forced_way(conv, x):  # the spectral way only where its rule could take it (one group, stride 1)
+    def forced_way(conv, x, norm):  # the spectral way only where its rule could take it (one group, stride 1)
         routed.append(conv)
         return way if way != 3 or (conv.stride[0] == 1 and conv.groups == 1) else 1
 

@@ -37,7 +37,8 @@ def test_decoder_keys_are_nemos_and_conditioning_adds_speakers():
 
 
 @pytest.mark.parametrize(
-    "way", [packed_conv._PLAIN, packed_conv._FUSED, packed_conv._FUSED_PACKED, packed_conv._WINOGRAD]
+    "way",
+    [packed_conv._PLAIN, packed_conv._FUSED, packed_conv._FUSED_PACKED, packed_conv._WINOGRAD, packed_conv._FOLDED],
 )
 @pytest.mark.parametrize("pre_lnorm", [False, True])
 def test_feed_forward_without_gradients_through_packed_convolutions_equals_the_modules(monkeypatch, way, pre_lnorm):
@@ -45,7 +46,7 @@ def test_feed_forward_without_gradients_through_packed_convolutions_equals_the_m
     the ``[B, C, T]`` view of ``[B, T, C]``; whichever way it picks, the output equals the modules'."""
     monkeypatch.setattr(packed_conv, "MIN_MULTIPLY_ADDS", 0)
     routed = []
-    monkeypatch.setattr(packed_conv, "_way", lambda conv, x: routed.append(conv) or way)
+    monkeypatch.setattr(packed_conv, "_way", lambda conv, x, norm: routed.append(conv) or way)
     torch.manual_seed(0)
     ff = PositionwiseConvFF(16, 48, 3, dropout=0.1, pre_lnorm=pre_lnorm).eval()
     inp = torch.randn(2, 11, 16)
@@ -66,9 +67,7 @@ def test_feed_forward_in_training_runs_winograd_where_the_rule_says(monkeypatch)
     calls = []
     monkeypatch.setattr(winograd_conv, "MIN_CHANNELS", 1)
     monkeypatch.setattr(winograd_conv, "MIN_ROWS", 1)
-    monkeypatch.setattr(
-        dense_conv, "winograd_conv1d", lambda *a: calls.append(a) or winograd_conv.winograd_conv1d(*a)
-    )
+    monkeypatch.setattr(dense_conv, "winograd_conv1d", lambda *a: calls.append(a) or winograd_conv.winograd_conv1d(*a))
     torch.manual_seed(0)
     ff = PositionwiseConvFF(16, 48, 3, dropout=0.0).train()
     inp = torch.randn(2, 11, 16, requires_grad=True)

@@ -53,7 +53,14 @@ def _every_layer_routed(monkeypatch):
 
 @pytest.mark.parametrize(
     "way",
-    [packed_conv._PLAIN, packed_conv._FUSED, packed_conv._FUSED_PACKED, packed_conv._SPECTRAL, packed_conv._WINOGRAD],
+    [
+        packed_conv._PLAIN,
+        packed_conv._FUSED,
+        packed_conv._FUSED_PACKED,
+        packed_conv._SPECTRAL,
+        packed_conv._WINOGRAD,
+        packed_conv._FOLDED,
+    ],
 )
 @pytest.mark.parametrize("activation", ACTIVATIONS, ids=lambda a: type(a).__name__)
 @pytest.mark.parametrize("with_norm", [True, False])
@@ -175,23 +182,25 @@ def test_state_dict_copies_and_inference_mode_untouched():
 
 
 def test_the_way_is_a_rule_of_shapes_never_of_timings(monkeypatch):
-    conv, _ = _layers(kernel=21, cin=8, cout=8)
+    conv, norm = _layers(kernel=21, cin=8, cout=8)
     dilated, _ = _layers(kernel=21, dilation=2, cin=8, cout=8)
     narrow, _ = _layers(kernel=13, cin=8, cout=8)
     x = torch.randn(4, 8, 200)
-    assert packed_conv._way(conv, x) == packed_conv._FUSED_PACKED
-    assert packed_conv._way(dilated, x) == packed_conv._FUSED
-    assert packed_conv._way(narrow, x) == packed_conv._FUSED
-    assert packed_conv._way(narrow, x.transpose(1, 2).contiguous().transpose(1, 2)) == packed_conv._FUSED_PACKED
-    # 4 x 200 steps x 8 x 8 x 13 = 665,600 multiply-adds: below a threshold of 665,601 the modules run.
+    assert packed_conv._way(conv, x, norm) == packed_conv._FUSED_PACKED
+    assert packed_conv._way(dilated, x, norm) == packed_conv._FUSED
+    assert packed_conv._way(narrow, x, norm) == packed_conv._FUSED
+    assert packed_conv._way(narrow, x.transpose(1, 2).contiguous().transpose(1, 2), norm) == packed_conv._FUSED_PACKED
+    # 4 x 200 steps x 8 x 8 x 13 = 665,600 multiply-adds: below a threshold of 665,601 conv1d runs the folded
+    # weight (the modules without a norm to fold).
     monkeypatch.setattr(packed_conv, "MIN_MULTIPLY_ADDS", 665_601)
-    assert packed_conv._way(narrow, x) == packed_conv._PLAIN
+    assert packed_conv._way(narrow, x, norm) == packed_conv._FOLDED
+    assert packed_conv._way(narrow, x, None) == packed_conv._PLAIN
     monkeypatch.setattr(packed_conv, "MIN_MULTIPLY_ADDS", 665_600)
-    assert packed_conv._way(narrow, x) == packed_conv._FUSED
+    assert packed_conv._way(narrow, x, norm) == packed_conv._FUSED
     wide, _ = _layers(kernel=13, cin=384, cout=384)  # spectral_conv's rule, 512 output rows per thread
-    assert packed_conv._way(wide, torch.randn(torch.get_num_threads(), 384, 512)) == packed_conv._SPECTRAL
-    assert packed_conv._way(wide, torch.randn(1, 384, 200)) == packed_conv._FUSED
+    assert packed_conv._way(wide, torch.randn(torch.get_num_threads(), 384, 512), norm) == packed_conv._SPECTRAL
+    assert packed_conv._way(wide, torch.randn(1, 384, 200), norm) == packed_conv._FUSED
     three, _ = _layers(kernel=3, cin=256, cout=1024)  # winograd_conv's rule: [B, T, C] memory, 160 rows per thread
     tokens = torch.randn(torch.get_num_threads(), 160, 256).transpose(1, 2)
-    assert packed_conv._way(three, tokens) == packed_conv._WINOGRAD
-    assert packed_conv._way(three, tokens.contiguous()) == packed_conv._FUSED
+    assert packed_conv._way(three, tokens, None) == packed_conv._WINOGRAD
+    assert packed_conv._way(three, tokens.contiguous(), None) == packed_conv._FUSED
