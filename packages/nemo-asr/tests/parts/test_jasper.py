@@ -285,3 +285,18 @@ def test_eval_block_masks_like_its_modules_and_leaves_its_inputs_alone(kwargs):
     torch.testing.assert_close(got[-1], want, rtol=1e-5, atol=1e-5)
     for x, before in zip(xs, kept):
         assert torch.equal(x, before)
+
+
+def test_eval_block_sums_in_place_only_into_tensors_no_hook_saw():
+    """Without gradients the residual sum and the activation overwrite the main branch's output, unless a hook on a
+    block layer keeps it: then what the hook saw stays as the layer returned it."""
+    block, xs, lens = _eval_block_and_inputs(dict(repeat=2, kernel_size=7, separable=True, activation=nn.ReLU()))
+    seen = []
+    handle = block.mconv[-1].register_forward_hook(lambda module, args, output: seen.append((output, output.clone())))
+    with torch.no_grad():
+        hooked, _ = block((xs, lens))
+        handle.remove()
+        plain, _ = block((xs, lens))
+    ((output, as_returned),) = seen
+    assert torch.equal(output, as_returned) and (output < 0).any()  # neither summed into nor passed through ReLU
+    torch.testing.assert_close(hooked[-1], plain[-1], rtol=1e-5, atol=1e-5)

@@ -352,15 +352,31 @@ class JasperBlock(nn.Module):
                 else _run_fused(layers, pane, lens_orig)[0]
                 for pane, layers in zip(xs, self.res or ())
             )
+        # Without gradients the main branch's output is summed into and activated in place when it is a tensor made
+        # here: no input pane, no hook saw it (nor waits on the activation).
+        made_here = (
+            not (torch.is_grad_enabled() or capturing_graph())
+            and _storage_apart(out, xs)
+            and not any(_hooked(layer) for layer in (*self.mconv, *self.mout))
+        )
         for res_out in res_outs:
-            out = torch.max(out, res_out) if self.residual_mode == "max" else out + res_out
-        if torch.is_grad_enabled() and not capturing_graph():  # a captured graph records ``mout`` itself, either way
+            if self.residual_mode == "max":
+                out = torch.max(out, res_out)
+            else:
+                out = out.add_(res_out) if made_here else out + res_out
+        if (torch.is_grad_enabled() or made_here) and not capturing_graph():  # a captured graph records ``mout``
             out, _ = _run_recorded(self.mout, out, None, fresh=True)
         else:
             out = self.mout(out)
         if self.res is not None and self.dense_residual:
             return xs + [out], lens
         return [out], lens
+
+
+def _storage_apart(x: torch.Tensor, panes: Sequence[torch.Tensor]) -> bool:
+    """Whether ``x`` shares memory with none of ``panes``."""
+    own = x.untyped_storage().data_ptr()
+    return all(pane.untyped_storage().data_ptr() != own for pane in panes)
 
 
 def _run_one(layer: nn.Module, x: torch.Tensor, lens: Optional[torch.Tensor]):
