@@ -18,6 +18,16 @@ def test_mask_keeps_one_minus_p_and_scales_the_kept(p):
     assert torch.equal(mask[kept], torch.full_like(mask[kept], 1 / (1 - p)))
 
 
+@pytest.mark.parametrize("p", [0.003, 1 / 128, 0.3, 1 - 1 / 128, 0.997])  # 32-bit draws below 1/128 and above
+def test_both_draw_widths_keep_one_minus_p(p):
+    torch.manual_seed(1)
+    mask = dropout_mask(torch.Size([1_000_000]), p, torch.float32)
+    kept = (mask > 0).double().mean().item()
+    # a million draws: the kept fraction's standard deviation is at most 5e-4; 5 of them is a failure.
+    assert abs(kept - (1 - p)) < 5 * (p * (1 - p) / 1e6) ** 0.5
+    assert torch.equal(mask[mask > 0], torch.full_like(mask[mask > 0], 1 / (1 - p)))
+
+
 @pytest.mark.parametrize("p", [1e-12, 1e-10, 2e-9])
 def test_a_tiny_p_keeps_every_element(p):
     """Below 2**-33 the int32 bound would overflow (and drop everything); just above it nearly all are kept."""
