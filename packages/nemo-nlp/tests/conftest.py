@@ -351,6 +351,8 @@ def intent_slot_cfg(bert_example: Callable[[Path], DictConfig]) -> Callable[...,
         for node in ("train_ds", "validation_ds", "test_ds"):
             model[node].batch_size = 16
         model.head.fc_dropout = 0.0
+        model.language_model.config.hidden_dropout_prob = 0.0
+        model.language_model.config.attention_probs_dropout_prob = 0.0
         model.optim = {"name": "adam", "lr": 3e-3}
         return model
 

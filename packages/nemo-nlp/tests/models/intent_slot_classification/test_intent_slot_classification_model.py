@@ -59,7 +59,9 @@ def test_train_and_restore_in_a_fresh_process(
     queries = intent_slot_task(tmp_path, "test", toy_rows(16, seed=1))
     torch.manual_seed(0)
     cfg = intent_slot_cfg(tmp_path)
-    cfg.intent_loss_weight = 0.9  # the tiny encoder learns the slots first; a light slot loss lets the intent follow
+    # The tiny encoder learns the slots first; a light slot loss lets the intent follow (at 0.9 the intent stayed at
+    # chance after 25 steps for 3 of 16 seeds, at 0.99 for none of 12, slots at 100 F1 either way).
+    cfg.intent_loss_weight = 0.99
     model = IntentSlotClassificationModel(cfg)
     before, after = fit_and_validate(model, 25)
     assert after["val_loss"] < 0.5 * before["val_loss"]
