@@ -89,8 +89,9 @@ def test_longest_first_orders_by_length_and_keeps_ties_in_order(tmp_path):
     for index, seconds in enumerate([1.0, 3.0, 2.0, 3.0]):
         paths.append(str(tmp_path / f"clip{index}.wav"))
         soundfile.write(paths[-1], np.zeros(int(seconds * 8000), np.float32), 8000)
-    assert bt.longest_first(range(4), paths) == [1, 3, 2, 0]
-    assert bt.longest_first([0, 2], paths) == [2, 0]
-    assert bt.longest_first([0, 1], [paths[0], str(tmp_path / "missing.wav")]) == [0, 1]  # unreadable: length 0
+    assert bt.longest_first(range(4), bt.item_lengths(paths)) == [1, 3, 2, 0]
+    assert bt.longest_first([0, 2], bt.item_lengths(paths)) == [2, 0]
+    missing = bt.item_lengths([paths[0], str(tmp_path / "missing.wav")])
+    assert bt.longest_first([0, 1], missing) == [0, 1]  # unreadable: length 0
     arrays = [np.zeros(5), torch.zeros(9), np.zeros(7)]
-    assert bt.longest_first(range(3), arrays) == [1, 2, 0]
+    assert bt.longest_first(range(3), bt.item_lengths(arrays)) == [1, 2, 0]

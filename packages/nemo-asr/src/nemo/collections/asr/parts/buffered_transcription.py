@@ -47,6 +47,7 @@ __all__ = [
     "iter_window_audio",
     "BufferedCTCTranscriber",
     "BufferedRNNTTranscriber",
+    "item_lengths",
     "long_audio_indices",
     "longest_first",
     "transcribe_files",
@@ -220,16 +221,35 @@ def _duration(path: str) -> float:
         return 0.0
 
 
-def long_audio_indices(model: Any, paths: Sequence[str], threshold_in_secs: Optional[float] = None) -> Set[int]:
+def item_lengths(items: Sequence[Any]) -> List[float]:
+    """The length of each ``transcribe`` input: a file's seconds from its header (0 when it is missing or cannot be
+    read: the whole-file path reports it), an array's or tensor's size."""
+
+    def length(item: Any) -> float:
+        if isinstance(item, (str, os.PathLike)):
+            return _duration(item) if os.path.isfile(item) else 0.0
+        return float(item.numel() if isinstance(item, torch.Tensor) else np.asarray(item).size)
+
+    return [length(item) for item in items]
+
+
+def long_audio_indices(
+    model: Any,
+    paths: Sequence[str],
+    threshold_in_secs: Optional[float] = None,
+    lengths: Optional[Sequence[float]] = None,
+) -> Set[int]:
     """Indices of the files longer than the model's long-audio threshold (argument, else the model attribute
-    ``transcribe_long_audio_threshold_in_secs``, else 120 s); ``inf`` or a negative value turns chunking off."""
+    ``transcribe_long_audio_threshold_in_secs``, else 120 s); ``inf`` or a negative value turns chunking off.
+    ``lengths``: ``item_lengths(paths)`` when the caller has them (else the headers are read here)."""
     threshold = _setting(
         model, "transcribe_long_audio_threshold_in_secs", DEFAULT_LONG_AUDIO_THRESHOLD_IN_SECS, threshold_in_secs
     )
     if threshold < 0 or math.isinf(threshold):
         return set()
-    files = ((i, path) for i, path in enumerate(paths) if isinstance(path, (str, os.PathLike)))  # not arrays
-    return {i for i, path in files if os.path.isfile(path) and _duration(path) > threshold}
+    lengths = item_lengths(paths) if lengths is None else lengths
+    files = (i for i, path in enumerate(paths) if isinstance(path, (str, os.PathLike)))  # not arrays
+    return {i for i in files if lengths[i] > threshold}
 
 
 class _BufferedTranscriber:
@@ -508,8 +528,9 @@ def transcribe_files(
     """One result per file, in order: files up to the long-audio threshold (see ``long_audio_indices``) are batched
     whole through ``decode_batch(signal, signal_len)``, longer ones streamed in chunks by ``transcriber`` (see
     ``transcribe_long_files`` for ``options``). Call it in the model's ``_inference_state``."""
-    long_files = long_audio_indices(model, paths, long_audio_threshold_in_secs)
-    short = longest_first([i for i in range(len(paths)) if i not in long_files], paths)
+    lengths = item_lengths(paths)  # each header read once here (and once more by the loader, which reports errors)
+    long_files = long_audio_indices(model, paths, long_audio_threshold_in_secs, lengths)
+    short = longest_first([i for i in range(len(paths)) if i not in long_files], lengths)
     batch_size, verbose = options.get("batch_size", 4), options.get("verbose", True)
     results: List[Any] = []
     batches = model._iterate_audio([paths[i] for i in short], batch_size, model._transcribe_config) if short else ()
@@ -521,15 +542,8 @@ def transcribe_files(
     return [chunked[i] if i in chunked else whole[i] for i in range(len(paths))]
 
 
-def longest_first(indices: Sequence[int], items: Sequence[Any]) -> List[int]:
-    """``indices`` ordered by the length of ``items[i]``, longest first (a stable sort: equal lengths keep their
-    order), so that a batch holds files of similar length and pads little: 32 files of 2-8 s in batches of 8 are
-    otherwise padded to ~1.5x their audio. File lengths come from the headers; samples' from their size."""
-
-    def length(index: int) -> float:
-        item = items[index]
-        if isinstance(item, (str, os.PathLike)):
-            return _duration(item) if os.path.isfile(item) else 0.0
-        return float(item.numel() if isinstance(item, torch.Tensor) else np.asarray(item).size)
-
-    return sorted(indices, key=length, reverse=True)
+def longest_first(indices: Sequence[int], lengths: Sequence[float]) -> List[int]:
+    """``indices`` ordered by ``lengths[i]`` (see ``item_lengths``), longest first (a stable sort: equal lengths keep
+    their order), so that a batch holds files of similar length and pads little: 32 files of 2-8 s in batches of 8
+    are otherwise padded to ~1.5x their audio."""
+    return sorted(indices, key=lengths.__getitem__, reverse=True)

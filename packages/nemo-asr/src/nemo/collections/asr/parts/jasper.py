@@ -364,7 +364,7 @@ class JasperBlock(nn.Module):
                 out = torch.max(out, res_out)
             else:
                 out = out.add_(res_out) if made_here else out + res_out
-        if (torch.is_grad_enabled() or made_here) and not capturing_graph():  # a captured graph records ``mout``
+        if made_here or (torch.is_grad_enabled() and not capturing_graph()):  # a captured graph records ``mout``
             out, _ = _run_recorded(self.mout, out, None, fresh=True)
         else:
             out = self.mout(out)

@@ -196,29 +196,33 @@ def _plain(conv: nn.Conv1d, x: torch.Tensor, norm: Optional[nn.Module], activati
     return out if activation is None else activation(out)
 
 
-def _spectral(conv: nn.Conv1d, x: torch.Tensor, norm, activation: Optional[nn.Module]) -> torch.Tensor:
-    """The folded weight through :func:`spectral_conv1d`, then the activation."""
-    weight, bias = _weights(conv, norm, x, packed=False)
-    out = spectral_conv1d(x, weight.squeeze(2), bias, conv.padding[0], conv.dilation[0])
-    return out if activation is None else activation(out)
-
-
-def _folded_conv(conv: nn.Conv1d, x: torch.Tensor, norm, activation: Optional[nn.Module]) -> torch.Tensor:
-    """The folded weight and bias through ``conv1d`` (a 1x1 kernel's GEMM path), then the activation."""
-    weight, bias = _weights(conv, norm, x, packed=False)
-    out = nn.functional.conv1d(x, weight.squeeze(2), bias, conv.stride, conv.padding, conv.dilation, conv.groups)
-    if type(activation) is nn.ReLU:  # in place on the fresh output: no second buffer
+def _activated(out: torch.Tensor, activation: Optional[nn.Module]) -> torch.Tensor:
+    """``activation(out)`` for the folded-weight ways, whose ``out`` is a fresh tensor: a ReLU or Hardtanh in place
+    (no second buffer)."""
+    if type(activation) is nn.ReLU:
         return out.relu_()
     if type(activation) is nn.Hardtanh:
         return nn.functional.hardtanh_(out, activation.min_val, activation.max_val)
     return out if activation is None else activation(out)
 
 
+def _spectral(conv: nn.Conv1d, x: torch.Tensor, norm, activation: Optional[nn.Module]) -> torch.Tensor:
+    """The folded weight through :func:`spectral_conv1d`, then the activation."""
+    weight, bias = _weights(conv, norm, x, packed=False)
+    return _activated(spectral_conv1d(x, weight.squeeze(2), bias, conv.padding[0], conv.dilation[0]), activation)
+
+
+def _folded_conv(conv: nn.Conv1d, x: torch.Tensor, norm, activation: Optional[nn.Module]) -> torch.Tensor:
+    """The folded weight and bias through ``conv1d`` (a 1x1 kernel's GEMM path), then the activation."""
+    weight, bias = _weights(conv, norm, x, packed=False)
+    out = nn.functional.conv1d(x, weight.squeeze(2), bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+    return _activated(out, activation)
+
+
 def _winograd(conv: nn.Conv1d, x: torch.Tensor, norm, activation: Optional[nn.Module]) -> torch.Tensor:
     """The folded weight through :func:`winograd_conv1d`, then the activation."""
     weight, bias = _weights(conv, norm, x, packed=False)
-    out = winograd_conv1d(x, weight.squeeze(2), bias, conv.padding[0])
-    return out if activation is None else activation(out)
+    return _activated(winograd_conv1d(x, weight.squeeze(2), bias, conv.padding[0]), activation)
 
 
 _PLAIN, _FUSED, _FUSED_PACKED, _SPECTRAL, _WINOGRAD, _FOLDED = 0, 1, 2, 3, 4, 5
