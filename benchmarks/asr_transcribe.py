@@ -25,7 +25,7 @@ import torch
 from omegaconf import OmegaConf
 
 from nemo.collections.asr.models import EncDecCTCModel
-from nemo.collections.asr.parts.buffered_transcription import longest_first
+from nemo.collections.asr.parts.buffered_transcription import item_lengths, longest_first
 from nemo.utils import logging
 
 CONFIG = Path(__file__).resolve().parents[1] / "examples" / "asr" / "conf" / "config.yaml"
@@ -64,7 +64,7 @@ def main() -> None:
             texts = model.transcribe(paths, batch_size=args.batch_size)
             assert len(texts) == len(paths)
 
-        ordered = [clips[i] for i in longest_first(range(len(clips)), clips)]
+        ordered = [clips[i] for i in longest_first(range(len(clips)), item_lengths(clips))]
 
         def forward_only() -> None:
             with torch.inference_mode():

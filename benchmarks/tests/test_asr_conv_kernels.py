@@ -8,19 +8,14 @@ Needs torch and nemo-asr (``/work/dev`` or ``nox -s bench``'s virtualenv); skipp
 from __future__ import annotations
 
 import argparse
-import importlib.util
-from pathlib import Path
 
 import pytest
+from benchmark_scripts import load_script  # this folder is sys.path[0]
 
 pytest.importorskip("torch")
 pytest.importorskip("nemo.collections.asr.parts.jasper")
 
-_SPEC = importlib.util.spec_from_file_location("asr_conv_kernels", Path(__file__).parents[1] / "asr_conv_kernels.py")
-asr_conv_kernels = importlib.util.module_from_spec(_SPEC)
-with pytest.MonkeyPatch.context() as _patch:
-    _patch.syspath_prepend(str(Path(__file__).parents[1]))  # it imports _kernel_timing from its folder
-    _SPEC.loader.exec_module(asr_conv_kernels)
+asr_conv_kernels = load_script("asr_conv_kernels.py", "asr_conv_kernels")
 
 
 def test_the_layers_that_may_take_a_kernel_of_their_own() -> None:

@@ -6,18 +6,15 @@ Needs torch and nemo-nlp (``/work/dev`` or ``nox -s bench``'s virtualenv); skipp
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
+from benchmark_scripts import load_script  # this folder is sys.path[0]
 
 pytest.importorskip("torch")
 pytest.importorskip("nemo.collections.nlp.models")
 
-_SPEC = importlib.util.spec_from_file_location("nlp_bert", Path(__file__).parents[1] / "nlp_bert.py")
-nlp_bert = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(nlp_bert)
+nlp_bert = load_script("nlp_bert.py", "nlp_bert")
 
 
 def test_the_default_is_todays_forward_line_and_train_defaults_to_small_on_one_thread() -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
+from benchmark_scripts import load_script  # this folder is sys.path[0]
 
-_SPEC = importlib.util.spec_from_file_location("peer_compare", Path(__file__).parents[1] / "peer" / "compare.py")
-compare = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(compare)
+compare = load_script("peer/compare.py", "peer_compare")
 
 
 def _runs(*values: float, **extra: object) -> list:

@@ -6,24 +6,18 @@ the ``lint`` session, which runs this folder with the standard library only.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from benchmark_scripts import load_script  # this folder is sys.path[0]
 
 pytest.importorskip("torch")
 pytest.importorskip("nemo.collections.tts.models")
-PEER = Path(__file__).parents[1] / "peer"
 
 
 @pytest.fixture(scope="module")
-def figures(tmp_path_factory: pytest.TempPathFactory):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.syspath_prepend(str(PEER))  # figures.py imports compat and tts_figures from its folder
-        spec = importlib.util.spec_from_file_location("peer_figures", PEER / "figures.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
+def figures():
+    return load_script("peer/figures.py", "peer_figures")  # it imports compat and tts_figures from its folder
 
 
 @pytest.mark.parametrize("figure", ["train:fastpitch", "infer:fastpitch", "train:hifigan", "infer:hifigan"])

@@ -8,19 +8,14 @@ Needs torch and nemo-tts (``/work/dev`` or ``nox -s bench``'s virtualenv); skipp
 from __future__ import annotations
 
 import argparse
-import importlib.util
-from pathlib import Path
 
 import pytest
+from benchmark_scripts import load_script  # this folder is sys.path[0]
 
 pytest.importorskip("torch")
 pytest.importorskip("nemo.collections.tts.modules.transformer")
 
-_SPEC = importlib.util.spec_from_file_location("tts_conv_kernels", Path(__file__).parents[1] / "tts_conv_kernels.py")
-tts_conv_kernels = importlib.util.module_from_spec(_SPEC)
-with pytest.MonkeyPatch.context() as _patch:
-    _patch.syspath_prepend(str(Path(__file__).parents[1]))  # it imports _kernel_timing from its folder
-    _SPEC.loader.exec_module(tts_conv_kernels)
+tts_conv_kernels = load_script("tts_conv_kernels.py", "tts_conv_kernels")
 
 
 def test_one_line_for_the_small_config() -> None:
