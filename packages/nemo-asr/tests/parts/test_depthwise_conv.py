@@ -108,13 +108,14 @@ def test_rule_keeps_conv1d_on_its_fast_kernel() -> None:
 
 
 def test_rule_takes_stride_2_past_conv1d_fast_padding() -> None:
-    """Stride 2: forward only from padding 7, with a gradient from MIN_STRIDED_GRAD_PADDING on one thread; never
-    dilated, never at padding <= 6 (conv1d's fast kernel) or other strides."""
+    """Stride 2: forward only from padding 7, with a gradient from MIN_STRIDED_GRAD_PADDING (7 too) on one thread;
+    never dilated, never at padding <= 6 (conv1d's fast kernel) or other strides."""
     big = 1 << 20
     grad_from = depthwise_conv.MIN_STRIDED_GRAD_PADDING
     for padding in range(7):
         assert not use_depthwise_kernel(big, padding, 1, needs_grad=False, stride=2)
-    for padding in (7, grad_from - 1, grad_from, 16):
+        assert not use_depthwise_kernel(big, padding, 1, needs_grad=True, threads=1, stride=2)
+    for padding in (7, 8, 16):
         assert use_depthwise_kernel(big, padding, 1, needs_grad=False, threads=2, stride=2)
         assert use_depthwise_kernel(big, padding, 1, needs_grad=True, threads=1, stride=2) is (padding >= grad_from)
         assert not use_depthwise_kernel(big, padding, 1, needs_grad=True, threads=2, stride=2)

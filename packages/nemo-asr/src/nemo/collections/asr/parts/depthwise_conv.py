@@ -88,15 +88,18 @@ is 1.2-2.7x faster than oneDNN on 1-4 threads; on 8-16 threads each op's fork-jo
 loop only wins from about 50,000 elements per thread (measured on a 16-core Xeon)."""
 
 
-MIN_STRIDED_GRAD_PADDING = 9
+MIN_STRIDED_GRAD_PADDING = 7
 """A stride-2 depthwise layer whose ``conv1d`` leaves the fast forward kernel (padding > 6) runs as the stride-1
 layer here with every second output kept: the same sums, and oneDNN's stride-2 depthwise kernels are the slow ones
 (measured interleaved in three processes, AMD EPYC, one thread, batch 4: forward 3-7x faster at 15-33 taps and
 64-512 channels, e.g. 0.66 -> 0.17 ms at 19 taps x 192 channels x 104 steps). With a gradient the stride-1 layer's
-backward does twice the work; it won on one thread from this padding on (19 taps 1.7 -> 0.8 ms, 25 taps 5.1 -> 4.5, 33 taps at
-64 channels 3.2 -> 2.2) and lost at 15 taps (2.5 -> 2.7-3.2 ms); on two threads the forward still won 3-5x, forward
-plus backward was mixed (0.74-1.08x). So: without a gradient from padding 7, with one from this padding on one
-thread; else, and for other strides, ``conv1d``."""
+backward does twice the work and still wins on one thread: forward plus backward at 17 taps 0.43-0.85 of
+``conv1d``'s at 64-1024 channels and 104-416 steps (53k-850k elements), 19 taps 1.7 -> 0.8 ms, 25 taps 5.1 -> 4.5,
+33 taps at 64 channels 3.2 -> 2.2; at 15 taps 0.33-0.82 at 104-208 steps and a tie at 416 (0.78-1.16, one shape
+flipping between runs: oneDNN's kernels move with the buffers' placement); Citrinet-small's training step (its
+15-tap stride-2 layer, 192 channels x 208 steps) 1.6-2.7% faster in four processes. On two threads the forward still
+won 3-5x, forward plus backward was mixed (0.74-1.08x). So: without a gradient from padding 7, with one from this
+padding on one thread; else, and for other strides, ``conv1d``."""
 
 MIN_TAP_LOOP_PADDING = 2
 MIN_SMALL_PADDING_ELEMENTS = 1 << 16
