@@ -40,13 +40,19 @@ CONFIGS = [
     "quartznet/quartznet_15x5.yaml",
     "jasper/jasper_10x5dr.yaml",
     "matchboxnet/matchboxnet_3x1x64_v1.yaml",
+    "citrinet/citrinet_small.yaml",
+    "citrinet/citrinet_512.yaml",
+    "contextnet_rnnt/contextnet_rnnt_small.yaml",
 ]
 
 
 def _encoder_and_frames(path: Path, seconds: float) -> Tuple[ConvASREncoder, int]:
-    model = OmegaConf.to_container(OmegaConf.load(path), resolve=False)["model"]
-    encoder_cfg = {k: v for k, v in model["encoder"].items() if k != "_target_"}
-    window_stride = float(model.get("preprocessor", {}).get("window_stride", 0.01))
+    """The config's encoder, its interpolations (Citrinet's ``${model.model_defaults.*}``) resolved."""
+    config = OmegaConf.load(path)
+    encoder_cfg = {
+        k: v for k, v in OmegaConf.to_container(config.model.encoder, resolve=True).items() if k != "_target_"
+    }
+    window_stride = float(OmegaConf.select(config, "model.preprocessor.window_stride", default=0.01))
     return ConvASREncoder(**encoder_cfg), int(round(seconds / window_stride))
 
 

@@ -35,3 +35,11 @@ def test_one_line_for_a_small_config() -> None:
     assert {shape["path"] for shape in line["shapes"]} <= {"conv1d", "depthwise_conv1d", "spectral_conv1d"}
     assert sum(shape["layers"] for shape in line["shapes"]) == line["layers"]
     assert max(shape["max_abs_diff"] for shape in line["shapes"]) < 1e-4
+
+
+def test_an_interpolated_config_resolves() -> None:
+    """Citrinet's encoder reads ``${model.model_defaults.*}``: its stride-2 depthwise layers are among the shapes."""
+    args = argparse.Namespace(batch=1, seconds=0.5, repeat=1, iters=1, forward_only=True)
+    line = asr_conv_kernels._config_line("citrinet/citrinet_small.yaml", args)
+    assert {shape["stride"] for shape in line["shapes"]} == {1, 2}
+    assert max(shape["max_abs_diff"] for shape in line["shapes"]) < 1e-4
