@@ -52,6 +52,45 @@ def test_generator_config_errors_name_the_keys():
         Generator(**{**SMALL_V3, "upsample_kernel_sizes": [8]})
     with pytest.raises(ValueError, match="resblock must be 1 or 2"):
         Generator(**{**SMALL_V3, "resblock": 3})
+    with pytest.raises(ValueError, match="at least one residual block, each with a dilation"):
+        Generator(**{**SMALL_V3, "resblock_dilation_sizes": [[1, 2], []]})
+    with pytest.raises(ValueError, match="at least one residual block"):
+        Generator(**{**SMALL_V3, "resblock_kernel_sizes": [], "resblock_dilation_sizes": []})
+
+
+def test_residual_sums_in_place_match_out_of_place_and_train():
+    """The blocks sum their residuals and the stage its blocks' outputs in buffers they made: the same audio as the
+    out-of-place sums, with and without gradients, and the input the caller keeps is never written."""
+    torch.manual_seed(0)
+    for resblock in (1, 2):
+        dilations = [[1, 3, 5], [1, 3, 5]] if resblock == 1 else [[1, 2], [2, 6]]
+        generator = Generator(**{**SMALL_V3, "resblock": resblock, "resblock_dilation_sizes": dilations})
+        mel = torch.randn(2, 10, 7)
+        kept = mel.clone()
+        audio = generator(x=mel)
+        audio.square().sum().backward()
+        assert torch.equal(mel, kept)
+        with torch.no_grad():
+            x = generator.conv_pre(mel)
+            for upsample, group in zip(generator.ups, generator.resblocks):
+                x = upsample(torch.nn.functional.leaky_relu(x, 0.1))
+                x = sum(_out_of_place(block, x) for block in group) / len(group)
+            want = torch.tanh(generator.conv_post(torch.nn.functional.leaky_relu(x)))
+            torch.testing.assert_close(generator(x=mel), want)
+        torch.testing.assert_close(audio.detach(), want)
+        assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in generator.parameters())
+
+
+def _out_of_place(block, x):
+    """A residual block's output with the sums out of place (the reference)."""
+    lrelu = torch.nn.functional.leaky_relu
+    if hasattr(block, "convs1"):
+        for conv1, conv2 in zip(block.convs1, block.convs2):
+            x = conv2(lrelu(conv1(lrelu(x, 0.1)), 0.1)) + x
+        return x
+    for conv in block.convs:
+        x = conv(lrelu(x, 0.1)) + x
+    return x
 
 
 def test_period_discriminator_folds_any_length():

@@ -91,8 +91,8 @@ class ResBlock1(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for conv1, conv2 in zip(self.convs1, self.convs2):
-            xt = conv2(F.leaky_relu(conv1(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE, inplace=True))
-            x = xt + x
+            # the residual summed into the convolution's own output (no backward reads it): one buffer fewer
+            x = conv2(F.leaky_relu(conv1(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE, inplace=True)).add_(x)
         return x
 
     def remove_weight_norm(self) -> None:
@@ -117,7 +117,7 @@ class ResBlock2(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for conv in self.convs:
-            x = conv(F.leaky_relu(x, LRELU_SLOPE)) + x
+            x = conv(F.leaky_relu(x, LRELU_SLOPE)).add_(x)  # as in ResBlock1
         return x
 
     def remove_weight_norm(self) -> None:
@@ -155,6 +155,11 @@ class Generator(NeuralModule):
             raise ValueError(
                 f"Generator: resblock_kernel_sizes {list(resblock_kernel_sizes)} and resblock_dilation_sizes "
                 f"{[list(d) for d in resblock_dilation_sizes]} must have the same length"
+            )
+        if not resblock_kernel_sizes or not all(len(dilation) for dilation in resblock_dilation_sizes):
+            raise ValueError(
+                f"Generator: resblock_kernel_sizes {list(resblock_kernel_sizes)} and resblock_dilation_sizes "
+                f"{[list(d) for d in resblock_dilation_sizes]}: at least one residual block, each with a dilation"
             )
         if upsample_initial_channel % (2 ** len(upsample_rates)):
             raise ValueError(
@@ -233,10 +238,11 @@ class Generator(NeuralModule):
         for upsample, group in zip(self.ups, self.resblocks):
             # in place where the input is this forward's own intermediate (no backward reads it)
             x = upsample(F.leaky_relu(x, LRELU_SLOPE, inplace=True))
+            # the blocks' outputs summed and averaged in the first one's buffer, which its own residual sum made
             fused = group[0](x)
             for block in group[1:]:
-                fused = fused + block(x)
-            x = fused / self.num_kernels
+                fused.add_(block(x))
+            x = fused.div_(self.num_kernels)
         x = torch.tanh(self.conv_post(F.leaky_relu(x, inplace=True)))
         return from_channels_last(x) if channels_last else x
 
