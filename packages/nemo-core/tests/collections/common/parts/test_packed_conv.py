@@ -11,6 +11,7 @@ from torch import nn
 
 from nemo.collections.common.parts import packed_conv
 from nemo.collections.common.parts.packed_conv import conv_norm_act, fused_activation, packing_possible
+from nemo.collections.common.parts.spectral_conv import WeightSpectrum
 
 pytestmark = pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="needs oneDNN (mkldnn)")
 
@@ -204,3 +205,23 @@ def test_the_way_is_a_rule_of_shapes_never_of_timings(monkeypatch):
     tokens = torch.randn(torch.get_num_threads(), 160, 256).transpose(1, 2)
     assert packed_conv._way(three, tokens, None) == packed_conv._WINOGRAD
     assert packed_conv._way(three, tokens.contiguous(), None) == packed_conv._FUSED
+
+
+def test_a_spectral_layer_keeps_its_weight_spectrum_and_follows_changes(monkeypatch):
+    """The spectral way caches the folded weight's spectrum (not the folded weight) and rebuilds it after an update;
+    with CACHE_SPECTRUM off it keeps the folded weight and transforms it per call."""
+    monkeypatch.setattr(packed_conv, "_way", lambda conv, x, norm: packed_conv._SPECTRAL)
+    x = torch.randn(2, 16, 60)
+    for cache in (True, False):
+        monkeypatch.setattr(packed_conv, "CACHE_SPECTRUM", cache)
+        conv, norm = _layers(kernel=13, cin=16, cout=24, dilation=2)
+        with torch.no_grad():
+            for _ in range(2):
+                got = conv_norm_act(conv, x, norm, nn.ReLU())
+                torch.testing.assert_close(got, _plain(conv, x, norm, nn.ReLU()), rtol=1e-5, atol=1e-5)
+            conv.weight.mul_(2.0)
+            got = conv_norm_act(conv, x, norm, nn.ReLU())
+            torch.testing.assert_close(got, _plain(conv, x, norm, nn.ReLU()), rtol=1e-5, atol=1e-5)
+        cached = packed_conv._PACKED[conv]
+        assert isinstance(cached[packed_conv._SPECTRUM], WeightSpectrum) is cache
+        assert (cached[packed_conv._PLAIN_WEIGHT] is None) is cache

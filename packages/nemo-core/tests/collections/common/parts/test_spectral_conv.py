@@ -12,6 +12,7 @@ from nemo.collections.common.parts.spectral_conv import (
     block_length,
     spectral_conv1d,
     spectral_preferred,
+    weight_spectrum,
 )
 
 
@@ -40,6 +41,24 @@ def test_equals_conv1d_with_gradients(
     expected = nn.functional.conv1d(x, weight, b, padding=padding, dilation=dilation)
     out = spectral_conv1d(x, weight, b, padding, dilation)
     assert_matches_reference(out, expected, (x, weight) + ((b,) if bias else ()))
+
+
+@pytest.mark.parametrize("kernel, dilation, padding", [(11, 1, 5), (13, 1, 0), (29, 2, 28), (5, 3, 6)])
+def test_a_kept_weight_spectrum_gives_the_same_outputs(kernel, dilation, padding, monkeypatch):
+    """weight_spectrum serves later calls at any padding and dilation, bit for bit the per-call transform's result;
+    a call that needs gradients refuses it."""
+    monkeypatch.setattr(spectral_conv, "_CHUNK_BYTES", 8 * 17 * 12 * 3)  # several chunks, the last one ragged
+    torch.manual_seed(0)
+    x, weight, bias = torch.randn(2, 12, 61), torch.randn(37, 12, kernel), torch.randn(37)
+    spectrum = weight_spectrum(weight)
+    assert spectrum.shape == weight.shape and len(spectrum.parts) > 1
+    with torch.no_grad():
+        for steps in (61, 97):
+            x = torch.randn(2, 12, steps)
+            expected = spectral_conv1d(x, weight, bias, padding, dilation)
+            assert torch.equal(spectral_conv1d(x, spectrum, bias, padding, dilation), expected)
+    with pytest.raises(ValueError, match="without gradients"):
+        spectral_conv1d(x.requires_grad_(), spectrum, bias, padding, dilation)
 
 
 def test_a_strided_weight_and_input(assert_matches_reference):

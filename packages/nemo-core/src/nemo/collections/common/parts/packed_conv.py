@@ -21,9 +21,10 @@ of the modules in a whole model) run ``conv1d`` on the folded weight and bias, t
 norm's pass saved, 0.81-0.94 of the modules' time per layer (1x1 convolutions of 64-256 channels, 4 x 52-208 steps),
 conf/config.yaml's inference 21.98 -> 21.09 ms and Citrinet-small's 20.68 -> 20.26 ms (interleaved, best of 25).
 
-The folded (and packed) weight is cached per convolution (a weak map, so state dicts, archives, ``deepcopy`` and
-pickling never see it) and keyed by the storage, in-place version, dtype and device of every tensor it reads: an
-optimizer step, ``load_state_dict`` or ``.to()`` repacks. Edits through ``.data`` bump no version; a call in train
+The folded weight (packed, or for a layer that ``spectral_conv1d`` runs its spectrum: ``CACHE_SPECTRUM``) is cached
+per convolution (a weak map, so state dicts, archives, ``deepcopy`` and pickling never see it) and keyed by the
+storage, in-place version, dtype and device of every tensor it reads: an optimizer step, ``load_state_dict`` or
+``.to()`` repacks. Edits through ``.data`` bump no version; a call in train
 mode drops the cache. The fused path runs only where it cannot change what autograd or a captured graph sees: the
 modules in eval mode (the norm a ``BatchNorm1d`` with running statistics), gradients disabled, eager mode
 (:func:`~nemo.collections.common.parts.graph_capture.capturing_graph`), no forward hooks, float32 CPU tensors outside
@@ -39,11 +40,12 @@ from torch import nn
 
 from nemo.collections.common.parts.cpu_autocast import cpu_autocast_dtype
 from nemo.collections.common.parts.graph_capture import capturing_graph
-from nemo.collections.common.parts.spectral_conv import spectral_conv1d, spectral_preferred
+from nemo.collections.common.parts.spectral_conv import spectral_conv1d, spectral_preferred, weight_spectrum
 from nemo.collections.common.parts.winograd_conv import winograd_conv1d, winograd_preferred
 from nemo.utils.env_flag import env_flag
 
 __all__ = [
+    "CACHE_SPECTRUM",
     "ENABLED",
     "MIN_MULTIPLY_ADDS",
     "MIN_PACKED_KERNEL",
@@ -56,6 +58,12 @@ __all__ = [
 ENABLED = env_flag("NEMO_PACKED_CONV")
 """``False`` sends every call of :func:`conv_norm_act` to the plain modules (default from ``NEMO_PACKED_CONV``)."""
 
+CACHE_SPECTRUM = env_flag("NEMO_SPECTRUM_CACHE")
+"""``True``: a layer that runs through ``spectral_conv1d`` keeps its folded weight's spectrum (2-2.6x the weight's
+memory, instead of the folded weight itself) rather than transforming the weight on every call, which at small
+batches costs about 60% of the per-frequency products (Jasper 10x1 inference, 4 x 4 s, one thread: 759 -> 680 ms;
+peak RSS 1.33 -> 1.65 GB for 340 MB of weights). ``False`` (``NEMO_SPECTRUM_CACHE=0``) keeps the folded weight."""
+
 MIN_MULTIPLY_ADDS = 1 << 27
 """Layers with fewer multiply-adds per call (batch x output steps x weight elements) run ``conv1d`` on the folded
 weight instead of the fused call: there (e.g. 1x1 convolutions of 256 channels over 4 x 201 frames, 53M) the fused
@@ -66,7 +74,7 @@ MIN_PACKED_KERNEL = 17
 """Undilated kernels of at least this many taps take the prepacked weight on contiguous inputs (Jasper's 17-25 taps:
 0.85-0.97 of the modules' time; 13 taps: 1.05-1.09, so those keep the plain folded weight)."""
 
-# conv -> [key, folded weight, folded bias, packed weight]; weak, so a dropped model frees its weights.
+# conv -> [key, folded weight, folded bias, packed weight, weight spectrum]; weak, so a dropped model frees them.
 _PACKED: "weakref.WeakKeyDictionary[nn.Conv1d, list]" = weakref.WeakKeyDictionary()
 
 
@@ -143,21 +151,26 @@ def _folded(conv: nn.Conv1d, norm: Optional[nn.BatchNorm1d]) -> Tuple[torch.Tens
     return weight.unsqueeze(2).contiguous(), bias
 
 
-def _weights(conv: nn.Conv1d, norm: Optional[nn.BatchNorm1d], x: torch.Tensor, packed: bool):
-    """``(weight, bias)`` of ``conv`` with ``norm`` folded in, the weight plain or packed for oneDNN (for inputs
-    shaped as ``x``; it serves later shapes too), from the cache while the tensors they come from are unchanged.
-    Only the form asked for is built (a packed weight costs as much memory as the plain one)."""
+_PLAIN_WEIGHT, _BIAS, _PACKED_WEIGHT, _SPECTRUM = 1, 2, 3, 4
+"""The cache entry's slots after its key: the forms of the folded weight, each built when first asked for."""
+
+
+def _weights(conv: nn.Conv1d, norm: Optional[nn.BatchNorm1d], x: torch.Tensor, form: int):
+    """``(weight, bias)`` of ``conv`` with ``norm`` folded in, the weight plain (``_PLAIN_WEIGHT``), packed for
+    oneDNN (``_PACKED_WEIGHT``, for inputs shaped as ``x``; it serves later shapes too) or as its
+    :func:`~nemo.collections.common.parts.spectral_conv.weight_spectrum` (``_SPECTRUM``), from the cache while the
+    tensors they come from are unchanged. Only the form asked for is kept (a packed weight costs as much memory as
+    the plain one, a spectrum 2-2.6x)."""
     tensors = (conv.weight, conv.bias)
     if norm is not None:
         tensors += (norm.weight, norm.bias, norm.running_mean, norm.running_var)
     key = _key(tensors) + (None if norm is None else norm.eps,)
     cached = _PACKED.get(conv)
     if cached is None or cached[0] != key:
-        cached = _PACKED[conv] = [key, None, None, None]  # key, plain weight, bias, packed weight
-    slot = 3 if packed else 1
-    if cached[slot] is None:
-        weight, cached[2] = _folded(conv, norm)
-        if packed:
+        cached = _PACKED[conv] = [key, None, None, None, None]
+    if cached[form] is None:
+        weight, cached[_BIAS] = _folded(conv, norm)
+        if form == _PACKED_WEIGHT:
             weight = torch._C._nn.mkldnn_reorder_conv2d_weight(
                 weight.to_mkldnn(),
                 [0, conv.padding[0]],
@@ -166,13 +179,15 @@ def _weights(conv: nn.Conv1d, norm: Optional[nn.BatchNorm1d], x: torch.Tensor, p
                 conv.groups,
                 [x.shape[0], x.shape[1], 1, x.shape[2]],
             )
-        cached[slot] = weight
-    return cached[slot], cached[2]
+        elif form == _SPECTRUM:
+            weight = weight_spectrum(weight.squeeze(2))
+        cached[form] = weight
+    return cached[form], cached[_BIAS]
 
 
 def _fused(conv: nn.Conv1d, x: torch.Tensor, norm, post_op: Tuple[str, List[float], str], packed: bool):
     """One oneDNN call; the result is contiguous when ``x`` is (on a packed weight oneDNN answers channels last)."""
-    weight, bias = _weights(conv, norm, x, packed)
+    weight, bias = _weights(conv, norm, x, _PACKED_WEIGHT if packed else _PLAIN_WEIGHT)
     name, scalars, algorithm = post_op
     out = torch.ops.mkldnn._convolution_pointwise(
         x.unsqueeze(2),
@@ -207,21 +222,26 @@ def _activated(out: torch.Tensor, activation: Optional[nn.Module]) -> torch.Tens
 
 
 def _spectral(conv: nn.Conv1d, x: torch.Tensor, norm, activation: Optional[nn.Module]) -> torch.Tensor:
-    """The folded weight through :func:`spectral_conv1d`, then the activation."""
-    weight, bias = _weights(conv, norm, x, packed=False)
-    return _activated(spectral_conv1d(x, weight.squeeze(2), bias, conv.padding[0], conv.dilation[0]), activation)
+    """The folded weight's cached spectrum (``CACHE_SPECTRUM``; else the folded weight) through
+    :func:`spectral_conv1d`, then the activation."""
+    if CACHE_SPECTRUM:
+        weight, bias = _weights(conv, norm, x, _SPECTRUM)
+    else:
+        weight, bias = _weights(conv, norm, x, _PLAIN_WEIGHT)
+        weight = weight.squeeze(2)
+    return _activated(spectral_conv1d(x, weight, bias, conv.padding[0], conv.dilation[0]), activation)
 
 
 def _folded_conv(conv: nn.Conv1d, x: torch.Tensor, norm, activation: Optional[nn.Module]) -> torch.Tensor:
     """The folded weight and bias through ``conv1d`` (a 1x1 kernel's GEMM path), then the activation."""
-    weight, bias = _weights(conv, norm, x, packed=False)
+    weight, bias = _weights(conv, norm, x, _PLAIN_WEIGHT)
     out = nn.functional.conv1d(x, weight.squeeze(2), bias, conv.stride, conv.padding, conv.dilation, conv.groups)
     return _activated(out, activation)
 
 
 def _winograd(conv: nn.Conv1d, x: torch.Tensor, norm, activation: Optional[nn.Module]) -> torch.Tensor:
     """The folded weight through :func:`winograd_conv1d`, then the activation."""
-    weight, bias = _weights(conv, norm, x, packed=False)
+    weight, bias = _weights(conv, norm, x, _PLAIN_WEIGHT)
     return _activated(winograd_conv1d(x, weight.squeeze(2), bias, conv.padding[0]), activation)
 
 

@@ -7,8 +7,9 @@ pair and frequency (``L / 2 + 1`` of them per ``N`` outputs): about ``2 L / N`` 
 4-7x fewer at Jasper's 13-29 taps (the weight's own transform aside). All three transforms are small matrix products
 rather than FFTs (``L`` is a few dozen: one GEMM does them all at BLAS speed, any ``L``), and the per-frequency
 product runs over chunks of output channels whose weight spectrum is built, used and dropped in cache
-(:class:`_SpectralProduct`: the full spectrum, ``(L + 2) / K`` times the weight, is never stored, so it costs no
-memory and needs no invalidation). The backward is the same products transposed, so training gets the saving too.
+(:class:`_SpectralProduct`: the full spectrum, ``(L + 2) / K`` times the weight, is never stored, so training costs no
+memory for it and needs no invalidation; inference may keep it instead, :func:`weight_spectrum`). The backward is
+the same products transposed, so training gets the saving too.
 
 Measured on Jasper 10x5's layers (``benchmarks/asr_conv_kernels.py``: torch 2.13, AMD EPYC, one thread, batch 4 x
 200 steps; time relative to ``F.conv1d``) at 384-768 channels with 13-29 taps: forward 0.39-0.57, forward plus
@@ -21,7 +22,7 @@ False`` turns it off.
 
 import math
 from functools import cache
-from typing import Optional, Tuple
+from typing import Iterable, Iterator, NamedTuple, Optional, Tuple, Union
 
 import torch
 from torch import nn
@@ -35,9 +36,11 @@ __all__ = [
     "MIN_CHANNELS",
     "MIN_ROWS",
     "MIN_SPAN",
+    "WeightSpectrum",
     "block_length",
     "spectral_conv1d",
     "spectral_preferred",
+    "weight_spectrum",
 ]
 
 ENABLED = env_flag("NEMO_SPECTRAL_CONV")
@@ -96,6 +99,41 @@ def _chunk(freqs: int, in_channels: int) -> int:
     return max(8, _CHUNK_BYTES // (8 * freqs * in_channels))
 
 
+Parts = Tuple[Tuple[int, int, torch.Tensor], ...]
+
+
+class WeightSpectrum(NamedTuple):
+    """A weight's spectrum as :func:`spectral_conv1d` builds it on every call, for a caller that keeps it across
+    calls without gradients (``packed_conv``'s inference cache): :func:`weight_spectrum` makes it, and
+    :func:`spectral_conv1d` takes it in place of the weight. ``(L + 2) / K`` times the weight's memory (2-2.6x at
+    Jasper's 13-29 taps)."""
+
+    shape: torch.Size
+    """The weight's ``[O, C, K]``."""
+    parts: Parts
+    """``(start, stop, [F, 2 (stop - start), C])`` per chunk of output channels."""
+
+
+def _weight_parts(weight: torch.Tensor, kernel: torch.Tensor, chunk: int) -> Iterator[Tuple[int, int, torch.Tensor]]:
+    """``weight``'s spectrum (``kernel`` ``[2F, K]``) chunk by chunk of ``chunk`` output channels."""
+    freqs = kernel.shape[0] // 2
+    out_channels, taps = weight.shape[0], weight.shape[2]
+    for start in range(0, out_channels, chunk):
+        stop = min(out_channels, start + chunk)
+        part = torch.mm(kernel, weight[start:stop].reshape(-1, taps).t()).view(freqs, 2 * (stop - start), -1)
+        yield start, stop, part
+
+
+def _product(spectrum: torch.Tensor, parts: Iterable[Tuple[int, int, torch.Tensor]], out_channels: int):
+    """``[F, 2, O, 2M]``: each chunk's spectrum ``part`` times the input's ``spectrum`` ``[F, 2M, C]``."""
+    freqs, rows, _ = spectrum.shape
+    product = spectrum.new_empty(freqs, 2, out_channels, rows)
+    columns = spectrum.transpose(1, 2)
+    for start, stop, part in parts:
+        product[:, :, start:stop] = torch.bmm(part, columns).view(freqs, 2, stop - start, rows)
+    return product
+
+
 class _SpectralProduct(torch.autograd.Function):
     """``Y[f] = G[f] @ X[f]`` per frequency, ``G`` the weight's spectrum built chunk by chunk of output channels.
 
@@ -107,14 +145,7 @@ class _SpectralProduct(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, spectrum: torch.Tensor, weight: torch.Tensor, kernel: torch.Tensor, chunk: int):
-        freqs, rows, channels = spectrum.shape
-        out_channels, taps = weight.shape[0], weight.shape[2]
-        product = spectrum.new_empty(freqs, 2, out_channels, rows)
-        columns = spectrum.transpose(1, 2)
-        for start in range(0, out_channels, chunk):
-            stop = min(out_channels, start + chunk)
-            part = torch.mm(kernel, weight[start:stop].reshape(-1, taps).t()).view(freqs, 2 * (stop - start), -1)
-            product[:, :, start:stop] = torch.bmm(part, columns).view(freqs, 2, stop - start, rows)
+        product = _product(spectrum, _weight_parts(weight, kernel, chunk), weight.shape[0])
         ctx.save_for_backward(spectrum, weight, kernel)
         ctx.chunk = chunk
         return product
@@ -124,12 +155,10 @@ class _SpectralProduct(torch.autograd.Function):
     def backward(ctx, grad: torch.Tensor):
         spectrum, weight, kernel = ctx.saved_tensors
         freqs, rows, channels = spectrum.shape
-        out_channels, taps = weight.shape[0], weight.shape[2]
+        taps = weight.shape[2]
         grad_columns = spectrum.new_zeros(freqs, channels, rows)
         grad_weight = weight.new_empty(weight.shape)  # contiguous, whatever the strides of weight
-        for start in range(0, out_channels, ctx.chunk):
-            stop = min(out_channels, start + ctx.chunk)
-            part = torch.mm(kernel, weight[start:stop].reshape(-1, taps).t()).view(freqs, 2 * (stop - start), -1)
+        for start, stop, part in _weight_parts(weight, kernel, ctx.chunk):
             grad_part = grad[:, :, start:stop].reshape(freqs, 2 * (stop - start), rows)
             grad_columns.baddbmm_(part.transpose(1, 2), grad_part)
             grad_spectrum = torch.bmm(grad_part, spectrum).view(2 * freqs, -1)
@@ -137,17 +166,40 @@ class _SpectralProduct(torch.autograd.Function):
         return grad_columns.transpose(1, 2), grad_weight, None, None
 
 
+def _kernel_transform(taps: int) -> torch.Tensor:
+    """``[2F, K]``: the kernel transform's columns at ``taps`` undilated taps (blocks of ``block_length(taps)``)."""
+    length = block_length(taps)
+    return _transforms(length, length - taps + 1)[1][:, :taps]
+
+
+def weight_spectrum(weight: torch.Tensor) -> WeightSpectrum:
+    """``weight`` ``[O, C, K]``'s spectrum, for :func:`spectral_conv1d` calls without gradients at any padding and
+    dilation (a dilated kernel runs undilated over the input's phases, so its blocks depend on the taps alone)."""
+    taps = weight.shape[2]
+    kernel = _kernel_transform(taps).to(weight.dtype)
+    chunk = _chunk(kernel.shape[0] // 2, weight.shape[1])
+    with torch.no_grad():
+        return WeightSpectrum(weight.shape, tuple(_weight_parts(weight, kernel, chunk)))
+
+
 def spectral_conv1d(
-    x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None, padding: int = 0, dilation: int = 1
+    x: torch.Tensor,
+    weight: Union[torch.Tensor, WeightSpectrum],
+    bias: Optional[torch.Tensor] = None,
+    padding: int = 0,
+    dilation: int = 1,
 ) -> torch.Tensor:
     """``F.conv1d(x, weight, bias, padding=padding, dilation=dilation)`` (stride 1, one group) through overlap-save
-    blocks in the frequency domain; differentiable in ``x``, ``weight`` and ``bias``. ``x`` ``[B, C, T]``.
+    blocks in the frequency domain; differentiable in ``x``, ``weight`` and ``bias``. ``x`` ``[B, C, T]``; ``weight``
+    ``[O, C, K]`` or, without gradients, its :func:`weight_spectrum` (no transform of the weight in the call).
 
     A dilated kernel runs undilated over the input's ``dilation`` phases as a batch ``dilation`` times larger (output
     ``d u + r`` reads only phase ``r``): blocks sized for the kernel's taps rather than its span, so fewer frequencies
     and no transform of the zeros between taps (Jasper's 29 taps dilated 2: 0.62 -> 0.45 of ``conv1d``'s time)."""
     batch, channels, steps = x.shape
     out_channels, _, taps = weight.shape
+    if isinstance(weight, WeightSpectrum) and torch.is_grad_enabled() and x.requires_grad:
+        raise ValueError("spectral_conv1d: a WeightSpectrum serves calls without gradients only")
     span = dilation * (taps - 1) + 1
     out_steps = steps + 2 * padding - span + 1
     if out_steps < 1:
@@ -163,12 +215,15 @@ def spectral_conv1d(
     outputs = length - span + 1
     blocks = -(-out_steps // outputs)
     rows = batch * blocks
-    forward, kernel, inverse = _transforms(length, outputs)
+    forward, _, inverse = _transforms(length, outputs)
     padded = nn.functional.pad(x, (padding, (blocks - 1) * outputs + length - steps - padding))
     windows = padded.unfold(2, length, outputs).permute(3, 0, 2, 1).reshape(length, rows * channels)
     freqs = length // 2 + 1
     spectrum = torch.mm(forward, windows).view(freqs, 2 * rows, channels)
-    product = _SpectralProduct.apply(spectrum, weight, kernel[:, :span], _chunk(freqs, channels))
+    if isinstance(weight, WeightSpectrum):
+        product = _product(spectrum, weight.parts, out_channels)
+    else:
+        product = _SpectralProduct.apply(spectrum, weight, _kernel_transform(taps), _chunk(freqs, channels))
     terms = product.view(freqs, 2, out_channels, 2, rows).permute(0, 1, 3, 2, 4).reshape(4 * freqs, -1)
     out = torch.mm(inverse, terms).view(outputs, out_channels, batch, blocks).permute(2, 1, 3, 0)
     out = out.reshape(batch, out_channels, blocks * outputs)[..., :out_steps]
