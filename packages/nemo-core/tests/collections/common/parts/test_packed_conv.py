@@ -198,9 +198,13 @@ def test_the_way_is_a_rule_of_shapes_never_of_timings(monkeypatch):
     assert packed_conv._way(narrow, x, None) == packed_conv._PLAIN
     monkeypatch.setattr(packed_conv, "MIN_MULTIPLY_ADDS", 665_600)
     assert packed_conv._way(narrow, x, norm) == packed_conv._FUSED
-    wide, _ = _layers(kernel=13, cin=384, cout=384)  # spectral_conv's rule, 512 output rows per thread
-    assert packed_conv._way(wide, torch.randn(torch.get_num_threads(), 384, 512), norm) == packed_conv._SPECTRAL
-    assert packed_conv._way(wide, torch.randn(1, 384, 200), norm) == packed_conv._FUSED
+    wide, _ = _layers(kernel=13, cin=384, cout=384)  # spectral_conv's rule: 192 output rows per thread with the
+    threads = torch.get_num_threads()  # spectrum kept (CACHE_SPECTRUM), else 512
+    assert packed_conv._way(wide, torch.randn(threads, 384, 192), norm) == packed_conv._SPECTRAL
+    assert packed_conv._way(wide, torch.randn(threads, 384, 191), norm) == packed_conv._FUSED
+    monkeypatch.setattr(packed_conv, "CACHE_SPECTRUM", False)
+    assert packed_conv._way(wide, torch.randn(threads, 384, 512), norm) == packed_conv._SPECTRAL
+    assert packed_conv._way(wide, torch.randn(threads, 384, 511), norm) == packed_conv._FUSED
     three, _ = _layers(kernel=3, cin=256, cout=1024)  # winograd_conv's rule: [B, T, C] memory, 160 rows per thread
     tokens = torch.randn(torch.get_num_threads(), 160, 256).transpose(1, 2)
     assert packed_conv._way(three, tokens, None) == packed_conv._WINOGRAD

@@ -271,7 +271,7 @@ def packed_weight_preferred(conv: nn.Conv1d, x: torch.Tensor) -> bool:
 
 def _way(conv: nn.Conv1d, x: torch.Tensor, norm: Optional[nn.Module]) -> int:
     """How :func:`conv_norm_act` runs ``conv`` (then ``norm``) on ``x`` once :func:`packing_possible` holds."""
-    if spectral_preferred(conv, x):
+    if spectral_preferred(conv, x, spectrum_kept=CACHE_SPECTRUM):
         return _SPECTRAL
     if winograd_preferred(conv, x):
         return _WINOGRAD

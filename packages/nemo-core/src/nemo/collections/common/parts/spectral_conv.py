@@ -35,6 +35,7 @@ __all__ = [
     "ENABLED",
     "MIN_CHANNELS",
     "MIN_ROWS",
+    "MIN_ROWS_KEPT_SPECTRUM",
     "MIN_SPAN",
     "WeightSpectrum",
     "block_length",
@@ -62,6 +63,13 @@ per channel pair, three times in training) is paid once per call however few the
 0.45-0.73x). On two threads ``conv1d`` gains more than the many small products here (512 rows read 0.56-1.21x between
 runs, 1024 rows 0.44-0.70x), hence the count per thread; more threads were not measured, and the rule keeps their
 short inputs on ``conv1d``."""
+
+MIN_ROWS_KEPT_SPECTRUM = 192
+"""``MIN_ROWS`` where the caller keeps the weight's spectrum (:func:`weight_spectrum`; ``packed_conv`` in inference):
+without the weight's transform in the call the products win from fewer rows. Measured through ``packed_conv``
+against its fused oneDNN call (Jasper's 384-896 channels, 13-29 taps, a batch norm and ReLU folded in): one thread,
+208 rows 0.58-0.98, 416 rows 0.36-0.69, but 104 rows 0.79-1.43; two threads, 416 rows 0.38-0.93, 832 rows
+0.29-0.73."""
 
 _CHUNK_BYTES = 2 << 20
 """Size of one chunk's weight spectrum (``2 (L/2 + 1) x chunk x C`` floats): 8-32 output channels at Jasper's
@@ -230,17 +238,19 @@ def spectral_conv1d(
     return out if bias is None else out + bias[:, None]
 
 
-def spectral_preferred(conv: nn.Conv1d, x: torch.Tensor) -> bool:
+def spectral_preferred(conv: nn.Conv1d, x: torch.Tensor, spectrum_kept: bool = False) -> bool:
     """Whether ``conv`` on ``x`` runs faster through :func:`spectral_conv1d`: a plain one-group stride-1
     ``Conv1d`` (zero padding given as a number) spanning at least ``MIN_SPAN`` steps between at least
-    ``MIN_CHANNELS`` channels each way, over at least ``MIN_ROWS`` output rows (batch x steps) per intra-op thread,
-    on float32 CPU tensors, outside autocast and graph capture (a traced or exported graph records ``conv1d``). A
-    rule of shapes and the thread count, never of timings."""
+    ``MIN_CHANNELS`` channels each way, over at least ``MIN_ROWS`` output rows (batch x steps) per intra-op thread
+    (``MIN_ROWS_KEPT_SPECTRUM`` when the caller keeps the weight's spectrum, ``spectrum_kept``), on float32 CPU
+    tensors, outside autocast and graph capture (a traced or exported graph records ``conv1d``). A rule of shapes
+    and the thread count, never of timings."""
     span = conv.dilation[0] * (conv.kernel_size[0] - 1) + 1
+    min_rows = MIN_ROWS_KEPT_SPECTRUM if spectrum_kept else MIN_ROWS
     return (
         ENABLED
         and span >= MIN_SPAN
         and conv.in_channels >= MIN_CHANNELS
         and conv.out_channels >= MIN_CHANNELS
-        and own_kernel_rows(conv, x) >= MIN_ROWS * torch.get_num_threads()
+        and own_kernel_rows(conv, x) >= min_rows * torch.get_num_threads()
     )
