@@ -24,9 +24,9 @@ conf/config.yaml's inference 21.98 -> 21.09 ms and Citrinet-small's 20.68 -> 20.
 The folded weight (packed, or for a layer that ``spectral_conv1d`` runs its spectrum: ``CACHE_SPECTRUM``) is cached
 per convolution (a weak map, so state dicts, archives, ``deepcopy`` and pickling never see it) and keyed by the
 storage, in-place version, dtype and device of every tensor it reads: an optimizer step, ``load_state_dict`` or
-``.to()`` repacks. Edits through ``.data`` bump no version; a call in train
-mode drops the cache. The fused path runs only where it cannot change what autograd or a captured graph sees: the
-modules in eval mode (the norm a ``BatchNorm1d`` with running statistics), gradients disabled, eager mode
+``.to()`` repacks. Edits through ``.data`` bump no version; a call in train mode drops the cache. The fused path
+runs only where it cannot change what autograd or a captured graph sees: the modules in eval mode (the norm a
+``BatchNorm1d`` with running statistics), gradients disabled, eager mode
 (:func:`~nemo.collections.common.parts.graph_capture.capturing_graph`), no forward hooks, float32 CPU tensors outside
 autocast, oneDNN available. Results equal the unfused layers up to float rounding. ``NEMO_PACKED_CONV=0`` in the
 environment (read at import) or ``packed_conv.ENABLED = False`` turns it off.

@@ -107,7 +107,7 @@ def _chunk(freqs: int, in_channels: int) -> int:
     return max(8, _CHUNK_BYTES // (8 * freqs * in_channels))
 
 
-Parts = Tuple[Tuple[int, int, torch.Tensor], ...]
+_Parts = Tuple[Tuple[int, int, torch.Tensor], ...]
 
 
 class WeightSpectrum(NamedTuple):
@@ -118,7 +118,7 @@ class WeightSpectrum(NamedTuple):
 
     shape: torch.Size
     """The weight's ``[O, C, K]``."""
-    parts: Parts
+    parts: _Parts
     """``(start, stop, [F, 2 (stop - start), C])`` per chunk of output channels."""
 
 
