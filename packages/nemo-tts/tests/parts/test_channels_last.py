@@ -76,3 +76,17 @@ def test_the_fold_is_a_rule_of_shapes():
     assert not layout._folds(Conv1d(8, 8, 7, padding=9, dilation=3), x)
     assert not layout._folds(Conv1d(8, 16, 7, padding=3), x)
     assert not layout._folds(Conv1d(8, 8, 7, stride=2, padding=3), x)
+
+
+def test_a_traced_graph_keeps_the_2d_kernel(monkeypatch):
+    """Tracing (ONNX export) records the plain kernel, whose static shapes the exporter needs."""
+    folded = []
+    real = layout._folded_conv
+    monkeypatch.setattr(layout, "_folded_conv", lambda *args: folded.append(1) or real(*args))
+    conv = Conv1d(8, 8, 7, padding=3)
+    x = to_channels_last(torch.randn(2, 8, 40))
+    with torch.no_grad():
+        traced = torch.jit.trace(conv, x, check_trace=False)  # the check would rerun it eagerly
+        assert not folded
+        torch.testing.assert_close(traced(x), conv(x), rtol=0, atol=ATOL)
+    assert folded  # the eager call folds

@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nemo.collections.common.parts.graph_capture import capturing_graph
+
 __all__ = [
     "MAX_FOLDED_CHANNELS",
     "MIN_FOLDED_TAPS",
@@ -72,6 +74,7 @@ def _folds(conv: nn.Conv1d, x: torch.Tensor) -> bool:
         and x.shape[3] % 2 == 0
         and x.device.type == "cpu"
         and x.is_contiguous(memory_format=torch.channels_last)
+        and not capturing_graph()  # an exported graph keeps the plain kernel (ONNX needs its static shape)
     )
 
 
