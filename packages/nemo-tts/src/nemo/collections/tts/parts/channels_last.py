@@ -15,6 +15,7 @@ thread, 8 channels, batch 4 x 8,192-40,960 samples): forward 0.66-0.77 of the un
 0.76-0.90 at 7, forward plus backward 0.74-0.89; at 3 taps 1.07-1.31 and on 16 channels 1.3-2.3, so those stay.
 """
 
+from functools import cache
 from typing import List, Optional, Tuple
 
 import torch
@@ -50,10 +51,12 @@ def from_channels_last(x: torch.Tensor) -> torch.Tensor:
     return x[:, :, 0]
 
 
+@cache
 def _pair_taps(kernel: int, padding: int) -> Tuple[torch.Tensor, int]:
     """For a kernel of ``kernel`` taps at zero padding ``padding`` run over pairs of steps: the index of each folded
     tap ``(r, r', m)`` (output step ``2 t + r`` reads input step ``2 (t + m) + r'``, which is the original tap
-    ``2 m + r' - r + padding``) into the kernel padded by one zero tap on each side, and the pairs' own padding."""
+    ``2 m + r' - r + padding``) into the kernel padded by one zero tap on each side, and the pairs' own padding.
+    Built once per geometry (the forward of every folded layer reads it; nothing writes it)."""
     low, high = (-padding) // 2, (kernel - padding) // 2
     r = torch.arange(2).view(2, 1, 1)
     r_in = torch.arange(2).view(1, 2, 1)
@@ -88,8 +91,7 @@ def _folded_conv(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Ten
     pair_weight = pair_weight.reshape(2 * out_channels, 2 * channels, 1, -1)
     pairs = x.permute(0, 2, 3, 1).reshape(batch, 1, steps // 2, 2 * channels).permute(0, 3, 1, 2)
     out = F.conv2d(pairs, pair_weight, None if bias is None else bias.repeat(2), 1, (0, pair_padding))
-    out = out.permute(0, 2, 3, 1).reshape(batch, 1, steps, out_channels).permute(0, 3, 1, 2)
-    return out
+    return out.permute(0, 2, 3, 1).reshape(batch, 1, steps, out_channels).permute(0, 3, 1, 2)
 
 
 class Conv1d(nn.Conv1d):
